@@ -1,0 +1,3 @@
+using VoiceHub.App.Cli;
+
+return await CliApplication.RunAsync(args);

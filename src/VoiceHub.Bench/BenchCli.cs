@@ -1,0 +1,21 @@
+using System.CommandLine;
+
+namespace VoiceHub.Bench;
+
+/// <summary><c>voicehub bench SUITE</c>: every speed and memory target, measured side by side with a peer.</summary>
+public static class BenchCli
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var root = new RootCommand("VoiceHub benchmarks; results print as tables and land in artifacts/bench/");
+        root.Subcommands.Add(NativeBench.Command());
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            await Console.Error.WriteLineAsync($"voicehub bench: {parse.Errors[0].Message}").ConfigureAwait(false);
+            return 2;
+        }
+
+        return await parse.InvokeAsync().ConfigureAwait(false);
+    }
+}

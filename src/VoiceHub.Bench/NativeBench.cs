@@ -1,0 +1,196 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using VoiceHub.Core.Audio;
+using VoiceHub.Native;
+using VoiceHub.Native.Llama;
+using VoiceHub.Native.Whisper;
+using VoiceHub.Tests.Support;
+
+namespace VoiceHub.Bench;
+
+/// <summary>
+/// <c>bench native</c>: our bindings against the engines' own tools on the same model, threads and
+/// input, run alternately. whisper: load + transcribe, ours in process against whisper-cli's own
+/// "total time" (also from load to the end), and process wall times for reference. llama: prompt
+/// processing (512 tokens) and generation (128 tokens, one per decode) against llama-bench.
+/// Target: ratio at most 1.05, i.e. the binding adds nothing.
+/// </summary>
+public static partial class NativeBench
+{
+    public static Command Command()
+    {
+        var rounds = new Option<int>("--rounds") { Description = "Alternating rounds per comparison", DefaultValueFactory = _ => 10 };
+        var threads = new Option<int>("--threads") { Description = "Threads for both sides", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var whisperModel = new Option<string?>("--whisper-model") { Description = "whisper model (default: the weightless tiny.en test model, which runs the full tiny.en encoder)" };
+        var audio = new Option<string?>("--audio") { Description = "16 kHz WAV to transcribe (default: audio-fixtures/coffee-iced-mocha.wav)" };
+        var llamaModel = new Option<string?>("--llama-model") { Description = "GGUF model (default: a generated 58M-parameter llama with random F16 weights)" };
+        var command = new Command("native", "whisper binding vs whisper-cli, llama binding vs llama-bench") { rounds, threads, whisperModel, audio, llamaModel };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var root = SideBySide.RepositoryRoot();
+            var n = parse.GetValue(rounds);
+            var t = parse.GetValue(threads);
+            var whisper = await WhisperAsync(
+                parse.GetValue(whisperModel) ?? Path.Combine(root, "tests", "models", "for-tests-ggml-tiny.en.bin"),
+                parse.GetValue(audio) ?? Path.Combine(root, "audio-fixtures", "coffee-iced-mocha.wav"),
+                t,
+                n).ConfigureAwait(false);
+            var llama = await LlamaAsync(parse.GetValue(llamaModel) ?? GeneratedLlama(root), t, n).ConfigureAwait(false);
+            var all = whisper.Concat(llama).ToList();
+            SideBySide.Print(Console.Out, $"bench native: {n} alternating rounds, {t} threads, medians ({Environment.MachineName}, {Environment.ProcessorCount} cores)", all);
+            var path = SideBySide.Save("native", new { rounds = n, threads = t, comparisons = all.Select(c => new { c.Work, ours_ms = c.Ours.Median, peer_ms = c.Peer.Median, ratio = c.Ratio, ratio_of_minimums = c.RatioOfMinimums, ours = c.Ours.Milliseconds, peer = c.Peer.Milliseconds }) });
+            Console.WriteLine($"saved {path}");
+            return 0;
+        });
+        return command;
+    }
+
+    private static async Task<IReadOnlyList<Comparison>> WhisperAsync(string model, string audio, int threads, int rounds)
+    {
+        var cli = Tool("whisper", "whisper-cli");
+        string[] arguments = ["-m", model, "-f", audio, "-t", threads.ToString(CultureInfo.InvariantCulture), "-l", "en", "-bs", "1"];
+        var options = new WhisperRunOptions { Threads = threads, Language = "en", BeamSize = 1 };
+        double cliInternal = 0;
+        double ourInProcess = 0;
+
+        async Task<double> Ours()
+        {
+            var clock = Stopwatch.StartNew();
+            using var loaded = WhisperModel.Load(model);
+            using var session = loaded.CreateSession();
+            await session.TranscribeToEndAsync(AudioFile.ReadMono16k(audio), options).ConfigureAwait(false);
+            return ourInProcess = clock.Elapsed.TotalMilliseconds;
+        }
+
+        async Task<double> Peer()
+        {
+            var (wall, stderr) = await RunProcessAsync(cli, arguments).ConfigureAwait(false);
+            var match = TotalTime().Match(stderr);
+            if (!match.Success)
+            {
+                throw new InvalidOperationException($"whisper-cli printed no total time: {stderr[^Math.Min(stderr.Length, 400)..]}");
+            }
+
+            cliInternal = double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+            return wall;
+        }
+
+        // In-process comparison: our load + transcribe against whisper-cli's own measurement of the same span.
+        var inProcess = await SideBySide.RunAsync(
+            $"whisper load+transcribe {Path.GetFileName(model)}",
+            rounds,
+            Ours,
+            async () =>
+            {
+                await Peer().ConfigureAwait(false);
+                return cliInternal;
+            }).ConfigureAwait(false);
+        return [inProcess];
+    }
+
+    private static async Task<IReadOnlyList<Comparison>> LlamaAsync(string modelPath, int threads, int rounds)
+    {
+        const int PromptTokens = 512;
+        const int GeneratedTokens = 128;
+        var tool = Tool("llama", "llama-bench");
+        using var model = LlamaModel.Load(modelPath);
+        using var context = model.CreateContext(new LlamaContextOptions { ContextTokens = PromptTokens + GeneratedTokens, BatchTokens = PromptTokens, Threads = threads, FlashAttention = false });
+        var random = new Random(5);
+        var prompt = Enumerable.Range(0, PromptTokens).Select(_ => random.Next(3, model.VocabularySize)).ToArray();
+        double peerPrompt = 0;
+        double peerGeneration = 0;
+
+        async Task RunPeer()
+        {
+            var (_, output) = await RunProcessAsync(tool, ["-m", modelPath, "-t", threads.ToString(CultureInfo.InvariantCulture), "-p", PromptTokens.ToString(CultureInfo.InvariantCulture), "-n", GeneratedTokens.ToString(CultureInfo.InvariantCulture), "-r", "1", "-b", "512", "-ub", "512", "-fa", "0", "-o", "json"], stdout: true).ConfigureAwait(false);
+            using var json = JsonDocument.Parse(output);
+            foreach (var test in json.RootElement.EnumerateArray())
+            {
+                var ms = test.GetProperty("avg_ns").GetDouble() / 1e6;
+                if (test.GetProperty("n_prompt").GetInt32() > 0)
+                {
+                    peerPrompt = ms;
+                }
+                else
+                {
+                    peerGeneration = ms;
+                }
+            }
+        }
+
+        async Task<double> OurPrompt()
+        {
+            await context.ClearCacheAsync().ConfigureAwait(false);
+            return await SideBySide.TimeAsync(() => context.EvaluateAsync(prompt)).ConfigureAwait(false);
+        }
+
+        async Task<double> OurGeneration()
+        {
+            await context.ClearCacheAsync().ConfigureAwait(false);
+            var clock = Stopwatch.StartNew();
+            for (var i = 1; i <= GeneratedTokens; i++)
+            {
+                await context.EvaluateAsync(new ArraySegment<int>(prompt, 0, i)).ConfigureAwait(false); // one new token each time
+            }
+
+            return clock.Elapsed.TotalMilliseconds;
+        }
+
+        var promptComparison = await SideBySide.RunAsync($"llama prompt {PromptTokens} tokens ({Path.GetFileName(modelPath)})", rounds, OurPrompt, async () =>
+        {
+            await RunPeer().ConfigureAwait(false);
+            return peerPrompt;
+        }).ConfigureAwait(false);
+        var generationComparison = await SideBySide.RunAsync($"llama generate {GeneratedTokens} tokens", rounds, OurGeneration, async () =>
+        {
+            await RunPeer().ConfigureAwait(false);
+            return peerGeneration;
+        }).ConfigureAwait(false);
+        return [promptComparison, generationComparison];
+    }
+
+    /// <summary>A 58M-parameter llama (512 wide, 8 layers, real Llama-2 vocabulary) written once into artifacts/bench.</summary>
+    private static string GeneratedLlama(string root)
+    {
+        var path = Path.Combine(root, "artifacts", "bench", "models", "random-llama-58m-f16.gguf");
+        if (!File.Exists(path))
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            GgufWriter.WriteLlama(path + ".part", new LlamaShape(Embedding: 512, Layers: 8, Heads: 8, KvHeads: 8, FeedForward: 1536, Context: 2048));
+            File.Move(path + ".part", path);
+        }
+
+        return path;
+    }
+
+    private static string Tool(string engine, string name)
+    {
+        var located = NativeLibraryResolver.Process.LocateEngine(engine);
+        var path = Path.Combine(located.EngineDirectory, "bin", name);
+        return File.Exists(path) ? path : throw new FileNotFoundException($"{name} was not built next to lib{engine}.so: run ./voicehub setup", path);
+    }
+
+    private static async Task<(double WallMilliseconds, string Output)> RunProcessAsync(string file, string[] arguments, bool stdout = false)
+    {
+        var start = new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var clock = Stopwatch.StartNew();
+        using var process = Process.Start(start)!;
+        var outTask = process.StandardOutput.ReadToEndAsync();
+        var errTask = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().ConfigureAwait(false);
+        var wall = clock.Elapsed.TotalMilliseconds;
+        var output = stdout ? await outTask.ConfigureAwait(false) : await errTask.ConfigureAwait(false);
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{Path.GetFileName(file)} exited {process.ExitCode}: {await errTask.ConfigureAwait(false)}");
+        }
+
+        return (wall, output);
+    }
+
+    [GeneratedRegex(@"total time\s*=\s*([0-9.]+) ms")]
+    private static partial Regex TotalTime();
+}

@@ -1,0 +1,3 @@
+using VoiceHub.Bench;
+
+return await BenchCli.RunAsync(args);

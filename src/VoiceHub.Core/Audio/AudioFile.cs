@@ -1,0 +1,63 @@
+using VoiceHub.Native.Audio;
+
+namespace VoiceHub.Core.Audio;
+
+/// <summary>Whole-file helpers for the verbs that take one WAV per utterance.</summary>
+public static class AudioFile
+{
+    public const int SampleRate = 16000;
+
+    /// <summary>A WAV file as 16 kHz mono samples: channels averaged, other rates resampled with libsoxr.</summary>
+    public static float[] ReadMono16k(string path)
+    {
+        using var reader = WavReader.Open(path);
+        var channels = reader.Format.Channels;
+        var block = new float[4096 * channels];
+        var mono = new float[4096];
+        using var resampler = reader.Format.SampleRate == SampleRate ? null : new SoxrResampler(reader.Format.SampleRate, SampleRate);
+        var resampled = new float[resampler?.MaxOutputFor(mono.Length) ?? 0];
+        var result = new List<float>((int)Math.Min(reader.FrameCount * SampleRate / reader.Format.SampleRate + 64, int.MaxValue));
+        int read;
+        while ((read = reader.Read(block)) > 0)
+        {
+            var frames = read / channels;
+            DownMix(block.AsSpan(0, read), channels, mono.AsSpan(0, frames));
+            if (resampler is null)
+            {
+                result.AddRange(mono.AsSpan(0, frames));
+            }
+            else
+            {
+                result.AddRange(resampled.AsSpan(0, resampler.Process(mono.AsSpan(0, frames), resampled)));
+            }
+        }
+
+        if (resampler is not null)
+        {
+            result.AddRange(resampled.AsSpan(0, resampler.Flush(resampled)));
+        }
+
+        return [.. result];
+    }
+
+    /// <summary>Averages interleaved channels into one.</summary>
+    public static void DownMix(ReadOnlySpan<float> interleaved, int channels, Span<float> mono)
+    {
+        if (channels == 1)
+        {
+            interleaved.CopyTo(mono);
+            return;
+        }
+
+        for (var frame = 0; frame < mono.Length; frame++)
+        {
+            var sum = 0f;
+            for (var c = 0; c < channels; c++)
+            {
+                sum += interleaved[(frame * channels) + c];
+            }
+
+            mono[frame] = sum / channels;
+        }
+    }
+}

@@ -1,0 +1,18 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace VoiceHub.Core.Configuration;
+
+/// <summary>Binds every subsystem's sealed options class to its configuration section, validated on start.</summary>
+public static class OptionsRegistration
+{
+    public static IServiceCollection AddVoiceHubOptions(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<ModelsOptions>().Bind(configuration.GetSection(ModelsOptions.Section), Strict).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<MqttOptions>().Bind(configuration.GetSection(MqttOptions.Section), Strict).ValidateDataAnnotations().ValidateOnStart();
+        return services;
+    }
+
+    // A misspelt key in the YAML is an error, not a silently ignored setting.
+    private static void Strict(BinderOptions options) => options.ErrorOnUnknownConfiguration = true;
+}

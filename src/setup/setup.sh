@@ -1,0 +1,84 @@
+# shellcheck shell=bash
+# Sets up a VoiceHub source tree on a Debian machine: system packages, the native engines (built
+# into a cache outside the tree, keyed by version and flags), and the .NET build. Sourced by the
+# ./voicehub wrapper; every step is skipped in milliseconds when it is already done.
+
+# Libraries and tools the appliance uses at run time (Debian bookworm package names).
+VOICEHUB_RUNTIME_PACKAGES=(libpocketsphinx3 pocketsphinx-en-us libmosquitto1 mosquitto libgpiod2 libasound2
+                           libsoxr0 espeak-ng sox)
+# What building the engines and running the tests needs besides.
+VOICEHUB_BUILD_PACKAGES=(build-essential cmake ninja-build git curl ca-certificates openssl)
+
+voicehub_log() { [ "${VOICEHUB_QUIET:-0}" = 1 ] || echo "[setup] $*" >&2; }
+voicehub_die() { echo "voicehub setup: $*" >&2; exit 1; }
+
+voicehub_missing_packages() {
+  local wanted=("$@") installed
+  installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${wanted[@]}" 2>/dev/null | awk '$2 == "installed" { print $1 }')
+  for p in "${wanted[@]}"; do
+    grep -qx "$p" <<<"$installed" || echo "$p"
+  done
+}
+
+voicehub_ensure_packages() {
+  command -v dpkg-query >/dev/null || voicehub_die "this is not a Debian system (no dpkg-query); install the equivalents of: ${VOICEHUB_RUNTIME_PACKAGES[*]} ${VOICEHUB_BUILD_PACKAGES[*]}"
+  local missing
+  mapfile -t missing < <(voicehub_missing_packages "${VOICEHUB_RUNTIME_PACKAGES[@]}" "${VOICEHUB_BUILD_PACKAGES[@]}")
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" != 0 ]; then
+    voicehub_die "missing Debian packages; run: sudo apt-get install -y ${missing[*]}"
+  fi
+  voicehub_log "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  if ! apt-get install -y --no-install-recommends "${missing[@]}" >/tmp/voicehub-apt.log 2>&1; then
+    apt-get update >>/tmp/voicehub-apt.log 2>&1 || true
+    apt-get install -y --no-install-recommends "${missing[@]}" >>/tmp/voicehub-apt.log 2>&1 \
+      || { tail -n 20 /tmp/voicehub-apt.log >&2; voicehub_die "apt-get install failed (log: /tmp/voicehub-apt.log)"; }
+  fi
+}
+
+voicehub_ensure_dotnet() {
+  if ! command -v dotnet >/dev/null || ! dotnet --list-sdks 2>/dev/null | grep -q '^10\.'; then
+    voicehub_die "the .NET 10 SDK is needed; install it from https://learn.microsoft.com/dotnet/core/install/linux-debian (for example: sudo apt-get install -y dotnet-sdk-10.0 after adding packages.microsoft.com), then run this again"
+  fi
+}
+
+voicehub_ensure_engines() {
+  local root=$1 engine dir
+  mkdir -p "$root/artifacts/native"
+  for engine in whisper llama; do
+    dir=$("$root/src/native/build-engine.sh" "$engine" --print-dir)
+    if [ ! -f "$dir/.complete" ]; then
+      voicehub_log "building the $engine engine into $dir (once; whisper takes about 1 minute, llama about 3 on 2 cores)"
+      dir=$("$root/src/native/build-engine.sh" "$engine")
+    fi
+    if [ "$(readlink "$root/artifacts/native/$engine" 2>/dev/null)" != "$dir" ]; then
+      ln -sfn "$dir" "$root/artifacts/native/$engine"
+      rm -f "$root/artifacts/.build-stamp"   # the engines changed: copy them into the outputs again
+    fi
+  done
+}
+
+voicehub_ensure_build() {
+  local root=$1 stamp="$root/artifacts/.build-stamp"
+  if [ -f "$stamp" ] && [ -z "$(cd "$root" && find src tests intents Directory.Build.props Directory.Packages.props VoiceHub.sln global.json \
+        -newer "$stamp" -not -path '*/bin/*' -not -path '*/obj/*' -print -quit 2>/dev/null)" ]; then
+    return 0
+  fi
+  voicehub_log "building the .NET solution"
+  local log="$root/artifacts/build.log"
+  if ! dotnet build "$root/VoiceHub.sln" -c Release -nologo -v quiet -clp:ErrorsOnly >"$log" 2>&1; then
+    grep -E "error|Error" "$log" | sort -u | head -n 30 >&2
+    voicehub_die "the .NET build failed (full log: $log)"
+  fi
+  touch "$stamp"
+}
+
+voicehub_setup() {
+  local root
+  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+  voicehub_ensure_packages
+  voicehub_ensure_dotnet
+  voicehub_ensure_engines "$root"
+  voicehub_ensure_build "$root"
+}

@@ -1,0 +1,117 @@
+using VoiceHub.Native.Grammar;
+using VoiceHub.Native.ModelFiles;
+using VoiceHub.Native.Llama;
+using VoiceHub.Tests.Support;
+
+namespace VoiceHub.Tests.Native;
+
+/// <summary>The llama.cpp binding, run for real on a tiny random-weight llama with the real Llama-2 vocabulary.</summary>
+public sealed class LlamaBindingTests
+{
+    private const string CommandGrammar = """
+        root ::= "{\"intent\":\"" intent "\",\"name\":\"" name "\"" level? "}"
+        intent ::= "HassTurnOn" | "HassTurnOff" | "HassLightSet"
+        name ::= "kitchen light" | "bedroom lamp" | "garage door"
+        level ::= ",\"brightness\":" [1-9] [0-9]?
+        """;
+
+    [Fact]
+    public void Tokenizes_and_detokenizes_with_the_models_vocabulary()
+    {
+        using var model = LlamaModel.Load(TestPaths.LlamaTestModel);
+
+        var tokens = model.Tokenize("turn on the kitchen light", addSpecial: true);
+
+        Assert.Equal(32000, model.VocabularySize);
+        Assert.Equal(1, tokens[0]); // BOS of the Llama-2 vocabulary
+        Assert.Equal("turn on the kitchen light", model.Detokenize(tokens).Trim());
+    }
+
+    [Fact]
+    public async Task Every_output_generated_under_a_gbnf_grammar_parses_under_that_grammar()
+    {
+        var grammar = GbnfGrammar.Parse(CommandGrammar);
+        using var model = LlamaModel.Load(TestPaths.LlamaTestModel);
+        using var context = model.CreateContext(new LlamaContextOptions { ContextTokens = 256, Threads = 2 });
+        var prompt = model.Tokenize("Command:", addSpecial: true);
+
+        var outputs = new List<string>();
+        for (uint seed = 1; seed <= 40; seed++)
+        {
+            using var sampler = new LlamaSampler(model, new LlamaSamplerOptions { Grammar = grammar, Temperature = 1.5f, TopK = 0, TopP = 1f, Seed = seed });
+            outputs.Add(await context.GenerateTextAsync(prompt, sampler, maxTokens: 64));
+        }
+
+        Assert.All(outputs, o => Assert.True(grammar.Matches(o), $"not in the grammar: {o}"));
+        Assert.True(outputs.Distinct().Count() > 3, "sampling at temperature 1.5 should explore the grammar");
+    }
+
+    [Fact]
+    public async Task A_shared_prompt_prefix_is_evaluated_once_and_reused_from_the_kv_cache()
+    {
+        using var model = LlamaModel.Load(TestPaths.LlamaTestModel);
+        using var context = model.CreateContext(new LlamaContextOptions { ContextTokens = 512, Threads = 2 });
+        var prefix = model.Tokenize("You turn spoken home commands into JSON. Devices: kitchen light, bedroom lamp.", addSpecial: true);
+        var first = prefix.Concat(model.Tokenize(" User: turn on the kitchen light", addSpecial: false)).ToArray();
+        var second = prefix.Concat(model.Tokenize(" User: dim the bedroom lamp", addSpecial: false)).ToArray();
+        using var sampler = new LlamaSampler(model, new LlamaSamplerOptions());
+
+        await context.GenerateTextAsync(first, sampler, maxTokens: 4);
+        var afterFirst = context.PromptTokensEvaluated;
+        await context.GenerateTextAsync(second, sampler, maxTokens: 4);
+        var secondCost = context.PromptTokensEvaluated - afterFirst;
+
+        var shared = first.Zip(second).TakeWhile(p => p.First == p.Second).Count();
+        Assert.True(shared >= prefix.Length);
+        Assert.Equal(first.Length, afterFirst);
+        Assert.Equal(second.Length - shared, secondCost);
+    }
+
+    [Fact]
+    public async Task Cancellation_stops_generation_and_the_context_stays_usable()
+    {
+        using var model = LlamaModel.Load(TestPaths.LlamaTestModel);
+        using var context = model.CreateContext(new LlamaContextOptions { ContextTokens = 4096, Threads = 2 });
+        using var sampler = new LlamaSampler(model, new LlamaSamplerOptions { Temperature = 1f, Seed = 3 });
+        var prompt = model.Tokenize("Once upon a time", addSpecial: true);
+        using var cancel = new CancellationTokenSource();
+
+        var pieces = 0;
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var piece in context.GenerateAsync(prompt, sampler, maxTokens: 3000, cancel.Token))
+            {
+                if (++pieces == 5)
+                {
+                    await cancel.CancelAsync();
+                }
+            }
+        });
+
+        Assert.InRange(pieces, 5, 6); // one piece of look-ahead at most
+        var text = await context.GenerateTextAsync(prompt, sampler, maxTokens: 3);
+        Assert.NotNull(text);
+    }
+}
+
+/// <summary>Models the GGUF writer produces load and generate in llama.cpp.</summary>
+public sealed class GgufWriterTests
+{
+    [Fact]
+    public async Task A_written_llama_model_loads_validates_and_generates()
+    {
+        using var temp = new TempDirectory();
+        var path = GgufWriter.WriteLlama(temp.File("written.gguf"), new LlamaShape(Embedding: 64, Layers: 2));
+
+        var file = GgufFile.Read(path);
+        using var model = LlamaModel.Load(path);
+        using var context = model.CreateContext(new LlamaContextOptions { ContextTokens = 128, Threads = 2 });
+        using var sampler = new LlamaSampler(model, new LlamaSamplerOptions());
+        var text = await context.GenerateTextAsync(model.Tokenize("Hello", addSpecial: true), sampler, maxTokens: 8);
+
+        Assert.Equal(2 + (2 * 9) + 1, file.Tensors.Count);
+        Assert.Equal(32000, model.VocabularySize);
+        Assert.Equal("F16", model.FileTypeName.Split(' ')[^1]);
+        Assert.NotEmpty(text);
+    }
+}

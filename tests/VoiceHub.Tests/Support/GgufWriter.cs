@@ -1,0 +1,193 @@
+using System.Text;
+using VoiceHub.Native.ModelFiles;
+
+namespace VoiceHub.Tests.Support;
+
+/// <summary>The shape of a llama-architecture model to write.</summary>
+public sealed record LlamaShape(int Embedding = 64, int Layers = 2, int Heads = 4, int KvHeads = 4, int FeedForward = 128, int Context = 2048);
+
+/// <summary>
+/// Writes llama-architecture GGUF models with random weights and the real Llama-2 tokenizer
+/// (copied from the tiny test model). Dimensions are free, so unlike the tiny model (rows of 8)
+/// they can be multiples of the 32- and 256-wide quantization blocks that llama-quantize needs,
+/// and large enough to give benchmarks a realistic amount of work.
+/// </summary>
+public static class GgufWriter
+{
+    private const int Alignment = 32;
+
+    public static string WriteLlama(string path, LlamaShape shape, bool f16 = true, int seed = 1, string name = "voicehub-test-llama")
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        var tokenizer = GgufFile.Read(TestPaths.LlamaTestModel, keepLargeArrays: true).Metadata
+            .Where(kv => kv.Key.StartsWith("tokenizer.", StringComparison.Ordinal))
+            .ToList();
+        var vocabulary = ((GgufArray)tokenizer.Single(kv => kv.Key == "tokenizer.ggml.tokens").Value).Count;
+        var kvEmbedding = shape.Embedding / shape.Heads * shape.KvHeads;
+        var tensors = new List<(string Name, long[] Shape, bool Matrix)>
+        {
+            ("token_embd.weight", [shape.Embedding, vocabulary], true),
+        };
+        for (var i = 0; i < shape.Layers; i++)
+        {
+            tensors.Add(($"blk.{i}.attn_norm.weight", [shape.Embedding], false));
+            tensors.Add(($"blk.{i}.attn_q.weight", [shape.Embedding, shape.Embedding], true));
+            tensors.Add(($"blk.{i}.attn_k.weight", [shape.Embedding, kvEmbedding], true));
+            tensors.Add(($"blk.{i}.attn_v.weight", [shape.Embedding, kvEmbedding], true));
+            tensors.Add(($"blk.{i}.attn_output.weight", [shape.Embedding, shape.Embedding], true));
+            tensors.Add(($"blk.{i}.ffn_norm.weight", [shape.Embedding], false));
+            tensors.Add(($"blk.{i}.ffn_gate.weight", [shape.Embedding, shape.FeedForward], true));
+            tensors.Add(($"blk.{i}.ffn_up.weight", [shape.Embedding, shape.FeedForward], true));
+            tensors.Add(($"blk.{i}.ffn_down.weight", [shape.FeedForward, shape.Embedding], true));
+        }
+
+        tensors.Add(("output_norm.weight", [shape.Embedding], false));
+        tensors.Add(("output.weight", [shape.Embedding, vocabulary], true));
+
+        var metadata = new List<(string Key, object Value)>
+        {
+            ("general.architecture", "llama"),
+            ("general.name", name),
+            ("general.file_type", f16 ? 1u : 0u),
+            ("llama.context_length", (uint)shape.Context),
+            ("llama.embedding_length", (uint)shape.Embedding),
+            ("llama.block_count", (uint)shape.Layers),
+            ("llama.feed_forward_length", (uint)shape.FeedForward),
+            ("llama.rope.dimension_count", (uint)(shape.Embedding / shape.Heads)),
+            ("llama.attention.head_count", (uint)shape.Heads),
+            ("llama.attention.head_count_kv", (uint)shape.KvHeads),
+            ("llama.attention.layer_norm_rms_epsilon", 1e-5f),
+        };
+        metadata.AddRange(tokenizer.Select(kv => (kv.Key, kv.Value)));
+
+        using var stream = File.Create(path);
+        using var writer = new BinaryWriter(stream);
+        writer.Write(GgufFile.Magic);
+        writer.Write(3u);
+        writer.Write((ulong)tensors.Count);
+        writer.Write((ulong)metadata.Count);
+        foreach (var (key, value) in metadata)
+        {
+            WriteString(writer, key);
+            WriteValue(writer, value);
+        }
+
+        long offset = 0;
+        var sizes = new List<long>();
+        foreach (var (tensorName, dims, matrix) in tensors)
+        {
+            var type = matrix && f16 ? GgmlTypes.F16 : GgmlTypes.F32;
+            WriteString(writer, tensorName);
+            writer.Write((uint)dims.Length);
+            foreach (var d in dims)
+            {
+                writer.Write((ulong)d);
+            }
+
+            writer.Write((uint)type.Id);
+            writer.Write((ulong)offset);
+            var bytes = type.ByteSize(dims)!.Value;
+            sizes.Add(bytes);
+            offset += (bytes + Alignment - 1) / Alignment * Alignment;
+        }
+
+        Pad(writer);
+        var random = new Random(seed);
+        for (var t = 0; t < tensors.Count; t++)
+        {
+            var (_, dims, matrix) = tensors[t];
+            var elements = dims.Aggregate(1L, (a, b) => a * b);
+            var scale = 1f / MathF.Sqrt(dims[0]);
+            for (long i = 0; i < elements; i++)
+            {
+                var value = matrix ? scale * ((random.NextSingle() * 2) - 1) * 1.7f : 1f;
+                if (matrix && f16)
+                {
+                    writer.Write((Half)value);
+                }
+                else
+                {
+                    writer.Write(value);
+                }
+            }
+
+            Pad(writer);
+        }
+
+        return path;
+    }
+
+    private static void Pad(BinaryWriter writer)
+    {
+        writer.Flush();
+        var padding = (Alignment - (writer.BaseStream.Position % Alignment)) % Alignment;
+        writer.Write(new byte[padding]);
+    }
+
+    private static void WriteString(BinaryWriter writer, string value)
+    {
+        var bytes = Encoding.UTF8.GetBytes(value);
+        writer.Write((ulong)bytes.Length);
+        writer.Write(bytes);
+    }
+
+    private static void WriteValue(BinaryWriter writer, object value)
+    {
+        switch (value)
+        {
+            case uint u:
+                writer.Write(4u);
+                writer.Write(u);
+                break;
+            case int i:
+                writer.Write(5u);
+                writer.Write(i);
+                break;
+            case float f:
+                writer.Write(6u);
+                writer.Write(f);
+                break;
+            case bool b:
+                writer.Write(7u);
+                writer.Write(b);
+                break;
+            case string s:
+                writer.Write(8u);
+                WriteString(writer, s);
+                break;
+            case GgufArray array:
+                writer.Write(9u);
+                writer.Write((uint)array.ElementType);
+                writer.Write((ulong)array.Count);
+                foreach (var element in array.Values!)
+                {
+                    WriteElement(writer, element);
+                }
+
+                break;
+            default:
+                throw new NotSupportedException($"GGUF value of type {value.GetType()}");
+        }
+    }
+
+    private static void WriteElement(BinaryWriter writer, object element)
+    {
+        switch (element)
+        {
+            case string s:
+                WriteString(writer, s);
+                break;
+            case float f:
+                writer.Write(f);
+                break;
+            case int i:
+                writer.Write(i);
+                break;
+            case uint u:
+                writer.Write(u);
+                break;
+            default:
+                throw new NotSupportedException($"GGUF array element of type {element.GetType()}");
+        }
+    }
+}
