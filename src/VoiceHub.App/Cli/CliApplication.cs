@@ -27,6 +27,8 @@ public static class CliApplication
         var io = new CliIo(output, error);
         root.Subcommands.Add(RunCommand.Create(io));
         root.Subcommands.Add(DoctorCommand.Create(io));
+        root.Subcommands.Add(ParseCommand.Create(io));
+        root.Subcommands.Add(EvalCommand.Create(io));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -1,0 +1,60 @@
+using System.CommandLine;
+using VoiceHub.Core.Intents;
+using VoiceHub.Core.Intents.Registry;
+
+namespace VoiceHub.App.Cli;
+
+/// <summary><c>voicehub eval</c>: accuracy on test sets (intents; speech and wake word join later).</summary>
+public static class EvalCommand
+{
+    public static Command Create(CliIo io)
+    {
+        var command = new Command("eval", "Measure accuracy on test sets");
+        command.Subcommands.Add(Intents(io));
+        return command;
+    }
+
+    private static Command Intents(CliIo io)
+    {
+        var intents = new Option<string>("--intents") { Description = "Intents file or folder", DefaultValueFactory = _ => Inputs.DefaultIntents() };
+        var devices = new Option<FileInfo?>("--devices") { Description = "Devices file (default: _fixtures.yaml beside the tests)" };
+        var files = new Argument<string[]>("FILE") { Description = "Test files or folders in Home Assistant's intent-test layout", Arity = ArgumentArity.OneOrMore };
+        var command = new Command("intents", "Accuracy per intent on test sentences") { intents, devices, files };
+        command.SetAction((parse, cancellationToken) => CliApplication.Guard(io, "eval intents", async () =>
+        {
+            var set = IntentSet.Load(parse.GetValue(intents)!);
+            var outcomes = new List<(IntentTestCase Test, string? Failure)>();
+            foreach (var path in parse.GetValue(files)!)
+            {
+                if (!File.Exists(path) && !Directory.Exists(path))
+                {
+                    throw new InputException($"{path}: no such test file or folder");
+                }
+
+                var registry = DevicesFile.Load(parse.GetValue(devices)?.FullName ?? IntentTests.FixturesFor(path));
+                var recognizer = IntentRecognizer.Create(set, registry);
+                foreach (var test in IntentTests.Load(path))
+                {
+                    var result = await recognizer.RecognizeAsync(test.Sentence, test.Context, cancellationToken).ConfigureAwait(false);
+                    outcomes.Add((test, IntentTests.Check(test, result)));
+                }
+            }
+
+            await io.Output.WriteLineAsync($"{"intent",-28} {"passed",7} {"total",6} {"accuracy",9}").ConfigureAwait(false);
+            foreach (var (intent, passed, total) in IntentTests.ByIntent(outcomes))
+            {
+                await io.Output.WriteLineAsync($"{intent,-28} {passed,7} {total,6} {IntentTests.Percent(passed, total),9}").ConfigureAwait(false);
+            }
+
+            var allPassed = outcomes.Count(o => o.Failure is null);
+            await io.Output.WriteLineAsync($"{"all",-28} {allPassed,7} {outcomes.Count,6} {IntentTests.Percent(allPassed, outcomes.Count),9}").ConfigureAwait(false);
+            foreach (var (test, failure) in outcomes.Where(o => o.Failure is not null))
+            {
+                await io.Output.WriteLineAsync($"FAIL {test}: {failure}").ConfigureAwait(false);
+            }
+
+            return CliApplication.Success;
+        }));
+        return command;
+    }
+}

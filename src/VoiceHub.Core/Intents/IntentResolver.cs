@@ -1,0 +1,369 @@
+using System.Globalization;
+using System.Text;
+using VoiceHub.Core.Intents.Registry;
+using VoiceHub.Core.Intents.Templates;
+
+namespace VoiceHub.Core.Intents;
+
+/// <summary>An intent with its slots, from a template match or from the language model, before targets are resolved.</summary>
+public sealed record IntentCandidate(
+    string Intent,
+    IReadOnlyList<Capture> Captures,
+    IReadOnlyDictionary<string, object> FixedSlots,
+    string Source,
+    string? ResponseKey = null,
+    IReadOnlyDictionary<string, string>? Metadata = null,
+    string? Sentence = null);
+
+/// <summary>One confirmation rule: this intent on this domain (and device class) needs a spoken yes.</summary>
+public sealed record ConfirmationRule(string Intent, string Domain, string? DeviceClass = null);
+
+/// <summary>
+/// Turns an intent candidate into a command: resolves the entities it acts on (by name, area,
+/// floor, or the speaker's own room), asks instead of guessing when that is ambiguous, checks
+/// values against what devices accept, applies the confirmation policy, and words the response.
+/// </summary>
+public sealed class IntentResolver(DeviceRegistry registry, IntentSet intents, IReadOnlyList<ConfirmationRule> confirmations, TimeProvider clock)
+{
+    /// <summary>Intents that act on nothing in the home.</summary>
+    private static readonly HashSet<string> s_noTargets = new(StringComparer.Ordinal)
+    {
+        "HassNevermind", "HassStartTimer", "HassCancelTimer", "HassTimerStatus", "HassGetCurrentTime", "HassGetCurrentDate",
+    };
+
+    private static readonly Dictionary<string, (string One, string Many)> s_nouns = new(StringComparer.Ordinal)
+    {
+        ["light"] = ("light", "lights"), ["switch"] = ("switch", "switches"), ["fan"] = ("fan", "fans"),
+        ["cover"] = ("cover", "covers"), ["lock"] = ("lock", "locks"), ["climate"] = ("thermostat", "thermostats"),
+        ["media_player"] = ("media player", "media players"), ["sensor"] = ("sensor", "sensors"),
+        ["binary_sensor"] = ("sensor", "sensors"), ["scene"] = ("scene", "scenes"), ["script"] = ("script", "scripts"),
+        ["alarm_control_panel"] = ("alarm", "alarms"), ["vacuum"] = ("vacuum", "vacuums"),
+    };
+
+    /// <summary>The policy VoiceHub ships: unlocking, disarming and opening covers are confirmed first.</summary>
+    public static IReadOnlyList<ConfirmationRule> DefaultConfirmations { get; } =
+    [
+        new("HassTurnOff", "lock"),
+        new("HassToggle", "lock"),
+        new("HassTurnOff", "alarm_control_panel"),
+        new("HassOpenCover", "cover"),
+        new("HassToggle", "cover"),
+        new("HassSetPosition", "cover"),
+        new("HassTurnOn", "cover"),
+    ];
+
+    public IntentResult Resolve(string text, IntentCandidate candidate, IReadOnlyDictionary<string, string> context)
+    {
+        ArgumentNullException.ThrowIfNull(candidate);
+        var slots = new Dictionary<string, object>(candidate.FixedSlots, StringComparer.Ordinal);
+        foreach (var capture in candidate.Captures)
+        {
+            slots[capture.Slot] = capture.Value;
+        }
+
+        var result = new IntentResult
+        {
+            Text = text,
+            Intent = candidate.Intent,
+            Slots = slots,
+            Source = candidate.Source,
+            Status = IntentStatus.Ok,
+            Sentence = candidate.Sentence,
+        };
+
+        // A name heard with a slip that is about as close to another name: ask, never guess.
+        if (candidate.Captures.FirstOrDefault(c => c.List?.CloseAlternatives is { Count: > 0 }) is { } unsure)
+        {
+            var options = unsure.List!.CloseAlternatives!.Prepend(unsure.List).Select(l => Describe(l.Out)).Distinct().ToList();
+            return result with { Status = IntentStatus.Clarify, Response = $"Did you mean {Or(options)}?" };
+        }
+
+        if (s_noTargets.Contains(candidate.Intent))
+        {
+            return result with { Response = Render(candidate, slots, []) };
+        }
+
+        var (targets, problem) = ResolveTargets(candidate, slots, context);
+        if (problem is not null)
+        {
+            return result with { Status = problem.Value.Status, Response = problem.Value.Response, PendingTargets = targets.Count > 0 ? [.. targets.Select(t => t.Id)] : null };
+        }
+
+        if (CheckValues(candidate.Intent, slots, targets) is { } invalid)
+        {
+            return result with { Status = IntentStatus.Error, Response = invalid };
+        }
+
+        var response = Render(candidate, slots, targets);
+        var confirm = targets.Where(t => NeedsConfirmation(candidate.Intent, t, slots)).ToList();
+        if (confirm.Count > 0)
+        {
+            return result with
+            {
+                Status = IntentStatus.Confirm,
+                PendingTargets = [.. targets.Select(t => t.Id)],
+                Response = candidate.Intent == "HassSetPosition"
+                    ? $"Do you want me to move {Names(confirm)} to {NumberFormatting.Format(slots.GetValueOrDefault("position") ?? 0)} percent? Say yes to confirm."
+                    : $"Do you want me to {Action(candidate.Intent, confirm[0].Domain)} {Names(confirm)}? Say yes to confirm.",
+            };
+        }
+
+        return result with { Targets = [.. targets.Select(t => t.Id)], Response = response };
+    }
+
+    private (List<Entity> Targets, (IntentStatus Status, string Response)? Problem) ResolveTargets(IntentCandidate candidate, Dictionary<string, object> slots, IReadOnlyDictionary<string, string> context)
+    {
+        var domains = slots.TryGetValue("domain", out var d) ? d.ToString()!.Split(',', StringSplitOptions.TrimEntries) : null;
+        var deviceClass = slots.TryGetValue("device_class", out var dc) ? dc.ToString() : null;
+        var area = candidate.Captures.FirstOrDefault(c => c.Slot == "area")?.List?.Area;
+        var floor = candidate.Captures.FirstOrDefault(c => c.Slot == "floor")?.List?.Floor;
+        var contextArea = context.TryGetValue("area", out var a) ? registry.FindAreaByName(a) ?? registry.FindArea(a) : null;
+        var single = candidate.Metadata?.GetValueOrDefault("targets") == "one";
+        bool Wanted(Entity e) => (domains is null || domains.Contains(e.Domain)) && (deviceClass is null || e.DeviceClass == deviceClass);
+
+        if (candidate.Captures.FirstOrDefault(c => c.List?.Entities.Count > 0) is { } named)
+        {
+            var entities = named.List!.Entities.ToList();
+            if (area is not null)
+            {
+                var inArea = entities.Where(e => e.AreaId == area.Id).ToList();
+                if (inArea.Count == 0)
+                {
+                    return ([], (IntentStatus.Error, $"There is no {named.Spoken} in the {Lower(area.Name)}."));
+                }
+
+                entities = inArea;
+            }
+            else if (entities.Count > 1 && contextArea is not null && entities.Any(e => e.AreaId == contextArea.Id))
+            {
+                entities = [.. entities.Where(e => e.AreaId == contextArea.Id)];
+            }
+
+            if (entities.Count > 1)
+            {
+                var where = entities.Select(e => registry.AreaOf(e)?.Name is { } n ? $"the one in the {Lower(n)}" : SpokenName(e.Name)).Distinct().ToList();
+                return (entities, (IntentStatus.Clarify, where.Count == entities.Count
+                    ? $"Which {named.Spoken} do you mean: {Or(where)}?"
+                    : $"Which {named.Spoken} do you mean: {Or(entities.Select(e => SpokenName(e.Name)).ToList())}?"));
+            }
+
+            slots["name"] = entities[0].Name;
+            if (registry.AreaOf(entities[0]) is { } entityArea && !slots.ContainsKey("area"))
+            {
+                slots["area"] = entityArea.Name;
+            }
+
+            return (entities, null);
+        }
+
+        string Noun(bool many) => domains is { Length: 1 } && s_nouns.TryGetValue(domains[0], out var n) ? (many ? n.Many : n.One) : (many ? "devices" : "device");
+
+        if (area is not null || floor is not null)
+        {
+            var pool = area is not null ? registry.InArea(area.Id) : registry.OnFloor(floor!.Id);
+            var found = pool.Where(Wanted).ToList();
+            var place = Lower(area?.Name ?? floor!.Name);
+            if (found.Count == 0)
+            {
+                return ([], (IntentStatus.Error, $"There are no {Noun(many: true)} in the {place}."));
+            }
+
+            if (single && found.Count > 1)
+            {
+                return (found, (IntentStatus.Clarify, $"Which {Noun(many: false)} in the {place}: {Or(found.Select(e => SpokenName(e.Name)).ToList())}?"));
+            }
+
+            return (found, null);
+        }
+
+        if (domains is null)
+        {
+            return ([], (IntentStatus.Error, "I don't know which device you mean."));
+        }
+
+        // No name, no place: the speaker's own room, else the only such device in the home.
+        var local = contextArea is null ? [] : registry.InArea(contextArea.Id).Where(Wanted).ToList();
+        if (local.Count > 0)
+        {
+            slots.TryAdd("area", contextArea!.Name);
+            if (single && local.Count > 1)
+            {
+                return (local, (IntentStatus.Clarify, $"Which {Noun(many: false)}: {Or(local.Select(e => SpokenName(e.Name)).ToList())}?"));
+            }
+
+            return (local, null);
+        }
+
+        var everywhere = registry.Entities.Where(Wanted).ToList();
+        if (everywhere.Count == 1)
+        {
+            return (everywhere, null);
+        }
+
+        if (everywhere.Count == 0)
+        {
+            return ([], (IntentStatus.Error, $"There are no {Noun(many: true)} here."));
+        }
+
+        var rooms = everywhere.Select(e => registry.AreaOf(e)?.Name).OfType<string>().Distinct().ToList();
+        return (everywhere, (IntentStatus.Clarify, rooms.Count > 1 ? $"In which room: {Or(rooms.Select(r => $"the {Lower(r)}").ToList())}?" : $"Which {Noun(many: false)}: {Or(everywhere.Select(e => SpokenName(e.Name)).ToList())}?"));
+    }
+
+    private static string? CheckValues(string intent, Dictionary<string, object> slots, List<Entity> targets)
+    {
+        if (intent == "HassClimateSetTemperature" && slots.TryGetValue("temperature", out var t) && Convert.ToDouble(t, CultureInfo.InvariantCulture) is var temperature)
+        {
+            foreach (var target in targets)
+            {
+                var min = target.NumberAttribute("min_temp") ?? 5;
+                var max = target.NumberAttribute("max_temp") ?? 35;
+                if (temperature < min || temperature > max)
+                {
+                    return Capitalize($"{SpokenName(target.Name)} can be set between {min:0.#} and {max:0.#} degrees.");
+                }
+            }
+        }
+
+        if (intent == "HassLightSet" && slots.ContainsKey("color"))
+        {
+            var mono = targets.Where(e => e.Attributes.TryGetValue("supported_color_modes", out var modes) && modes is IEnumerable<object?> list && !list.Any(m => m?.ToString() is "rgb" or "hs" or "xy" or "rgbw" or "rgbww")).ToList();
+            if (mono.Count > 0 && mono.Count == targets.Count)
+            {
+                return Capitalize($"{Names(mono)} can't change color.");
+            }
+        }
+
+        return null;
+    }
+
+    private bool NeedsConfirmation(string intent, Entity entity, Dictionary<string, object> slots)
+    {
+        foreach (var rule in confirmations)
+        {
+            if (rule.Intent == intent && rule.Domain == entity.Domain && (rule.DeviceClass is null || rule.DeviceClass == entity.DeviceClass))
+            {
+                // Closing a cover half-way is fine; only raising it counts as opening.
+                return intent != "HassSetPosition" || !slots.TryGetValue("position", out var p) || Convert.ToDouble(p, CultureInfo.InvariantCulture) > 0;
+            }
+        }
+
+        return false;
+    }
+
+    private static string Action(string intent, string domain) => (intent, domain) switch
+    {
+        ("HassTurnOff", "lock") => "unlock",
+        ("HassTurnOn", "lock") => "lock",
+        ("HassTurnOff", "alarm_control_panel") => "disarm",
+        ("HassTurnOn", "cover") => "open",
+        ("HassToggle", _) => "toggle",
+        ("HassTurnOff", _) => "turn off",
+        ("HassOpenCover", _) => "open",
+        _ => "turn on",
+    };
+
+    private string Render(IntentCandidate candidate, Dictionary<string, object> slots, List<Entity> targets)
+    {
+        var table = intents.Responses.GetValueOrDefault(candidate.Intent);
+        var template = candidate.ResponseKey is not null && table?.GetValueOrDefault(candidate.ResponseKey) is { } keyed
+            ? keyed
+            : table?.GetValueOrDefault("default");
+        if (template is null)
+        {
+            return "Done.";
+        }
+
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (k, v) in slots)
+        {
+            values[k] = v switch
+            {
+                double or long or int => NumberFormatting.Format(v),
+                _ when k is "area" or "floor" => Lower(v.ToString() ?? string.Empty),
+                _ => v.ToString() ?? string.Empty,
+            };
+        }
+
+        values["targets"] = Names(targets);
+        if (targets.Count == 1)
+        {
+            values["name"] = SpokenName(targets[0].Name);
+            var actual = targets[0].State ?? "unknown";
+            values["actual_state"] = actual;
+            values["answer"] = slots.TryGetValue("state", out var asked) && string.Equals(asked.ToString(), actual, StringComparison.OrdinalIgnoreCase) ? "yes" : "no";
+            values["current_temperature"] = targets[0].NumberAttribute("current_temperature") is { } temperature
+                ? temperature.ToString("0.#", CultureInfo.InvariantCulture)
+                : targets[0].Domain == "sensor" && targets[0].State is { } s ? s : "unknown";
+        }
+
+        var domain = slots.GetValueOrDefault("domain")?.ToString();
+        values["noun"] = domain is not null && s_nouns.TryGetValue(domain, out var noun) ? (targets.Count == 1 ? noun.One : noun.Many) : (targets.Count == 1 ? "device" : "devices");
+        var now = clock.GetLocalNow();
+        values["time"] = now.ToString("h:mm tt", CultureInfo.InvariantCulture);
+        values["duration"] = Duration(slots);
+
+        var builder = new StringBuilder(template.Length + 32);
+        for (var i = 0; i < template.Length; i++)
+        {
+            if (template[i] == '{' && template.IndexOf('}', i) is var close and > 0)
+            {
+                var key = template[(i + 1)..close];
+                builder.Append(values.TryGetValue(key, out var value) ? value : string.Empty);
+                i = close;
+            }
+            else
+            {
+                builder.Append(template[i]);
+            }
+        }
+
+        var sentence = builder.ToString().Replace("  ", " ", StringComparison.Ordinal).Trim();
+        return sentence.Length > 0 ? char.ToUpperInvariant(sentence[0]) + sentence[1..] : sentence;
+    }
+
+    private static string Duration(Dictionary<string, object> slots)
+    {
+        var parts = new List<string>();
+        foreach (var (slot, unit) in new[] { ("hours", "hour"), ("minutes", "minute"), ("seconds", "second") })
+        {
+            if (slots.TryGetValue(slot, out var value))
+            {
+                var n = Convert.ToDouble(value, CultureInfo.InvariantCulture);
+                parts.Add($"{NumberFormatting.Format(value)} {unit}{(Math.Abs(n - 1) < 1e-9 ? string.Empty : "s")}");
+            }
+        }
+
+        return parts.Count == 0 ? string.Empty : string.Join(" and ", parts);
+    }
+
+    private static string Describe(object value) => SpokenName(value.ToString() ?? string.Empty);
+
+    private static string Names(List<Entity> entities) => entities.Count switch
+    {
+        0 => "nothing",
+        _ => Or(entities.Select(e => SpokenName(e.Name)).ToList(), "and"),
+    };
+
+    private static string Capitalize(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..];
+
+    private static string Lower(string name) => name.Length > 1 && char.IsUpper(name[0]) && char.IsLower(name[1]) ? char.ToLowerInvariant(name[0]) + name[1..] : name;
+
+    /// <summary>"Kitchen light" as it is said in a sentence: "the kitchen light" (acronyms and "my ..." left alone).</summary>
+    public static string SpokenName(string name)
+    {
+        if (name.Length == 0)
+        {
+            return name;
+        }
+
+        var lowered = Lower(name);
+        return lowered.StartsWith("the ", StringComparison.OrdinalIgnoreCase) || lowered.StartsWith("my ", StringComparison.OrdinalIgnoreCase) ? lowered : "the " + lowered;
+    }
+
+    private static string Or(List<string> items, string conjunction = "or") => items.Count switch
+    {
+        0 => string.Empty,
+        1 => items[0],
+        _ => $"{string.Join(", ", items.Take(items.Count - 1))} {conjunction} {items[^1]}",
+    };
+}

@@ -1,0 +1,401 @@
+using System.Globalization;
+using VoiceHub.Core.Configuration;
+using VoiceHub.Core.Intents.Templates;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace VoiceHub.Core.Intents;
+
+/// <summary>A list entry: what is said (a template, so it may have alternatives) and what the slot becomes.</summary>
+public sealed record ListValue(TemplateNode Spoken, string SpokenText, object Out, IReadOnlyDictionary<string, string> Context);
+
+/// <summary>A slot list of an intents file.</summary>
+public abstract record SlotList(string Name);
+
+public sealed record ValuesList(string Name, IReadOnlyList<ListValue> Values) : SlotList(Name);
+
+public sealed record RangeList(string Name, double From, double To, double Step, double Multiplier) : SlotList(Name);
+
+public sealed record WildcardList(string Name) : SlotList(Name);
+
+/// <summary>Where a template came from, for error messages and reports.</summary>
+public sealed record SourceLocation(string File, long Line)
+{
+    public override string ToString() => $"{File}: line {Line}";
+}
+
+/// <summary>One <c>data</c> block of an intent: its sentences and what they add or require.</summary>
+public sealed record IntentData(
+    string Intent,
+    IReadOnlyList<(TemplateNode Template, string Text, SourceLocation Where)> Sentences,
+    IReadOnlyDictionary<string, object> FixedSlots,
+    IReadOnlyDictionary<string, ContextRequirement> RequiresContext,
+    IReadOnlyDictionary<string, ContextRequirement> ExcludesContext,
+    string? Response,
+    int Order,
+    IReadOnlyDictionary<string, string>? Metadata = null);
+
+/// <summary>A <c>requires_context</c>/<c>excludes_context</c> entry: allowed values, or "fill the slot from the context".</summary>
+public sealed record ContextRequirement(IReadOnlyList<string> Values, bool FromContextSlot);
+
+/// <summary>
+/// Everything loaded from one or more intents files (the Home Assistant / hassil format):
+/// intents with their data blocks, expansion rules, lists, skip words and spoken responses.
+/// </summary>
+public sealed class IntentSet
+{
+    private IntentSet(string language, List<IntentData> data, Dictionary<string, (TemplateNode Node, SourceLocation Where)> rules,
+        Dictionary<string, (SlotList List, SourceLocation Where)> lists, List<string[]> skipWords, Dictionary<string, Dictionary<string, string>> responses, IReadOnlyList<string> files)
+    {
+        Language = language;
+        Data = data;
+        ExpansionRules = rules.ToDictionary(kv => kv.Key, kv => kv.Value.Node, StringComparer.Ordinal);
+        Lists = lists.ToDictionary(kv => kv.Key, kv => kv.Value.List, StringComparer.Ordinal);
+        SkipWords = skipWords;
+        Responses = responses;
+        Files = files;
+    }
+
+    /// <summary>Lists filled from the device registry rather than the intents files.</summary>
+    public static IReadOnlySet<string> RegistryLists { get; } = new HashSet<string>(StringComparer.Ordinal) { "name", "area", "floor" };
+
+    public string Language { get; }
+
+    public IReadOnlyList<IntentData> Data { get; }
+
+    public IReadOnlyDictionary<string, TemplateNode> ExpansionRules { get; }
+
+    public IReadOnlyDictionary<string, SlotList> Lists { get; }
+
+    public IReadOnlyList<string[]> SkipWords { get; }
+
+    /// <summary>Intent name → response key → text with <c>{slot}</c> placeholders.</summary>
+    public IReadOnlyDictionary<string, Dictionary<string, string>> Responses { get; }
+
+    public IReadOnlyList<string> Files { get; }
+
+    public IEnumerable<string> IntentNames => Data.Select(d => d.Intent).Distinct(StringComparer.Ordinal);
+
+    /// <summary>Loads a file, or every *.yaml in a folder (sorted), as one set.</summary>
+    public static IntentSet Load(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        string[] files;
+        if (Directory.Exists(path))
+        {
+            files = Directory.GetFiles(path, "*.yaml").Concat(Directory.GetFiles(path, "*.yml")).Order(StringComparer.Ordinal).ToArray();
+            if (files.Length == 0)
+            {
+                throw new ConfigurationFileException($"{path}: no *.yaml intents files in this folder");
+            }
+        }
+        else if (File.Exists(path))
+        {
+            files = [path];
+        }
+        else
+        {
+            throw new ConfigurationFileException($"{path}: no such intents file or folder");
+        }
+
+        return Parse(files.Select(f => (f, File.ReadAllText(f))));
+    }
+
+    public static IntentSet Parse(string file, string yaml) => Parse([(file, yaml)]);
+
+    public static IntentSet Parse(IEnumerable<(string File, string Yaml)> files)
+    {
+        var loader = new Loader();
+        foreach (var (file, yaml) in files)
+        {
+            loader.Read(YamlFile.Parse(file, yaml));
+        }
+
+        return loader.Finish();
+    }
+
+    private sealed class Loader
+    {
+        private readonly List<IntentData> _data = [];
+        private readonly Dictionary<string, (TemplateNode Node, SourceLocation Where)> _rules = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, (SlotList List, SourceLocation Where)> _lists = new(StringComparer.Ordinal);
+        private readonly List<string[]> _skipWords = [];
+        private readonly Dictionary<string, Dictionary<string, string>> _responses = new(StringComparer.Ordinal);
+        private readonly List<(string Rule, TemplateNode Node, SourceLocation Where)> _uses = [];
+        private readonly List<string> _files = [];
+        private string? _language;
+
+        public void Read(YamlFile document)
+        {
+            _files.Add(document.Path);
+            var root = document.Mapping(document.Root, "an intents file");
+            foreach (var (keyNode, value) in root.Children)
+            {
+                var key = document.Scalar(keyNode, "a key");
+                switch (key)
+                {
+                    case "language":
+                        var language = document.Scalar(value, "language");
+                        if (_language is not null && _language != language)
+                        {
+                            throw document.Error(value, $"language '{language}' differs from '{_language}' of the other files");
+                        }
+
+                        _language = language;
+                        break;
+                    case "intents":
+                        foreach (var (nameNode, intent) in document.Mapping(value, "intents").Children)
+                        {
+                            ReadIntent(document, document.Scalar(nameNode, "an intent name"), document.Mapping(intent, "an intent"));
+                        }
+
+                        break;
+                    case "expansion_rules":
+                        foreach (var (nameNode, rule) in document.Mapping(value, "expansion_rules").Children)
+                        {
+                            var name = document.Scalar(nameNode, "a rule name");
+                            var where = new SourceLocation(document.Path, rule.Start.Line);
+                            if (_rules.TryGetValue(name, out var existing))
+                            {
+                                throw document.Error(nameNode, $"expansion rule '{name}' is defined twice (also at {existing.Where})");
+                            }
+
+                            _rules[name] = (ParseTemplate(document, rule, document.Scalar(rule, $"rule '{name}'")), where);
+                        }
+
+                        break;
+                    case "lists":
+                        foreach (var (nameNode, list) in document.Mapping(value, "lists").Children)
+                        {
+                            var name = document.Scalar(nameNode, "a list name");
+                            if (_lists.TryGetValue(name, out var existing))
+                            {
+                                throw document.Error(nameNode, $"list '{name}' is defined twice (also at {existing.Where})");
+                            }
+
+                            if (RegistryLists.Contains(name))
+                            {
+                                throw document.Error(nameNode, $"list '{name}' comes from the devices file and cannot be defined here");
+                            }
+
+                            _lists[name] = (ReadList(document, name, document.Mapping(list, $"list '{name}'")), new SourceLocation(document.Path, list.Start.Line));
+                        }
+
+                        break;
+                    case "skip_words":
+                        _skipWords.AddRange(document.Sequence(value, "skip_words").Children.Select(c => TextNormalizer.Tokenize(document.Scalar(c, "a skip word"))).Where(w => w.Length > 0));
+                        break;
+                    case "responses":
+                        foreach (var (intentNode, keys) in document.Mapping(value, "responses").Children)
+                        {
+                            var intent = document.Scalar(intentNode, "an intent name");
+                            var table = _responses.TryGetValue(intent, out var t) ? t : _responses[intent] = new(StringComparer.Ordinal);
+                            foreach (var (k, text) in document.Mapping(keys, $"responses of {intent}").Children)
+                            {
+                                table[document.Scalar(k, "a response key")] = document.Scalar(text, "a response");
+                            }
+                        }
+
+                        break;
+                    default:
+                        throw document.Error(keyNode, $"unknown section '{key}' (language, intents, expansion_rules, lists, skip_words, responses)");
+                }
+            }
+        }
+
+        private void ReadIntent(YamlFile document, string intent, YamlMappingNode node)
+        {
+            var data = YamlFile.Child(node, "data") ?? throw document.Error(node, $"intent {intent} has no 'data' list");
+            foreach (var block in document.Sequence(data, $"data of {intent}").Children)
+            {
+                var mapping = document.Mapping(block, $"a data block of {intent}");
+                foreach (var key in mapping.Children.Keys)
+                {
+                    var name = document.Scalar(key, "a key");
+                    if (name is not ("sentences" or "slots" or "requires_context" or "excludes_context" or "response" or "metadata"))
+                    {
+                        throw document.Error(key, $"unknown key '{name}' in a data block of {intent} (sentences, slots, requires_context, excludes_context, response)");
+                    }
+                }
+
+                var sentencesNode = YamlFile.Child(mapping, "sentences") ?? throw document.Error(block, $"a data block of {intent} has no sentences");
+                var sentences = new List<(TemplateNode, string, SourceLocation)>();
+                foreach (var sentence in document.Sequence(sentencesNode, "sentences").Children)
+                {
+                    var text = document.Scalar(sentence, "a sentence");
+                    var where = new SourceLocation(document.Path, sentence.Start.Line);
+                    var template = ParseTemplate(document, sentence, text);
+                    sentences.Add((template, text, where));
+                    _uses.Add((intent, template, where));
+                }
+
+                var slots = YamlFile.Child(mapping, "slots") is { } slotsNode
+                    ? document.Mapping(slotsNode, "slots").Children.ToDictionary(kv => document.Scalar(kv.Key, "a slot name"), kv => ScalarValue(document, kv.Value), StringComparer.Ordinal)
+                    : new Dictionary<string, object>(StringComparer.Ordinal);
+                _data.Add(new IntentData(
+                    intent,
+                    sentences,
+                    slots,
+                    ReadContext(document, mapping, "requires_context"),
+                    ReadContext(document, mapping, "excludes_context"),
+                    document.OptionalString(mapping, "response"),
+                    _data.Count,
+                    YamlFile.Child(mapping, "metadata") is { } metadataNode
+                        ? document.Mapping(metadataNode, "metadata").Children.ToDictionary(kv => document.Scalar(kv.Key, "a metadata key"), kv => document.Scalar(kv.Value, "a metadata value"), StringComparer.Ordinal)
+                        : null));
+            }
+        }
+
+        private static Dictionary<string, ContextRequirement> ReadContext(YamlFile document, YamlMappingNode block, string key)
+        {
+            var result = new Dictionary<string, ContextRequirement>(StringComparer.Ordinal);
+            if (YamlFile.Child(block, key) is not { } node)
+            {
+                return result;
+            }
+
+            foreach (var (nameNode, value) in document.Mapping(node, key).Children)
+            {
+                var name = document.Scalar(nameNode, "a context key");
+                result[name] = value switch
+                {
+                    YamlMappingNode m when document.OptionalString(m, "slot") is "true" => new ContextRequirement([], true),
+                    YamlSequenceNode s => new ContextRequirement([.. s.Children.Select(c => document.Scalar(c, "a context value"))], false),
+                    _ => new ContextRequirement([document.Scalar(value, "a context value")], false),
+                };
+            }
+
+            return result;
+        }
+
+        private static SlotList ReadList(YamlFile document, string name, YamlMappingNode node)
+        {
+            if (YamlFile.Child(node, "wildcard") is { } wildcard)
+            {
+                return document.Scalar(wildcard, "wildcard") == "true" ? new WildcardList(name) : throw document.Error(wildcard, "wildcard must be true");
+            }
+
+            if (YamlFile.Child(node, "range") is { } rangeNode)
+            {
+                var range = document.Mapping(rangeNode, "range");
+                double Number(string key, double? fallback)
+                {
+                    var text = document.OptionalString(range, key);
+                    if (text is null)
+                    {
+                        return fallback ?? throw document.Error(rangeNode, $"range of list '{name}' has no '{key}'");
+                    }
+
+                    return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var number)
+                        ? number
+                        : throw document.Error(rangeNode, $"range '{key}' of list '{name}' is not a number: {text}");
+                }
+
+                var from = Number("from", null);
+                var to = Number("to", null);
+                var step = Number("step", 1);
+                if (to < from || step <= 0)
+                {
+                    throw document.Error(rangeNode, $"range of list '{name}' is empty ({from} to {to} step {step})");
+                }
+
+                return new RangeList(name, from, to, step, Number("multiplier", 1));
+            }
+
+            var valuesNode = YamlFile.Child(node, "values") ?? throw document.Error(node, $"list '{name}' needs values, range or wildcard");
+            var values = new List<ListValue>();
+            foreach (var item in document.Sequence(valuesNode, $"values of list '{name}'").Children)
+            {
+                if (item is YamlScalarNode scalar)
+                {
+                    var text = document.Scalar(scalar, "a value");
+                    values.Add(new ListValue(ParseTemplate(document, item, text), text, text, new Dictionary<string, string>()));
+                    continue;
+                }
+
+                var entry = document.Mapping(item, $"a value of list '{name}'");
+                var spoken = document.RequiredString(entry, "in", $"a value of list '{name}'");
+                var output = YamlFile.Child(entry, "out") is { } outNode ? ScalarValue(document, outNode) : spoken;
+                var context = YamlFile.Child(entry, "context") is { } contextNode
+                    ? document.Mapping(contextNode, "context").Children.ToDictionary(kv => document.Scalar(kv.Key, "a context key"), kv => document.Scalar(kv.Value, "a context value"), StringComparer.Ordinal)
+                    : new Dictionary<string, string>(StringComparer.Ordinal);
+                values.Add(new ListValue(ParseTemplate(document, item, spoken), spoken, output, context));
+            }
+
+            return new ValuesList(name, values);
+        }
+
+        private static object ScalarValue(YamlFile document, YamlNode node)
+        {
+            var scalar = node as YamlScalarNode ?? throw document.Error(node, "expected a single value");
+            var text = scalar.Value ?? string.Empty;
+            if (scalar.Style == ScalarStyle.Plain && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var number))
+            {
+                return number;
+            }
+
+            return text;
+        }
+
+        private static TemplateNode ParseTemplate(YamlFile document, YamlNode node, string text)
+        {
+            try
+            {
+                return TemplateParser.Parse(text);
+            }
+            catch (TemplateSyntaxException e)
+            {
+                throw document.Error(node, e.Message);
+            }
+        }
+
+        public IntentSet Finish()
+        {
+            if (_data.Count == 0)
+            {
+                throw new ConfigurationFileException($"{string.Join(", ", _files)}: no intents defined");
+            }
+
+            // Every list and rule a template names must exist; rules must not refer to themselves.
+            foreach (var (intent, template, where) in _uses.Concat(_rules.Select(r => (Rule: r.Key, r.Value.Node, r.Value.Where))))
+            {
+                CheckReferences(template, where, [intent]);
+            }
+
+            return new IntentSet(_language ?? "en", _data, _rules, _lists, _skipWords, _responses, _files);
+        }
+
+        private void CheckReferences(TemplateNode node, SourceLocation where, List<string> ruleStack)
+        {
+            switch (node)
+            {
+                case ListNode list when !_lists.ContainsKey(list.ListName) && !RegistryLists.Contains(list.ListName):
+                    throw new ConfigurationFileException($"{where}: {{{list.ListName}}} names a list that is not defined (lists: {string.Join(", ", _lists.Keys.Concat(RegistryLists))})");
+                case RuleNode rule:
+                    if (!_rules.TryGetValue(rule.Name, out var body))
+                    {
+                        throw new ConfigurationFileException($"{where}: <{rule.Name}> names an expansion rule that is not defined");
+                    }
+
+                    if (ruleStack.Contains(rule.Name))
+                    {
+                        throw new ConfigurationFileException($"{where}: expansion rule <{rule.Name}> refers to itself");
+                    }
+
+                    ruleStack.Add(rule.Name);
+                    CheckReferences(body.Node, where, ruleStack);
+                    ruleStack.RemoveAt(ruleStack.Count - 1);
+                    break;
+                case SequenceNode sequence:
+                    sequence.Items.ToList().ForEach(i => CheckReferences(i, where, ruleStack));
+                    break;
+                case AlternativeNode alternative:
+                    alternative.Options.ToList().ForEach(o => CheckReferences(o, where, ruleStack));
+                    break;
+                case PermutationNode permutation:
+                    permutation.Items.ToList().ForEach(i => CheckReferences(i, where, ruleStack));
+                    break;
+            }
+        }
+    }
+}
