@@ -9,6 +9,7 @@ public static class BenchCli
     {
         var root = new RootCommand("VoiceHub benchmarks; results print as tables and land in artifacts/bench/");
         root.Subcommands.Add(NativeBench.Command());
+        root.Subcommands.Add(IntentsBench.Command());
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {

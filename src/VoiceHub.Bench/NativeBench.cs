@@ -153,7 +153,7 @@ public static partial class NativeBench
     }
 
     /// <summary>A 58M-parameter llama (512 wide, 8 layers, real Llama-2 vocabulary) written once into artifacts/bench.</summary>
-    private static string GeneratedLlama(string root)
+    internal static string GeneratedLlama(string root)
     {
         var path = Path.Combine(root, "artifacts", "bench", "models", "random-llama-58m-f16.gguf");
         if (!File.Exists(path))

@@ -19,12 +19,12 @@ public static class CliApplication
     public const int Failure = 1;
     public const int BadInput = 2;
 
-    public static async Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null)
+    public static async Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null, Stream? input = null)
     {
         output ??= Console.Out;
         error ??= Console.Error;
         var root = new RootCommand("VoiceHub: an offline voice assistant for the smart home.");
-        var io = new CliIo(output, error);
+        var io = new CliIo(output, error, input ?? Console.OpenStandardInput());
         root.Subcommands.Add(RunCommand.Create(io));
         root.Subcommands.Add(DoctorCommand.Create(io));
         root.Subcommands.Add(ParseCommand.Create(io));
@@ -71,4 +71,4 @@ public static class CliApplication
 }
 
 /// <summary>Where a verb writes: stdout for results, stderr for problems.</summary>
-public sealed record CliIo(TextWriter Output, TextWriter Error);
+public sealed record CliIo(TextWriter Output, TextWriter Error, Stream Input);

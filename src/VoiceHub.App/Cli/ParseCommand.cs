@@ -1,7 +1,10 @@
 using System.CommandLine;
 using System.Text.Json;
 using VoiceHub.Core.Intents;
+using VoiceHub.Core.Configuration;
 using VoiceHub.Core.Intents.Registry;
+using VoiceHub.Core.Intents.Slm;
+using VoiceHub.Native.Llama;
 
 namespace VoiceHub.App.Cli;
 
@@ -14,17 +17,24 @@ public static class ParseCommand
         var devices = new Option<FileInfo?>("--devices") { Description = "Devices file (floors, areas, entities)" };
         var context = new Option<string[]>("--context") { Description = "Speaker context, e.g. area=Kitchen", AllowMultipleArgumentsPerToken = false };
         var json = new Option<bool>("--json") { Description = "One JSON object per input line" };
+        var slm = new Option<string?>("--slm") { Description = "GGUF language model for sentences no template matches (a file, or a name in the models directory)" };
+        var config = new Option<FileInfo?>("--config") { Description = "YAML configuration file" };
         var text = new Argument<string[]>("TEXT") { Description = "Utterances; none reads one per line from stdin", Arity = ArgumentArity.ZeroOrMore };
-        var command = new Command("parse", "Text to intent") { intents, devices, context, json, text };
+        var command = new Command("parse", "Text to intent") { intents, devices, context, json, slm, config, text };
         command.SetAction((parse, cancellationToken) => CliApplication.Guard(io, "parse", async () =>
         {
-            var recognizer = IntentRecognizer.Create(
-                IntentSet.Load(parse.GetValue(intents)!),
-                parse.GetValue(devices) is { } file ? DevicesFile.Load(file.FullName) : DeviceRegistry.Empty);
+            using var configuration = AppConfiguration.Load(parse.GetValue(config)?.FullName);
+            var intentSet = IntentSet.Load(parse.GetValue(intents)!);
+            var registry = parse.GetValue(devices) is { } file ? DevicesFile.Load(file.FullName) : DeviceRegistry.Empty;
+            var slmOptions = configuration.Get<SlmOptions>();
+            var modelPath = parse.GetValue(slm) ?? (slmOptions.Model.Length > 0 ? slmOptions.Model : null);
+            using var model = modelPath is null ? null : LlamaModel.Load(ModelPaths.Resolve(modelPath, configuration.Get<ModelsOptions>()));
+            using var fallback = model is null ? null : new SlmIntentFallback(model, registry, intentSet, slmOptions);
+            var recognizer = IntentRecognizer.Create(intentSet, registry, fallback: fallback);
             var speaker = Inputs.Context(parse.GetValue(context));
             var utterances = parse.GetValue(text) is { Length: > 0 } given
                 ? given.Select((t, i) => (Line: i + 1, Text: (string?)t, Error: (string?)null))
-                : Inputs.ReadLines(Console.OpenStandardInput());
+                : Inputs.ReadLines(io.Input);
             var bad = 0;
             foreach (var (line, utterance, decodeError) in utterances)
             {

@@ -10,6 +10,7 @@ public static class OptionsRegistration
     {
         services.AddOptions<ModelsOptions>().Bind(configuration.GetSection(ModelsOptions.Section), Strict).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<MqttOptions>().Bind(configuration.GetSection(MqttOptions.Section), Strict).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<Intents.Slm.SlmOptions>().Bind(configuration.GetSection(Intents.Slm.SlmOptions.Section), Strict).ValidateDataAnnotations().ValidateOnStart();
         return services;
     }
 
