@@ -28,6 +28,8 @@ public static class CliApplication
         root.Subcommands.Add(RunCommand.Create(io));
         root.Subcommands.Add(DoctorCommand.Create(io));
         root.Subcommands.Add(ParseCommand.Create(io));
+        root.Subcommands.Add(SpeechCommands.Transcribe(io));
+        root.Subcommands.Add(SpeechCommands.Recognize(io));
         root.Subcommands.Add(EvalCommand.Create(io));
 
         var parse = root.Parse(args);
@@ -50,7 +52,7 @@ public static class CliApplication
         {
             return await body().ConfigureAwait(false);
         }
-        catch (Exception e) when (e is InputException or ModelFormatException or ConfigurationFileException or GbnfException or OptionsValidationException)
+        catch (Exception e) when (e is InputException or ModelFormatException or ConfigurationFileException or GbnfException or OptionsValidationException or Core.Audio.AudioFormatException)
         {
             await io.Error.WriteLineAsync($"voicehub {verb}: {OneLine(e.Message)}").ConfigureAwait(false);
             return BadInput;

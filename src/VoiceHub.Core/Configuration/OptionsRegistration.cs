@@ -10,6 +10,9 @@ public static class OptionsRegistration
     {
         services.AddOptions<ModelsOptions>().Bind(configuration.GetSection(ModelsOptions.Section), Strict).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<MqttOptions>().Bind(configuration.GetSection(MqttOptions.Section), Strict).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<Speech.SpeechOptions>().Bind(configuration.GetSection(Speech.SpeechOptions.Section), o => o.ErrorOnUnknownConfiguration = false).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<Speech.WhisperEngineOptions>().Bind(configuration.GetSection("speech:whisper"), Strict).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<Speech.PocketsphinxEngineOptions>().Bind(configuration.GetSection("speech:pocketsphinx"), Strict).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<Intents.Slm.SlmOptions>().Bind(configuration.GetSection(Intents.Slm.SlmOptions.Section), Strict).ValidateDataAnnotations().ValidateOnStart();
         return services;
     }

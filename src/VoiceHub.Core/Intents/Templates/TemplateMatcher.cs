@@ -223,11 +223,20 @@ public sealed class TemplateMatcher
         var index = new PhraseIndex();
         foreach (var (phrase, entities) in byPhrase)
         {
-            index.Add(phrase.Split(' '), new ListMatch(entities[0].Name, phrase, new Dictionary<string, string>(), entities));
+            var value = new ListMatch(entities[0].Name, phrase, new Dictionary<string, string>(), entities);
+            var words = phrase.Split(' ');
+            index.Add(words, value);
+            if (words.Any(IsSmallNumber))
+            {
+                // "Lamp 2" is said "lamp two" (and a grammar-bound recognizer writes it that way).
+                index.Add(string.Join(' ', words.Select(w => IsSmallNumber(w) ? NumberWords.Spell(int.Parse(w, CultureInfo.InvariantCulture)) : w)).Split(' '), value);
+            }
         }
 
         return index;
     }
+
+    private static bool IsSmallNumber(string word) => word.Length <= 4 && word.All(char.IsAsciiDigit);
 
     private static PhraseIndex IndexAreas(DeviceRegistry registry)
     {

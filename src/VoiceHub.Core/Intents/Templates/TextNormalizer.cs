@@ -75,6 +75,40 @@ public static class TextNormalizer
 /// <summary>Reads numbers spoken as words ("twenty one", "one hundred", "a half") or written as digits.</summary>
 public static class NumberWords
 {
+    private static readonly string[] s_small =
+    [
+        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+        "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
+    ];
+
+    private static readonly string[] s_decades = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"];
+
+    /// <summary>How a whole number from 0 to 9999 is said: 21 is "twenty one", 105 "one hundred five".</summary>
+    public static string Spell(int number)
+    {
+        if (number is < 0 or > 9999)
+        {
+            throw new ArgumentOutOfRangeException(nameof(number), number, "only 0 to 9999 are spelled");
+        }
+
+        if (number < 20)
+        {
+            return s_small[number];
+        }
+
+        if (number < 100)
+        {
+            return number % 10 == 0 ? s_decades[number / 10] : $"{s_decades[number / 10]} {s_small[number % 10]}";
+        }
+
+        if (number < 1000)
+        {
+            return number % 100 == 0 ? $"{s_small[number / 100]} hundred" : $"{s_small[number / 100]} hundred {Spell(number % 100)}";
+        }
+
+        return number % 1000 == 0 ? $"{Spell(number / 1000)} thousand" : $"{Spell(number / 1000)} thousand {Spell(number % 1000)}";
+    }
+
     private static readonly Dictionary<string, int> s_units = new(StringComparer.Ordinal)
     {
         ["zero"] = 0, ["oh"] = 0, ["one"] = 1, ["a"] = 1, ["two"] = 2, ["three"] = 3, ["four"] = 4, ["five"] = 5, ["six"] = 6,

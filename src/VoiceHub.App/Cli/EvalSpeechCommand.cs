@@ -1,0 +1,145 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using VoiceHub.Core.Configuration;
+using VoiceHub.Core.Intents;
+using VoiceHub.Core.Intents.Registry;
+using VoiceHub.Core.Speech;
+
+namespace VoiceHub.App.Cli;
+
+/// <summary>
+/// <c>voicehub eval speech</c>: command acceptance on a speech-to-intent set, clean and with
+/// noise at the benchmark's SNRs, per engine, with the real-time factor.
+/// </summary>
+public static class EvalSpeechCommand
+{
+    public static Command Create(CliIo io)
+    {
+        var data = new Option<string>("--data") { Description = "Dataset folder (clean/, labels.json, noise/kitchen.wav)", DefaultValueFactory = _ => DefaultDataset() };
+        var intents = new Option<string>("--intents") { Description = "Intents of the dataset's domain", DefaultValueFactory = _ => Path.Combine(AppContext.BaseDirectory, "intents", "coffee") };
+        var engines = new Option<string[]>("--engine") { Description = "Engines to evaluate (pocketsphinx, whisper)", DefaultValueFactory = _ => ["pocketsphinx"] };
+        var snrs = new Option<string>("--snr") { Description = "Conditions: clean and SNRs in dB, comma-separated", DefaultValueFactory = _ => "clean,24,21,18,15,12,9,6" };
+        var limit = new Option<int>("--limit") { Description = "Only the first N utterances", DefaultValueFactory = _ => int.MaxValue };
+        var settings = new Option<string[]>("--setting") { Description = "pocketsphinx setting KEY=VALUE (tuning)" };
+        var rejection = new Option<double?>("--rejection") { Description = "Out-of-grammar rejection threshold (per-frame score)" };
+
+        var workers = new Option<int>("--workers") { Description = "Parallel decoders", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var verbose = new Option<bool>("--verbose") { Description = "List every wrong utterance" };
+        var config = new Option<FileInfo?>("--config") { Description = "YAML configuration file" };
+        var command = new Command("speech", "Speech to intent accuracy, clean and in kitchen noise, per engine") { data, intents, engines, snrs, limit, settings, rejection, workers, verbose, config };
+        command.SetAction((parse, cancellationToken) => CliApplication.Guard(io, "eval speech", async () =>
+        {
+            var dataset = parse.GetValue(data)!;
+            var labels = SpeechEvaluation.LoadLabels(dataset).Take(parse.GetValue(limit)).ToList();
+            var noise = SpeechEvaluation.Load(Path.Combine(dataset, "noise", "kitchen.wav"));
+            var conditions = parse.GetValue(snrs)!.Split(',', StringSplitOptions.TrimEntries)
+                .Select(c => c == "clean" ? (int?)null : int.Parse(c, CultureInfo.InvariantCulture)).ToList();
+            var intentSet = IntentSet.Load(parse.GetValue(intents)!);
+            using var configuration = AppConfiguration.Load(parse.GetValue(config)?.FullName);
+            var speech = Enumerable.Range(0, labels.Count).Select(i => SpeechEvaluation.Load(labels[i].File)).ToList();
+
+            foreach (var engineName in parse.GetValue(engines)!)
+            {
+                ISpeechEngine Engine()
+                {
+                    var options = configuration.Get<PocketsphinxEngineOptions>();
+                    foreach (var pair in parse.GetValue(settings) ?? [])
+                    {
+                        var equals = pair.IndexOf('=', StringComparison.Ordinal);
+                        options.Settings[pair[..equals]] = pair[(equals + 1)..];
+                    }
+
+                    if (parse.GetValue(rejection) is { } threshold)
+                    {
+                        options.RejectionThreshold = threshold;
+                    }
+
+                    return SpeechEngines.Create(engineName, configuration.Get<ModelsOptions>(), options, configuration.Get<WhisperEngineOptions>(), intentSet, DeviceRegistry.Empty);
+                }
+
+                var outcomes = await RunAsync(Engine, parse.GetValue(workers), labels, speech, noise, conditions, IntentRecognizer.Create(intentSet, DeviceRegistry.Empty), cancellationToken).ConfigureAwait(false);
+                await Report(io, engineName, conditions, outcomes, parse.GetValue(verbose)).ConfigureAwait(false);
+            }
+
+            return CliApplication.Success;
+        }));
+        return command;
+    }
+
+    private static async Task<List<SpeechOutcome>> RunAsync(
+        Func<ISpeechEngine> createEngine, int workerCount, List<LabelledUtterance> labels, List<float[]> speech, float[] noise,
+        List<int?> conditions, IntentRecognizer recognizer, CancellationToken cancellationToken)
+    {
+        var work = new System.Collections.Concurrent.ConcurrentQueue<(int Index, int? Snr)>(
+            conditions.SelectMany(c => Enumerable.Range(0, labels.Count).Select(i => (i, c))));
+        var outcomes = new System.Collections.Concurrent.ConcurrentBag<SpeechOutcome>();
+        var engines = Enumerable.Range(0, Math.Max(1, workerCount)).Select(_ => createEngine()).ToList();
+        try
+        {
+            await Task.WhenAll(engines.Select(engine => Task.Run(async () =>
+            {
+                while (work.TryDequeue(out var item))
+                {
+                    var label = labels[item.Index];
+                    var audio = item.Snr is { } snr ? SpeechEvaluation.MixNoise(speech[item.Index], noise, snr, SpeechEvaluation.Seed(label.File, snr)) : speech[item.Index];
+                    var clock = Stopwatch.StartNew();
+                    var transcript = await engine.TranscribeAsync(audio, cancellationToken).ConfigureAwait(false);
+                    var result = transcript.IsRejected ? IntentResult.NoMatch(transcript.Text) : recognizer.RecognizeWithTemplates(transcript.Text, new Dictionary<string, string>()) ?? IntentResult.NoMatch(transcript.Text);
+                    var seconds = clock.Elapsed.TotalSeconds;
+                    var (accepted, detail) = SpeechEvaluation.Score(label, result);
+                    outcomes.Add(new SpeechOutcome(Path.GetFileName(label.File), SpeechEvaluation.Condition(item.Snr), accepted, transcript.Text, result.Intent, transcript.Rejection ?? detail, audio.Length / 16000.0, seconds));
+                }
+            }, cancellationToken))).ConfigureAwait(false);
+        }
+        finally
+        {
+            engines.ForEach(e => e.Dispose());
+        }
+
+        return [.. outcomes];
+    }
+
+    private static async Task Report(CliIo io, string engine, List<int?> conditions, List<SpeechOutcome> outcomes, bool verbose)
+    {
+        await io.Output.WriteLineAsync($"engine {engine}: {outcomes.Select(o => o.File).Distinct().Count()} utterances").ConfigureAwait(false);
+        await io.Output.WriteLineAsync($"{"condition",-10} {"accepted",9} {"total",6} {"accuracy",9} {"RTF",7}").ConfigureAwait(false);
+        foreach (var condition in conditions.Select(SpeechEvaluation.Condition))
+        {
+            var rows = outcomes.Where(o => o.Condition == condition).ToList();
+            var rtf = rows.Sum(o => o.ProcessingSeconds) / Math.Max(1e-9, rows.Sum(o => o.AudioSeconds));
+            await io.Output.WriteLineAsync($"{condition,-10} {rows.Count(o => o.Accepted),9} {rows.Count,6} {SpeechEvaluation.Percent(rows.Count(o => o.Accepted), rows.Count),9} {rtf,7:0.000}").ConfigureAwait(false);
+        }
+
+        var noisy = outcomes.Where(o => o.Condition != "clean").ToList();
+        if (noisy.Count > 0)
+        {
+            await io.Output.WriteLineAsync($"{"noisy avg",-10} {noisy.Count(o => o.Accepted),9} {noisy.Count,6} {SpeechEvaluation.Percent(noisy.Count(o => o.Accepted), noisy.Count),9}").ConfigureAwait(false);
+        }
+
+        var total = outcomes.Sum(o => o.ProcessingSeconds);
+        var audio = outcomes.Sum(o => o.AudioSeconds);
+        await io.Output.WriteLineAsync($"real-time factor {total / audio:0.000} ({total:0.0} s for {audio:0.0} s of audio, {outcomes.Average(o => o.ProcessingSeconds) * 1000:0} ms per utterance of {outcomes.Average(o => o.AudioSeconds):0.0} s)").ConfigureAwait(false);
+        if (verbose)
+        {
+            foreach (var o in outcomes.Where(o => !o.Accepted).OrderBy(o => o.Condition, StringComparer.Ordinal).ThenBy(o => o.File, StringComparer.Ordinal))
+            {
+                await io.Output.WriteLineAsync($"  {o.Condition} {o.File}: heard \"{o.Heard}\": {o.Detail}").ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static string DefaultDataset()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+        {
+            var candidate = Path.Combine(d.FullName, "shared", "speech-to-intent-dev");
+            if (Directory.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return "../shared/speech-to-intent-dev";
+    }
+}
