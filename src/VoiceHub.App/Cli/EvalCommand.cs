@@ -12,6 +12,7 @@ public static class EvalCommand
         var command = new Command("eval", "Measure accuracy on test sets");
         command.Subcommands.Add(Intents(io));
         command.Subcommands.Add(EvalSpeechCommand.Create(io));
+        command.Subcommands.Add(WakeCommands.Evaluate(io));
         return command;
     }
 

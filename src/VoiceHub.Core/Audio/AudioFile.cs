@@ -7,6 +7,9 @@ public static class AudioFile
 {
     public const int SampleRate = 16000;
 
+    /// <summary>The exact time of a sample position (a sample is 625 ticks: no rounding drift).</summary>
+    public static TimeSpan Time(long samples) => TimeSpan.FromTicks(samples * (TimeSpan.TicksPerSecond / SampleRate));
+
     /// <summary>A WAV file as 16 kHz mono samples: channels averaged, other rates resampled with libsoxr.</summary>
     public static float[] ReadMono16k(string path)
     {
@@ -34,7 +37,11 @@ public static class AudioFile
 
         if (resampler is not null)
         {
-            result.AddRange(resampled.AsSpan(0, resampler.Flush(resampled)));
+            int tail;
+            while ((tail = resampler.Flush(resampled)) > 0)
+            {
+                result.AddRange(resampled.AsSpan(0, tail));
+            }
         }
 
         return [.. result];

@@ -59,7 +59,7 @@ public sealed class PocketsphinxCommandEngine : ISpeechEngine
         {
             AddMissingWords(Grammar.Words);
             _decoder.SetGrammar(CommandSearch, Grammar.Jsgf);
-            _decoder.SetGrammar(PhoneSearch, PhoneLoop(_decoder));
+            _decoder.SetPhoneLoop(PhoneSearch);
         }
         catch
         {
@@ -69,21 +69,6 @@ public sealed class PocketsphinxCommandEngine : ISpeechEngine
     }
 
     public string Name => "pocketsphinx";
-
-    /// <summary>
-    /// Any sequence of English phones, as a grammar of one-phone words: the score free speech gets.
-    /// (pocketsphinx's own phone-loop search is two orders of magnitude slower.)
-    /// </summary>
-    private static string PhoneLoop(PocketsphinxDecoder decoder)
-    {
-        string[] phones = ["AA", "AE", "AH", "AO", "AW", "AY", "B", "CH", "D", "DH", "EH", "ER", "EY", "F", "G", "HH", "IH", "IY", "JH", "K", "L", "M", "N", "NG", "OW", "OY", "P", "R", "S", "SH", "T", "TH", "UH", "UW", "V", "W", "Y", "Z", "ZH"];
-        foreach (var phone in phones)
-        {
-            decoder.AddWord("voicehub_phone_" + phone.ToLowerInvariant(), phone);
-        }
-
-        return $"#JSGF V1.0;\ngrammar phones;\npublic <phones> = ( {string.Join(" | ", phones.Select(p => "voicehub_phone_" + p.ToLowerInvariant()))} )+;\n";
-    }
 
     public bool IsClosedSet => true;
 

@@ -46,16 +46,27 @@ public sealed unsafe class SoxrResampler : IDisposable
         return (int)produced;
     }
 
-    /// <summary>Drains the filter's delay line at the end of a stream.</summary>
+    /// <summary>Drains the filter's delay line at the end of a stream (call until it returns 0).</summary>
     public int Flush(Span<float> output)
     {
-        nuint produced = 0;
-        fixed (float* o = output)
+        var total = 0;
+        while (total < output.Length)
         {
-            Check(Interop.Soxr.soxr_process(_soxr, null, 0, null, o, (nuint)output.Length, &produced));
+            nuint produced = 0;
+            fixed (float* o = output[total..])
+            {
+                Check(Interop.Soxr.soxr_process(_soxr, null, 0, null, o, (nuint)(output.Length - total), &produced));
+            }
+
+            if (produced == 0)
+            {
+                break;
+            }
+
+            total += (int)produced;
         }
 
-        return (int)produced;
+        return total;
     }
 
     private static void Check(byte* error)

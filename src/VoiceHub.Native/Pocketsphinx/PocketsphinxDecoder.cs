@@ -16,7 +16,6 @@ public sealed record PocketsphinxOptions
 
     public string Dictionary => Path.Combine(ModelDirectory, "cmudict-en-us.dict");
 
-    public string PhoneLanguageModel => Path.Combine(ModelDirectory, "en-us-phone.lm.bin");
 }
 
 /// <summary>A word of a hypothesis with its time and scores (natural-log units).</summary>
@@ -164,23 +163,38 @@ public sealed unsafe class PocketsphinxDecoder : IDisposable
         _searches.Add(name);
     }
 
-    /// <summary>Adds a free phone loop (any English speech) as a named search, the reference for rejection.</summary>
+    /// <summary>
+    /// Adds a free phone loop (any English speech) as a named search: the reference score for
+    /// rejection. It is a grammar of one-phone words, two orders of magnitude faster than
+    /// pocketsphinx's own phone-loop (allphone) search.
+    /// </summary>
     public void SetPhoneLoop(string name)
     {
-        if (ps_set_allphone_file(_decoder, name, Options.PhoneLanguageModel) < 0)
+        string[] phones = ["AA", "AE", "AH", "AO", "AW", "AY", "B", "CH", "D", "DH", "EH", "ER", "EY", "F", "G", "HH", "IH", "IY", "JH", "K", "L", "M", "N", "NG", "OW", "OY", "P", "R", "S", "SH", "T", "TH", "UH", "UW", "V", "W", "Y", "Z", "ZH"];
+        foreach (var phone in phones)
         {
-            throw new NativeEngineException("pocketsphinx", "ps_set_allphone_file", -1, $"could not load {Options.PhoneLanguageModel}");
+            if (Lookup("voicehub_phone_" + phone.ToLowerInvariant()) is null)
+            {
+                AddWord("voicehub_phone_" + phone.ToLowerInvariant(), phone);
+            }
         }
 
-        _searches.Add(name);
+        SetGrammar(name, $"#JSGF V1.0;\ngrammar phones;\npublic <phones> = ( {string.Join(" | ", phones.Select(p => "voicehub_phone_" + p.ToLowerInvariant()))} )+;\n");
     }
 
     public void Use(string search)
     {
-        if (!_searches.Contains(search) || ps_set_search(_decoder, search) < 0)
+        if (!_searches.Contains(search))
         {
             throw new ArgumentException($"no search named '{search}'", nameof(search));
         }
+
+        if (_inUtterance)
+        {
+            throw new InvalidOperationException($"cannot switch to search '{search}' during an utterance");
+        }
+
+        Check(ps_set_search(_decoder, search), "ps_set_search");
     }
 
     /// <summary>Decodes one whole utterance (normalized over all of it, as batch CMN wants).</summary>
@@ -219,6 +233,9 @@ public sealed unsafe class PocketsphinxDecoder : IDisposable
         return hypothesis is null ? null : Marshal.PtrToStringUTF8((nint)hypothesis);
     }
 
+    /// <summary>The words found so far in the current utterance (keyword spotting's detections), with their frames.</summary>
+    public IReadOnlyList<PocketsphinxSegment> CurrentSegments() => ReadSegments();
+
     /// <summary>Frames decoded so far in the current utterance.</summary>
     public int FramesDecoded => ps_get_n_frames(_decoder);
 
@@ -229,21 +246,7 @@ public sealed unsafe class PocketsphinxDecoder : IDisposable
         _inUtterance = false;
         int score;
         var text = ps_get_hyp(_decoder, &score);
-        var segments = new List<PocketsphinxSegment>();
-        for (var seg = ps_seg_iter(_decoder); seg != 0; seg = ps_seg_next(seg))
-        {
-            int start, end, acoustic, language, back;
-            ps_seg_frames(seg, &start, &end);
-            var probability = ps_seg_prob(seg, &acoustic, &language, &back);
-            segments.Add(new PocketsphinxSegment(
-                Marshal.PtrToStringUTF8((nint)ps_seg_word(seg)) ?? string.Empty,
-                start,
-                end,
-                Ln(acoustic),
-                Ln(language),
-                Interop.Sphinxbase.logmath_exp(_logmath, probability)));
-        }
-
+        var segments = ReadSegments();
         var others = new List<(string, double)>();
         if (alternatives > 0)
         {
@@ -268,6 +271,26 @@ public sealed unsafe class PocketsphinxDecoder : IDisposable
         }
 
         return new PocketsphinxHypothesis(text is null ? string.Empty : Marshal.PtrToStringUTF8((nint)text) ?? string.Empty, Ln(score), ps_get_n_frames(_decoder), segments, others);
+    }
+
+    private List<PocketsphinxSegment> ReadSegments()
+    {
+        var segments = new List<PocketsphinxSegment>();
+        for (var seg = ps_seg_iter(_decoder); seg != 0; seg = ps_seg_next(seg))
+        {
+            int start, end, acoustic, language, back;
+            ps_seg_frames(seg, &start, &end);
+            var probability = ps_seg_prob(seg, &acoustic, &language, &back);
+            segments.Add(new PocketsphinxSegment(
+                Marshal.PtrToStringUTF8((nint)ps_seg_word(seg)) ?? string.Empty,
+                start,
+                end,
+                Ln(acoustic),
+                Ln(language),
+                Interop.Sphinxbase.logmath_exp(_logmath, probability)));
+        }
+
+        return segments;
     }
 
     private double Ln(int logScore) => Interop.Sphinxbase.logmath_log_to_ln(_logmath, logScore);

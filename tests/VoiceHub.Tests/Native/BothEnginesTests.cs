@@ -23,9 +23,9 @@ public sealed class BothEnginesTests
         using var context = llama.CreateContext(new LlamaContextOptions { ContextTokens = 128, Threads = 2 });
         using var sampler = new LlamaSampler(llama, new LlamaSamplerOptions { Grammar = GbnfGrammar.Parse("root ::= \"on\" | \"off\"") });
 
-        var transcript = await session.TranscribeToEndAsync(Audio.ReadMono16k(TestPaths.Fixture("turn-on-the-kitchen-light.wav")), new WhisperRunOptions { Threads = 2, TemperatureIncrement = 0 });
+        var transcript = await session.TranscribeToEndAsync(VoiceHub.Core.Audio.AudioFile.ReadMono16k(TestPaths.Fixture("turn-on-the-kitchen-light.wav")), new WhisperRunOptions { Threads = 2, TemperatureIncrement = 0 });
         var text = await context.GenerateTextAsync(llama.Tokenize("Switch", addSpecial: true), sampler, maxTokens: 8);
-        var transcriptAfterLlama = await session.TranscribeToEndAsync(Audio.ReadMono16k(TestPaths.Fixture("turn-on-the-kitchen-light.wav")), new WhisperRunOptions { Threads = 2, TemperatureIncrement = 0 });
+        var transcriptAfterLlama = await session.TranscribeToEndAsync(VoiceHub.Core.Audio.AudioFile.ReadMono16k(TestPaths.Fixture("turn-on-the-kitchen-light.wav")), new WhisperRunOptions { Threads = 2, TemperatureIncrement = 0 });
 
         Assert.Contains(text, new[] { "on", "off" });
         Assert.Equal(transcript.Text, transcriptAfterLlama.Text);

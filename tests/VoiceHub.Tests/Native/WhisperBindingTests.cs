@@ -28,7 +28,7 @@ public sealed class WhisperBindingTests(RandomWhisperModel random) : IClassFixtu
     [Fact]
     public async Task Transcribes_a_fixture_through_the_real_engine_into_timed_segments_with_confidences()
     {
-        var samples = Audio.ReadMono16k(TestPaths.Fixture("coffee-iced-mocha.wav"));
+        var samples = VoiceHub.Core.Audio.AudioFile.ReadMono16k(TestPaths.Fixture("coffee-iced-mocha.wav"));
         using var model = WhisperModel.Load(random.Path);
         using var session = model.CreateSession();
 
@@ -50,7 +50,7 @@ public sealed class WhisperBindingTests(RandomWhisperModel random) : IClassFixtu
         using var model = WhisperModel.Load(TestPaths.WhisperTestModel);
         using var session = model.CreateSession();
 
-        var transcript = await session.TranscribeToEndAsync(Audio.ReadMono16k(TestPaths.Fixture("coffee-iced-mocha.wav")), s_options);
+        var transcript = await session.TranscribeToEndAsync(VoiceHub.Core.Audio.AudioFile.ReadMono16k(TestPaths.Fixture("coffee-iced-mocha.wav")), s_options);
 
         Assert.True(model.File.IsPlaceholder);
         Assert.Empty(transcript.Segments);
@@ -59,7 +59,7 @@ public sealed class WhisperBindingTests(RandomWhisperModel random) : IClassFixtu
     [Fact]
     public async Task A_session_reused_across_utterances_gives_the_same_result_each_time()
     {
-        var samples = Audio.ReadMono16k(TestPaths.Fixture("turn-on-the-kitchen-light.wav"));
+        var samples = VoiceHub.Core.Audio.AudioFile.ReadMono16k(TestPaths.Fixture("turn-on-the-kitchen-light.wav"));
         using var model = WhisperModel.Load(random.Path);
         using var session = model.CreateSession();
 
@@ -116,7 +116,7 @@ public sealed class WhisperBindingTests(RandomWhisperModel random) : IClassFixtu
         using var rules = new WhisperGrammar(grammar);
         using var model = WhisperModel.Load(random.Path);
         using var session = model.CreateSession();
-        var samples = Audio.ReadMono16k(TestPaths.Fixture("turn-on-the-kitchen-light.wav"));
+        var samples = VoiceHub.Core.Audio.AudioFile.ReadMono16k(TestPaths.Fixture("turn-on-the-kitchen-light.wav"));
         var options = s_options with { SingleSegment = true, Timestamps = false };
 
         var free = await session.TranscribeToEndAsync(samples, options);

@@ -23,7 +23,7 @@ public sealed class ClosedSetEngineTests
         using var engine = new PocketsphinxCommandEngine(ModelDirectory, new PocketsphinxEngineOptions(), s_coffee.Value, DeviceRegistry.Empty);
         var recognizer = IntentRecognizer.Create(s_coffee.Value, DeviceRegistry.Empty);
 
-        var transcript = await engine.TranscribeAsync(Audio.ReadMono16k(TestPaths.Fixture("coffee-iced-mocha.wav")));
+        var transcript = await engine.TranscribeAsync(VoiceHub.Core.Audio.AudioFile.ReadMono16k(TestPaths.Fixture("coffee-iced-mocha.wav")));
         var result = recognizer.RecognizeWithTemplates(transcript.Text, new Dictionary<string, string>())!;
 
         // Labelled in the benchmark: orderDrink, coffeeDrink "iced mocha", roast "light roast", sugarAmount "some sugar".
@@ -38,7 +38,7 @@ public sealed class ClosedSetEngineTests
         using var engine = new PocketsphinxCommandEngine(ModelDirectory, new PocketsphinxEngineOptions(), s_home.Value, Fixtures());
         var recognizer = IntentRecognizer.Create(s_home.Value, Fixtures());
 
-        var transcript = await engine.TranscribeAsync(Audio.ReadMono16k(TestPaths.Fixture("turn-on-the-kitchen-light.wav")));
+        var transcript = await engine.TranscribeAsync(VoiceHub.Core.Audio.AudioFile.ReadMono16k(TestPaths.Fixture("turn-on-the-kitchen-light.wav")));
         var result = recognizer.RecognizeWithTemplates(transcript.Text, new Dictionary<string, string>());
 
         Assert.Equal("turn on the kitchen light", transcript.Text);
@@ -60,7 +60,7 @@ public sealed class ClosedSetEngineTests
             "silence" => new float[16000 * 2],
             "white noise" => [.. Enumerable.Range(0, 32000).Select(_ => (random.NextSingle() - 0.5f) * 0.3f)],
             "a tone" => [.. Enumerable.Range(0, 32000).Select(i => MathF.Sin(i * 2 * MathF.PI * 440 / 16000) * 0.3f)],
-            _ => Audio.ReadMono16k(TestPaths.Fixture("not-a-command.wav")),
+            _ => VoiceHub.Core.Audio.AudioFile.ReadMono16k(TestPaths.Fixture("not-a-command.wav")),
         };
 
         var transcript = await engine.TranscribeAsync(samples);

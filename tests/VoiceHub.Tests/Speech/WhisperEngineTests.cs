@@ -33,7 +33,7 @@ public sealed class WhisperEngineTests(RandomWhisperModel random) : IClassFixtur
     {
         using var engine = new WhisperEngine(random.Path, new WhisperEngineOptions { Threads = 2 }, s_home.Value, DeviceRegistry.Empty);
 
-        var transcript = await engine.TranscribeAsync(Audio.ReadMono16k(TestPaths.Fixture("turn-on-the-kitchen-light.wav")));
+        var transcript = await engine.TranscribeAsync(VoiceHub.Core.Audio.AudioFile.ReadMono16k(TestPaths.Fixture("turn-on-the-kitchen-light.wav")));
 
         // Random weights decode confidently repeated tokens, or nothing; never a command.
         Assert.True(transcript.IsRejected || IntentRecognizer.Create(s_home.Value, DeviceRegistry.Empty).RecognizeWithTemplates(transcript.Text, new Dictionary<string, string>()) is null);

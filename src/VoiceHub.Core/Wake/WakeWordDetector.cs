@@ -1,0 +1,246 @@
+using System.Globalization;
+using VoiceHub.Core.Audio;
+using VoiceHub.Core.Intents.Templates;
+using VoiceHub.Core.Speech;
+using VoiceHub.Native.Pocketsphinx;
+
+namespace VoiceHub.Core.Wake;
+
+/// <summary>A wake phrase and how eagerly it is spotted.</summary>
+public sealed class WakePhrase
+{
+    public string Phrase { get; set; } = "computer";
+
+    /// <summary>0 (only clear, close pronunciations) to 1 (anything close); 0.5 is balanced.</summary>
+    [System.ComponentModel.DataAnnotations.Range(0.0, 1.0)]
+    public double Sensitivity { get; set; } = 0.5;
+}
+
+/// <summary>Wake-word settings (section <c>wake</c>).</summary>
+public sealed class WakeOptions
+{
+    public const string Section = "wake";
+
+    public List<WakePhrase> Phrases { get; set; } = [new()];
+
+    /// <summary>After a detection, the same phrase is not reported again for this long.</summary>
+    public TimeSpan Refractory { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Re-check each spotted phrase against free speech before waking (fewer false alarms).</summary>
+    public bool Verify { get; set; } = true;
+
+    /// <summary>Per-frame score the phrase must beat the phone loop by in verification (milli-units, as the closed-set engine).</summary>
+    public double VerifyThreshold { get; set; } = 0.2;
+}
+
+/// <summary>A detected wake phrase: when it ended and how sure the detector is (0..1).</summary>
+public sealed record WakeDetection(string Phrase, TimeSpan Start, TimeSpan End, double Score, double? VerifyScore);
+
+/// <summary>A wake phrase with words the recognizer does not know.</summary>
+public sealed class WakePhraseException(string message) : Exception(message);
+
+/// <summary>
+/// Spots wake phrases in a stream with pocketsphinx keyword search, then (second stage) verifies
+/// each one by decoding the window it was heard in twice: constrained to the phrase and as free
+/// phones; a phrase that does not beat free speech by a margin is a false alarm. A refractory
+/// period stops double wakes. (An energy gate that idled the spotter in silence was tried and
+/// dropped: restarting the search at each sound made it miss phrases, and the spotter alone
+/// costs about 2% of one x86 core.)
+/// Not thread-safe: the audio loop calls it.
+/// </summary>
+public sealed class WakeWordDetector : IDisposable
+{
+    private const string SpotSearch = "spot";
+    private const string PhoneSearch = "phones";
+    private static readonly TimeSpan s_restartEvery = TimeSpan.FromSeconds(20);
+
+    private readonly PocketsphinxDecoder _spotter;
+    private readonly PocketsphinxDecoder _verifier;
+    private readonly WakeOptions _options;
+    private readonly AudioRingBuffer _history = new(TimeSpan.FromSeconds(4));
+    private readonly Dictionary<string, TimeSpan> _lastDetection = new(StringComparer.Ordinal);
+    private bool _spotting;
+    private long _spottedFrames;
+    private long _utteranceBaseFrame;
+    private TimeSpan _utteranceStart;
+    private short[] _pcm = new short[1024];
+
+    public WakeWordDetector(string modelDirectory, WakeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Phrases.Count == 0)
+        {
+            throw new WakePhraseException("no wake phrase configured");
+        }
+
+        _options = options;
+        // Frames must stay 10 ms of stream each for timestamps: no silence removal inside pocketsphinx.
+        // The spotter and the verifier are separate decoders, so verification never disturbs the spotter's stream.
+        var settings = new Dictionary<string, string> { ["-bestpath"] = "no", ["-remove_silence"] = "no" };
+        _spotter = new PocketsphinxDecoder(new PocketsphinxOptions { ModelDirectory = modelDirectory, Settings = settings });
+        _verifier = new PocketsphinxDecoder(new PocketsphinxOptions { ModelDirectory = modelDirectory, Settings = settings });
+        try
+        {
+            var phrases = options.Phrases.Select(p => (Text: string.Join(' ', TextNormalizer.Tokenize(p.Phrase)), p.Sensitivity)).ToList();
+            var unknown = phrases.SelectMany(p => p.Text.Split(' ')).Where(w => _spotter.Lookup(w) is null).Distinct().ToList();
+            if (phrases.Any(p => p.Text.Length == 0) || unknown.Count > 0)
+            {
+                throw new WakePhraseException(unknown.Count > 0
+                    ? $"wake phrase words not in the pronunciation dictionary: {string.Join(", ", unknown)} (choose other words)"
+                    : "a wake phrase has no words");
+            }
+
+            Phrases = [.. phrases.Select(p => p.Text)];
+            _spotter.SetKeywords(SpotSearch, phrases.Select(p => (p.Text, Threshold(p.Sensitivity, p.Text))));
+            _spotter.Use(SpotSearch);
+            for (var i = 0; i < phrases.Count; i++)
+            {
+                _verifier.SetGrammar($"verify{i}", $"#JSGF V1.0;\ngrammar wake{i};\npublic <wake> = {phrases[i].Text};\n");
+            }
+
+            _verifier.SetPhoneLoop(PhoneSearch);
+        }
+        catch
+        {
+            _spotter.Dispose();
+            _verifier.Dispose();
+            throw;
+        }
+    }
+
+    public IReadOnlyList<string> Phrases { get; }
+
+    /// <summary>Candidates the spotter raised and verification rejected.</summary>
+    public int RejectedCandidates { get; private set; }
+
+    /// <summary>Audio the spotter has decoded.</summary>
+    public TimeSpan SpottedAudio { get; private set; }
+
+    /// <summary>
+    /// pocketsphinx keyword thresholds: longer phrases need smaller ones. Sensitivity 0..1 spans
+    /// 1e-10 to 1e-50 for a two-syllable phrase, scaled by the phrase's length in phones.
+    /// </summary>
+    public double Threshold(double sensitivity, string phrase)
+    {
+        var phones = phrase.Split(' ').Sum(w => (_spotter.Lookup(w) ?? "x x x x").Split(' ').Length);
+        var exponent = (10 + (40 * sensitivity)) * Math.Clamp(phones / 6.0, 0.5, 2.5);
+        return Math.Pow(10, -exponent);
+    }
+
+    /// <summary>Feeds a block of the stream; returns the wake phrases that ended in it.</summary>
+    public IReadOnlyList<WakeDetection> Process(AudioBlock block)
+    {
+        var samples = block.Samples.Span;
+        _history.Write(samples);
+        if (!_spotting)
+        {
+            StartUtterance(block.Start);
+        }
+        else if (block.Start - _utteranceStart > s_restartEvery)
+        {
+            _spotter.End();
+            StartUtterance(block.Start); // bound the search's memory on long stretches of sound
+        }
+
+        return Feed(samples, block.End);
+    }
+
+    private void StartUtterance(TimeSpan start)
+    {
+        _spotter.Start();
+        _spotting = true;
+        _utteranceStart = start;
+        _utteranceBaseFrame = _spottedFrames;
+    }
+
+    private List<WakeDetection> Feed(ReadOnlySpan<float> samples, TimeSpan now)
+    {
+        if (_pcm.Length < samples.Length)
+        {
+            _pcm = new short[samples.Length];
+        }
+
+        for (var i = 0; i < samples.Length; i++)
+        {
+            _pcm[i] = (short)Math.Clamp(samples[i] * 32767f, short.MinValue, short.MaxValue);
+        }
+
+        SpottedAudio += TimeSpan.FromSeconds(samples.Length / (double)AudioFile.SampleRate);
+        _spottedFrames += samples.Length / 160;
+        var hypothesis = _spotter.Process(_pcm.AsSpan(0, samples.Length));
+        if (string.IsNullOrEmpty(hypothesis))
+        {
+            return [];
+        }
+
+        // Keyword segments carry the phrase with a trailing space.
+        // Keyword segments carry the phrase with a trailing space, and count frames from the first
+        // utterance of the decoder rather than the current one: rebase them on this utterance.
+        var decoded = _spotter.FramesDecoded;
+        var found = _spotter.CurrentSegments()
+            .Select(s => s with { Word = s.Word.Trim() })
+            .Select(s => s.EndFrame > decoded ? s with { StartFrame = (int)(s.StartFrame - _utteranceBaseFrame), EndFrame = (int)(s.EndFrame - _utteranceBaseFrame) } : s)
+            .Where(s => Phrases.Contains(s.Word))
+            .ToList();
+        _spotter.End();
+        _spotting = false;
+        var detections = new List<WakeDetection>();
+        // Without segments, the phrase in the hypothesis ended where decoding is now (about as long as 0.6 s).
+        var heard = Phrases.FirstOrDefault(p => hypothesis.Contains(p, StringComparison.Ordinal)) ?? Phrases[0];
+        foreach (var segment in found.Count > 0 ? found : [new PocketsphinxSegment(heard, Math.Max(0, _spotter.FramesDecoded - 60), _spotter.FramesDecoded, 0, 0, 1)])
+        {
+            var start = _utteranceStart + TimeSpan.FromMilliseconds(segment.StartFrame * 10);
+            var end = _utteranceStart + TimeSpan.FromMilliseconds((segment.EndFrame + 1) * 10);
+            if (_lastDetection.TryGetValue(segment.Word, out var last) && end - last < _options.Refractory)
+            {
+                continue;
+            }
+
+            double? verify = _options.Verify ? Verify(segment.Word, start, end) : null;
+            if (verify is { } v && v < _options.VerifyThreshold)
+            {
+                RejectedCandidates++;
+                continue;
+            }
+
+            _lastDetection[segment.Word] = end;
+            var score = verify is { } s ? 1 / (1 + Math.Exp(-(s - _options.VerifyThreshold) * 5)) : segment.Probability;
+            detections.Add(new WakeDetection(segment.Word, start, end, score, verify));
+        }
+
+        // Start a fresh search after a candidate, so the same stretch is not reported again.
+        StartUtterance(now);
+        return detections;
+    }
+
+    /// <summary>Per-frame score of the phrase against free phones over the window it was spotted in.</summary>
+    private double Verify(string phrase, TimeSpan start, TimeSpan end)
+    {
+        var from = start - TimeSpan.FromMilliseconds(250);
+        if (from < _history.Oldest)
+        {
+            from = _history.Oldest;
+        }
+
+        // The window ends just after the phrase: what follows (the command) is no part of it.
+        var window = _history.CopySince(from);
+        var keep = (int)Math.Clamp((end + TimeSpan.FromMilliseconds(150) - from).TotalSeconds * AudioFile.SampleRate, 0, window.Length);
+        var pcm = Pcm.ToInt16(window.AsSpan(0, keep));
+        var index = Phrases.ToList().IndexOf(phrase);
+        _verifier.Use($"verify{index}");
+        var constrained = _verifier.Decode(pcm);
+        _verifier.Use(PhoneSearch);
+        var free = _verifier.Decode(pcm);
+        return constrained.Words.Any()
+            ? 1000 * (constrained.AcousticScore - free.AcousticScore) / Math.Max(1, constrained.Frames)
+            : double.NegativeInfinity;
+    }
+
+    public static string Describe(double threshold) => threshold.ToString("0.#e+0", CultureInfo.InvariantCulture);
+
+    public void Dispose()
+    {
+        _spotter.Dispose();
+        _verifier.Dispose();
+    }
+}

@@ -1,0 +1,71 @@
+using VoiceHub.Core.Audio;
+using VoiceHub.Core.Wake;
+using VoiceHub.Tests.Support;
+
+namespace VoiceHub.Tests.Wake;
+
+/// <summary>Wake-word spotting with pocketsphinx on real recordings of "computer" and "jarvis".</summary>
+public sealed class WakeWordTests
+{
+    private const string Model = "/usr/share/pocketsphinx/model/en-us";
+
+    private static List<WakeDetection> Detect(WakeWordDetector detector, params float[][] audio)
+    {
+        var stream = audio.SelectMany(a => a).Concat(new float[16000]).ToArray();
+        var detections = new List<WakeDetection>();
+        for (var i = 0; i + 320 <= stream.Length; i += 320)
+        {
+            detections.AddRange(detector.Process(new AudioBlock(stream.AsMemory(i, 320), TimeSpan.FromSeconds(i / 16000.0))));
+        }
+
+        return detections;
+    }
+
+    [Fact]
+    public void The_wake_word_is_detected_where_it_is_said_and_not_elsewhere()
+    {
+        using var detector = new WakeWordDetector(Model, new WakeOptions { Phrases = [new WakePhrase { Phrase = "computer" }] });
+        var computer = AudioFile.ReadMono16k(TestPaths.Fixture("wake-computer.wav"));
+        var jarvis = AudioFile.ReadMono16k(TestPaths.Fixture("wake-jarvis.wav"));
+        var command = AudioFile.ReadMono16k(TestPaths.Fixture("coffee-iced-mocha.wav"));
+
+        var detections = Detect(detector, jarvis, command, computer);
+
+        var detection = Assert.Single(detections);
+        Assert.Equal("computer", detection.Phrase);
+        var offset = (jarvis.Length + command.Length) / 16000.0;
+        Assert.InRange(detection.End.TotalSeconds, offset + 0.5, offset + (computer.Length / 16000.0) + 0.1);
+        Assert.True(detection.Start < detection.End);
+        Assert.InRange(detection.Score, 0.5, 1);
+    }
+
+    [Fact]
+    public void Several_phrases_are_spotted_each_by_name()
+    {
+        using var detector = new WakeWordDetector(Model, new WakeOptions { Phrases = [new WakePhrase { Phrase = "computer" }, new WakePhrase { Phrase = "jarvis" }] });
+
+        var detections = Detect(detector, AudioFile.ReadMono16k(TestPaths.Fixture("wake-jarvis.wav")), AudioFile.ReadMono16k(TestPaths.Fixture("wake-computer.wav")));
+
+        Assert.Equal(["jarvis", "computer"], detections.Select(d => d.Phrase));
+    }
+
+    [Fact]
+    public void The_refractory_period_stops_a_second_wake_right_after_the_first()
+    {
+        var computer = AudioFile.ReadMono16k(TestPaths.Fixture("wake-computer.wav"));
+        var tight = computer.Skip(8000).Take(computer.Length - 16000).ToArray(); // the word with little silence around it
+        using var eager = new WakeWordDetector(Model, new WakeOptions { Phrases = [new WakePhrase { Phrase = "computer" }], Refractory = TimeSpan.Zero });
+        using var refractory = new WakeWordDetector(Model, new WakeOptions { Phrases = [new WakePhrase { Phrase = "computer" }], Refractory = TimeSpan.FromSeconds(5) });
+
+        Assert.Equal(2, Detect(eager, tight, tight).Count);
+        Assert.Single(Detect(refractory, tight, tight));
+    }
+
+    [Fact]
+    public void A_phrase_with_unknown_words_is_an_error_listing_them()
+    {
+        var error = Assert.Throws<WakePhraseException>(() => new WakeWordDetector(Model, new WakeOptions { Phrases = [new WakePhrase { Phrase = "hey blorptastic zingwobble" }] }));
+
+        Assert.Equal("wake phrase words not in the pronunciation dictionary: blorptastic, zingwobble (choose other words)", error.Message);
+    }
+}
