@@ -10,6 +10,7 @@ public static class BenchCli
         var root = new RootCommand("VoiceHub benchmarks; results print as tables and land in artifacts/bench/");
         root.Subcommands.Add(NativeBench.Command());
         root.Subcommands.Add(IntentsBench.Command());
+        root.Subcommands.Add(MqttBench.Command());
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {

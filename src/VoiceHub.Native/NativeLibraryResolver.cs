@@ -30,6 +30,7 @@ public sealed class NativeLibraryResolver
         ["soxr"] = new(["libsoxr.so.0"], "libsoxr0"),
         ["gpiod"] = new(["libgpiod.so.2"], "libgpiod2"),
         ["gpiod3"] = new(["libgpiod.so.3"], "libgpiod3"),
+        ["libc"] = new(["libc.so.6"], "libc6"),
     };
 
     private static readonly Lazy<NativeLibraryResolver> s_process = new(() => new NativeLibraryResolver(

@@ -16,6 +16,7 @@ static int probe_first_field = 1;
     probe_first_field = 0;
 #define END_STRUCT() printf("}}")
 
+#ifndef ABI_PROBE_SYSTEM
 static void probe_ggml_types(void) {
     printf("},\"ggml_types\":[");
     for (int t = 0; t < GGML_TYPE_COUNT; t++) {
@@ -25,3 +26,4 @@ static void probe_ggml_types(void) {
     }
     printf("]");
 }
+#endif

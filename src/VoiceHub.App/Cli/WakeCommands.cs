@@ -148,6 +148,7 @@ public static class WakeCommands
             using var detector = CreateDetector(models, options);
             while (queue.TryDequeue(out var item))
             {
+                detector.Reset(); // each file is a stream of its own
                 results[item.Index] = [.. (await DetectAsync(detector, item.File, cancellationToken).ConfigureAwait(false)).Select(d => d.VerifyScore ?? double.PositiveInfinity)];
             }
         }, cancellationToken))).ConfigureAwait(false);

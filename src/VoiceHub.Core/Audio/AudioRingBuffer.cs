@@ -20,6 +20,13 @@ public sealed class AudioRingBuffer
     /// <summary>The earliest time still held.</summary>
     public TimeSpan Oldest => AudioFile.Time(Math.Max(0, _written - _samples.Length));
 
+    /// <summary>Starts over at time zero (a new stream).</summary>
+    public void Clear()
+    {
+        Array.Clear(_samples);
+        _written = 0;
+    }
+
     public void Write(ReadOnlySpan<float> block)
     {
         if (block.Length > _samples.Length)

@@ -22,8 +22,8 @@ public sealed class IntentRecognizer(TemplateMatcher matcher, IntentResolver res
 
     public TemplateMatcher Matcher => matcher;
 
-    public static IntentRecognizer Create(IntentSet intents, DeviceRegistry registry, IReadOnlyList<ConfirmationRule>? confirmations = null, TimeProvider? clock = null, IIntentFallback? fallback = null) =>
-        new(new TemplateMatcher(intents, registry), new IntentResolver(registry, intents, confirmations ?? IntentResolver.DefaultConfirmations, clock ?? TimeProvider.System), fallback);
+    public static IntentRecognizer Create(IntentSet intents, DeviceRegistry registry, IReadOnlyList<ConfirmationRule>? confirmations = null, TimeProvider? clock = null, IIntentFallback? fallback = null, IEntityStates? states = null) =>
+        new(new TemplateMatcher(intents, registry), new IntentResolver(registry, intents, confirmations ?? IntentResolver.DefaultConfirmations, clock ?? TimeProvider.System, states), fallback);
 
     /// <summary>Why a text cannot be a command, or null when it can be tried.</summary>
     public static string? Problem(string text)

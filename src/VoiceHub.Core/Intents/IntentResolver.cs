@@ -23,7 +23,7 @@ public sealed record ConfirmationRule(string Intent, string Domain, string? Devi
 /// floor, or the speaker's own room), asks instead of guessing when that is ambiguous, checks
 /// values against what devices accept, applies the confirmation policy, and words the response.
 /// </summary>
-public sealed class IntentResolver(DeviceRegistry registry, IntentSet intents, IReadOnlyList<ConfirmationRule> confirmations, TimeProvider clock)
+public sealed class IntentResolver(DeviceRegistry registry, IntentSet intents, IReadOnlyList<ConfirmationRule> confirmations, TimeProvider clock, IEntityStates? states = null)
 {
     /// <summary>Intents that act on nothing in the home.</summary>
     private static readonly HashSet<string> s_noTargets = new(StringComparer.Ordinal)
@@ -287,13 +287,14 @@ public sealed class IntentResolver(DeviceRegistry registry, IntentSet intents, I
         values["targets"] = Names(targets);
         if (targets.Count == 1)
         {
-            values["name"] = SpokenName(targets[0].Name);
-            var actual = targets[0].State ?? "unknown";
+            var live = Live(targets[0]);
+            values["name"] = SpokenName(live.Name);
+            var actual = live.State ?? "unknown";
             values["actual_state"] = actual;
             values["answer"] = slots.TryGetValue("state", out var asked) && string.Equals(asked.ToString(), actual, StringComparison.OrdinalIgnoreCase) ? "yes" : "no";
-            values["current_temperature"] = targets[0].NumberAttribute("current_temperature") is { } temperature
+            values["current_temperature"] = live.NumberAttribute("current_temperature") is { } temperature
                 ? temperature.ToString("0.#", CultureInfo.InvariantCulture)
-                : targets[0].Domain == "sensor" && targets[0].State is { } s ? s : "unknown";
+                : live.Domain == "sensor" && live.State is { } s ? s : "unknown";
         }
 
         var domain = slots.GetValueOrDefault("domain")?.ToString();
@@ -349,6 +350,23 @@ public sealed class IntentResolver(DeviceRegistry registry, IntentSet intents, I
     private static string Lower(string name) => name.Length > 1 && char.IsUpper(name[0]) && char.IsLower(name[1]) ? char.ToLowerInvariant(name[0]) + name[1..] : name;
 
     /// <summary>"Kitchen light" as it is said in a sentence: "the kitchen light" (acronyms and "my ..." left alone).</summary>
+    /// <summary>The entity with what the home reports now (state topics), where the hub has heard it.</summary>
+    private Entity Live(Entity entity)
+    {
+        if (states?.Find(entity.Id) is not { } live)
+        {
+            return entity;
+        }
+
+        var attributes = new Dictionary<string, object?>(entity.Attributes, StringComparer.Ordinal);
+        foreach (var (key, value) in live.Attributes)
+        {
+            attributes[key] = value;
+        }
+
+        return entity with { State = live.State ?? entity.State, Attributes = attributes };
+    }
+
     public static string SpokenName(string name)
     {
         if (name.Length == 0)

@@ -127,6 +127,19 @@ public sealed class WakeWordDetector : IDisposable
         return Math.Pow(10, -exponent);
     }
 
+    /// <summary>Forgets the stream so far (a new input whose timestamps start again, e.g. the next file).</summary>
+    public void Reset()
+    {
+        if (_spotting)
+        {
+            _spotter.End();
+            _spotting = false;
+        }
+
+        _lastDetection.Clear();
+        _history.Clear();
+    }
+
     /// <summary>Feeds a block of the stream; returns the wake phrases that ended in it.</summary>
     public IReadOnlyList<WakeDetection> Process(AudioBlock block)
     {
@@ -191,7 +204,7 @@ public sealed class WakeWordDetector : IDisposable
         {
             var start = _utteranceStart + TimeSpan.FromMilliseconds(segment.StartFrame * 10);
             var end = _utteranceStart + TimeSpan.FromMilliseconds((segment.EndFrame + 1) * 10);
-            if (_lastDetection.TryGetValue(segment.Word, out var last) && end - last < _options.Refractory)
+            if (_lastDetection.TryGetValue(segment.Word, out var last) && end >= last && end - last < _options.Refractory)
             {
                 continue;
             }

@@ -45,6 +45,10 @@ public sealed unsafe class PocketsphinxDecoder : IDisposable
         return true;
     });
 
+    // Decoder set-up touches pocketsphinx's process-wide log stream (ps_reinit reopens it for
+    // -logfn): two threads creating decoders at once corrupted the C library's FILE list.
+    private static readonly Lock s_setUp = new();
+
     private readonly PocketsphinxHandle _decoder;
     private readonly nint _logmath;
     private readonly HashSet<string> _searches = new(StringComparer.Ordinal);
@@ -63,7 +67,7 @@ public sealed unsafe class PocketsphinxDecoder : IDisposable
         }
 
         _ = s_quiet.Value;
-        var arguments = new List<string> { "voicehub", "-hmm", options.AcousticModel, "-dict", options.Dictionary, "-logfn", "/dev/null" };
+        var arguments = new List<string> { "voicehub", "-hmm", options.AcousticModel, "-dict", options.Dictionary };
         foreach (var (key, value) in options.Settings)
         {
             arguments.Add(key.StartsWith('-') ? key : "-" + key);
@@ -82,12 +86,15 @@ public sealed unsafe class PocketsphinxDecoder : IDisposable
             var config = Interop.Sphinxbase.cmd_ln_parse_r(0, ps_args(), strings.Count, argv, 1);
             if (config == 0)
             {
-                throw new ArgumentException($"pocketsphinx rejected the settings: {string.Join(' ', arguments.Skip(7))}", nameof(options));
+                throw new ArgumentException($"pocketsphinx rejected the settings: {string.Join(' ', arguments.Skip(5))}", nameof(options));
             }
 
             try
             {
-                _decoder = PocketsphinxHandle.Create(config);
+                lock (s_setUp)
+                {
+                    _decoder = PocketsphinxHandle.Create(config);
+                }
             }
             finally
             {

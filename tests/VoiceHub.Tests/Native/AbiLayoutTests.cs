@@ -31,8 +31,8 @@ public sealed class AbiLayoutTests
     public void Struct_layout_matches_the_pinned_header(string nativeName)
     {
         var type = MirroredTypes().Single(t => t.GetCustomAttribute<NativeStructAttribute>()!.Name == nativeName);
-        var engine = nativeName.StartsWith("whisper_", StringComparison.Ordinal) ? "whisper" : "llama";
-        var probe = Probe(engine).GetProperty("structs").GetProperty(nativeName);
+        var source = nativeName.StartsWith("whisper_", StringComparison.Ordinal) ? "whisper" : nativeName.StartsWith("llama_", StringComparison.Ordinal) ? "llama" : "system";
+        var probe = (source == "system" ? SystemProbe.Value : Probe(source)).GetProperty("structs").GetProperty(nativeName);
 
         Assert.Equal(probe.GetProperty("size").GetInt32(), SizeOf(type));
         var expected = probe.GetProperty("fields").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt32());
@@ -64,11 +64,38 @@ public sealed class AbiLayoutTests
     {
         // The mirrored structs of both headers, so a new one without [NativeStruct] is noticed.
         var names = MirroredTypes().Select(t => t.GetCustomAttribute<NativeStructAttribute>()!.Name).ToHashSet();
-        Assert.Superset(new HashSet<string> { "whisper_full_params", "whisper_context_params", "whisper_token_data", "whisper_grammar_element", "llama_model_params", "llama_context_params", "llama_batch", "llama_chat_message" }, names);
+        Assert.Superset(new HashSet<string> { "whisper_full_params", "whisper_context_params", "whisper_token_data", "whisper_grammar_element", "llama_model_params", "llama_context_params", "llama_batch", "llama_chat_message", "mosquitto_message", "gpiod_line_event" }, names);
     }
 
     private static IEnumerable<Type> MirroredTypes() =>
         typeof(NativeLibraryResolver).Assembly.GetTypes().Where(t => t.GetCustomAttribute<NativeStructAttribute>() is not null);
+
+    /// <summary>The system headers' probe (src/native/abi-probe-system.c), compiled here against the installed -dev headers.</summary>
+    private static readonly Lazy<JsonElement> SystemProbe = new(() =>
+    {
+        var directory = Directory.CreateTempSubdirectory("voicehub-abi-").FullName;
+        try
+        {
+            var native = Path.Combine(TestPaths.Root, "src", "native");
+            var binary = Path.Combine(directory, "probe");
+            Run("cc", $"-I{native} -o {binary} {Path.Combine(native, "abi-probe-system.c")}");
+            return JsonDocument.Parse(Run(binary, string.Empty)).RootElement.Clone();
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    });
+
+    private static string Run(string file, string arguments)
+    {
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var output = process.StandardOutput.ReadToEnd();
+        var error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, $"{file} {arguments} failed: {error}");
+        return output;
+    }
 
     private static JsonElement Probe(string engine) =>
         JsonDocument.Parse(File.ReadAllText(Path.Combine(TestPaths.NativeEngine(engine), "abi.json"))).RootElement;

@@ -40,6 +40,37 @@ public sealed class WakeWordTests
     }
 
     [Fact]
+    public async Task Detectors_created_on_many_threads_at_once_all_work()
+    {
+        // Regression: concurrent decoder set-up once corrupted the C library's FILE list (double free).
+        var computer = AudioFile.ReadMono16k(TestPaths.Fixture("wake-computer.wav"));
+        var found = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() =>
+        {
+            using var detector = new WakeWordDetector(Model, new WakeOptions { Phrases = [new WakePhrase { Phrase = "computer" }] });
+            return Detect(detector, computer).Count;
+        })));
+
+        Assert.All(found, count => Assert.Equal(1, count));
+    }
+
+    [Fact]
+    public void A_reset_detector_finds_the_phrase_in_every_new_stream()
+    {
+        // Regression: reusing a detector across files (timestamps starting at zero again) once
+        // suppressed every later phrase as "refractory" and verified the wrong stretch of audio.
+        var computer = AudioFile.ReadMono16k(TestPaths.Fixture("wake-computer.wav"));
+        using var detector = new WakeWordDetector(Model, new WakeOptions { Phrases = [new WakePhrase { Phrase = "computer" }] });
+
+        var counts = Enumerable.Range(0, 3).Select(_ =>
+        {
+            detector.Reset();
+            return Detect(detector, computer).Count;
+        }).ToList();
+
+        Assert.Equal([1, 1, 1], counts);
+    }
+
+    [Fact]
     public void Several_phrases_are_spotted_each_by_name()
     {
         using var detector = new WakeWordDetector(Model, new WakeOptions { Phrases = [new WakePhrase { Phrase = "computer" }, new WakePhrase { Phrase = "jarvis" }] });

@@ -1,0 +1,21 @@
+/* Layouts of the structs VoiceHub mirrors from system libraries' headers (Debian -dev packages):
+   libmosquitto's message, libgpiod 1.x's line event, and libc's pollfd. Compiled by the ABI tests. */
+#define ABI_PROBE_SYSTEM
+#include <time.h>
+#include <poll.h>
+#include <mosquitto.h>
+#include <gpiod.h>
+#include "abi-probe.h"
+
+int main(void) {
+    PROBE_BEGIN();
+    STRUCT(mosquitto_message)
+        FIELD(mosquitto_message, mid) FIELD(mosquitto_message, topic) FIELD(mosquitto_message, payload)
+        FIELD(mosquitto_message, payloadlen) FIELD(mosquitto_message, qos) FIELD(mosquitto_message, retain)
+    END_STRUCT();
+    STRUCT(pollfd) FIELD(pollfd, fd) FIELD(pollfd, events) FIELD(pollfd, revents) END_STRUCT();
+    STRUCT(timespec) FIELD(timespec, tv_sec) FIELD(timespec, tv_nsec) END_STRUCT();
+    STRUCT(gpiod_line_event) FIELD(gpiod_line_event, ts.tv_sec) FIELD(gpiod_line_event, ts.tv_nsec) FIELD(gpiod_line_event, event_type) END_STRUCT();
+    printf("}}\n");
+    return 0;
+}

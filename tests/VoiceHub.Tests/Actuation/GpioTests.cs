@@ -1,0 +1,157 @@
+using VoiceHub.Core.Gpio;
+using VoiceHub.Core.Hub;
+using VoiceHub.Core.Intents.Registry;
+using VoiceHub.Native;
+using VoiceHub.Native.Gpio;
+using VoiceHub.Tests.Support;
+
+namespace VoiceHub.Tests.Actuation;
+
+/// <summary>GPIO through libgpiod (as far as this machine allows) and through the in-memory chip behind the same interface.</summary>
+public sealed class GpioTests
+{
+    private static Entity Relay(string id, int line, bool activeLow = false) =>
+        new(id, id, null, [], null, new Dictionary<string, object?>(), Gpio: new GpioBinding("simulated", line, activeLow));
+
+    [Fact]
+    public void The_libgpiod_binding_loads_and_reports_a_missing_chip_clearly()
+    {
+        Assert.StartsWith("libgpiod ", GpioChips.LibraryVersion, StringComparison.Ordinal); // the native library answered
+
+        var error = Assert.Throws<GpioException>(() => GpioChips.Open("gpiochip0"));
+
+        Assert.StartsWith("/dev/gpiochip0: no such GPIO chip", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public void A_file_that_is_not_a_GPIO_chip_is_refused_by_libgpiod()
+    {
+        var error = Assert.Throws<GpioException>(() => GpioChips.Open("/dev/null"));
+
+        Assert.StartsWith("/dev/null: not a usable GPIO chip", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_missing_chip_leaves_the_hub_running_with_one_clear_problem()
+    {
+        var log = new RecordingLogger();
+        using var gpio = new GpioHub(new GpioOptions(), log, name => GpioChips.Open(name));
+        var relay = new Entity("switch.pump", "Pump", null, [], null, new Dictionary<string, object?>(), Gpio: new GpioBinding("gpiochip0", 17, false));
+
+        gpio.Start([relay], new HubStatus());
+
+        Assert.False(gpio.SetOutput("switch.pump", true));
+        var problem = Assert.Single(gpio.Problems);
+        Assert.Contains("switch.pump (gpiochip0 line 17)", problem, StringComparison.Ordinal);
+        Assert.Contains("no such GPIO chip", problem, StringComparison.Ordinal);
+        Assert.Single(log.Warnings);
+    }
+
+    [Fact]
+    public void Entity_outputs_are_claimed_under_the_consumer_name_driven_and_released()
+    {
+        var chip = new SimulatedGpioChip();
+        using (var gpio = new GpioHub(new GpioOptions { Consumer = "voicehub-test" }, new RecordingLogger(), _ => chip))
+        {
+            gpio.Start([Relay("switch.pump", 4), Relay("light.porch", 5, activeLow: true)], new HubStatus());
+            Assert.Equal("voicehub-test", chip.ConsumerOf(4));
+            Assert.True(chip.PhysicalLevel(5)); // active-low and off: the line sits high
+
+            Assert.True(gpio.SetOutput("switch.pump", true));
+            Assert.True(gpio.SetOutput("light.porch", true));
+
+            Assert.True(chip.PhysicalLevel(4));
+            Assert.False(chip.PhysicalLevel(5));
+            Assert.Equal(true, gpio.OutputState("light.porch"));
+        }
+
+        Assert.Null(chip.ConsumerOf(4)); // given back on exit
+        Assert.Null(chip.ConsumerOf(5));
+    }
+
+    [Fact]
+    public void A_line_already_in_use_is_reported_with_its_holder()
+    {
+        var chip = new SimulatedGpioChip();
+        using var other = chip.RequestOutput(4, "some-other-daemon", false, false);
+        using var gpio = new GpioHub(new GpioOptions(), new RecordingLogger(), _ => chip);
+
+        gpio.Start([Relay("switch.pump", 4)], new HubStatus());
+
+        Assert.Contains("simulated line 4: already in use by 'some-other-daemon'", Assert.Single(gpio.Problems), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_bouncing_button_press_counts_once()
+    {
+        var chip = new SimulatedGpioChip();
+        var options = new GpioOptions { MuteButton = new GpioLineOptions { Chip = "simulated", Line = 7, ActiveLow = true, Bias = GpioBias.PullUp }, Debounce = TimeSpan.FromMilliseconds(30) };
+        using var gpio = new GpioHub(options, new RecordingLogger(), _ => chip);
+        var presses = 0;
+        gpio.MutePressed += () => Interlocked.Increment(ref presses);
+        gpio.Start([], new HubStatus());
+
+        // Contacts bounce: a few flips within microseconds before settling low (pressed, active-low).
+        foreach (var level in new[] { false, true, false, true, false })
+        {
+            chip.SetInput(7, level);
+        }
+
+        Thread.Sleep(300);
+        chip.SetInput(7, true); // released
+        Thread.Sleep(300);
+
+        Assert.Equal(1, presses);
+    }
+
+    [Fact]
+    public void The_status_LED_follows_the_pipeline_and_the_mute_LED_the_mute()
+    {
+        var chip = new SimulatedGpioChip();
+        var status = new HubStatus();
+        var options = new GpioOptions
+        {
+            StatusLed = new GpioLineOptions { Chip = "simulated", Line = 1 },
+            MuteLed = new GpioLineOptions { Chip = "simulated", Line = 2 },
+        };
+        using var gpio = new GpioHub(options, new RecordingLogger(), _ => chip);
+        gpio.Start([], status);
+
+        status.SetState(PipelineState.Listening);
+        Assert.Equal("off", gpio.StatusPattern);
+        Assert.False(chip.PhysicalLevel(1));
+        status.SetState(PipelineState.Woken);
+        Assert.Equal("on", gpio.StatusPattern);
+        Assert.True(chip.PhysicalLevel(1));
+        status.SetState(PipelineState.Transcribing);
+        Assert.Equal("busy", gpio.StatusPattern);
+        status.SetMuted(true);
+        Assert.True(chip.PhysicalLevel(2));
+        status.SetState(PipelineState.Listening);
+        Assert.Equal("heartbeat", gpio.StatusPattern);
+    }
+
+    [Fact]
+    public void Blink_patterns_are_periodic_and_alarms_end_dark()
+    {
+        Assert.True(LedPattern.Busy.IsLit(TimeSpan.FromMilliseconds(50)));
+        Assert.False(LedPattern.Busy.IsLit(TimeSpan.FromMilliseconds(150)));
+        Assert.True(LedPattern.Busy.IsLit(TimeSpan.FromMilliseconds(1050)));
+        Assert.True(LedPattern.Alarm.IsLit(TimeSpan.FromMilliseconds(320)));
+        Assert.False(LedPattern.Alarm.IsLit(TimeSpan.FromSeconds(5)));
+        Assert.False(LedPattern.Dark.IsLit(TimeSpan.FromSeconds(3)));
+        Assert.True(LedPattern.Lit.IsLit(TimeSpan.FromSeconds(3)));
+    }
+
+    [Fact]
+    public void The_simulated_chip_refuses_lines_it_does_not_have()
+    {
+        using var chip = new SimulatedGpioChip(lineCount: 8);
+
+        var error = Assert.Throws<GpioException>(() => chip.RequestOutput(8, "x", false, false));
+
+        Assert.Equal("simulated line 8: the chip has lines 0 to 7", error.Message);
+        Assert.NotNull(NativeLibraryResolver.FindSystemLibrary("gpiod", out _));
+    }
+}
