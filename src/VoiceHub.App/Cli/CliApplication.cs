@@ -32,6 +32,7 @@ public static class CliApplication
         root.Subcommands.Add(SpeechCommands.Recognize(io));
         root.Subcommands.Add(WakeCommands.Wake(io));
         root.Subcommands.Add(EvalCommand.Create(io));
+        root.Subcommands.Add(ModelsCommand.Create(io));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -16,7 +16,7 @@ public static class WakeCommands
     public static Command Wake(CliIo io)
     {
         var phrase = new Option<string>("--phrase") { Description = "Wake phrase (words of the pronunciation dictionary)", Required = true };
-        var sensitivity = new Option<double>("--sensitivity") { Description = "0 (strict) to 1 (eager)", DefaultValueFactory = _ => 0.5 };
+        var sensitivity = new Option<double>("--sensitivity") { Description = "0 (strict) to 1 (eager)", DefaultValueFactory = _ => new WakePhrase().Sensitivity };
         var json = new Option<bool>("--json") { Description = "One JSON object per file" };
         var noVerify = new Option<bool>("--no-verify") { Description = "Skip the second-stage verification" };
         var files = new Argument<string[]>("WAV") { Arity = ArgumentArity.OneOrMore };

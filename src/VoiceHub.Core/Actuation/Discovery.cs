@@ -53,6 +53,13 @@ public static class DiscoveryParser
         "light", "switch", "fan", "cover", "climate", "lock", "scene", "button", "media_player", "sensor", "binary_sensor",
     };
 
+    /// <summary>Home Assistant components the hub neither controls nor asks about: skipped without a warning.</summary>
+    public static readonly IReadOnlySet<string> Ignored = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "alarm_control_panel", "camera", "device_automation", "device_tracker", "event", "humidifier", "image", "lawn_mower",
+        "notify", "number", "select", "siren", "tag", "text", "update", "vacuum", "valve", "water_heater",
+    };
+
     // Home Assistant's discovery abbreviations for the options the hub reads (homeassistant/components/mqtt/abbreviations.py).
     private static readonly Dictionary<string, string> s_abbreviations = Table(
         "avty=availability avty_mode=availability_mode avty_t=availability_topic avty_tpl=availability_template " +
@@ -130,6 +137,11 @@ public static class DiscoveryParser
         if (where.Component == "device")
         {
             return ParseDevice(topic, where, config);
+        }
+
+        if (Ignored.Contains(where.Component))
+        {
+            return [];
         }
 
         if (!Components.Contains(where.Component))

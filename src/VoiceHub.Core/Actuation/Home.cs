@@ -16,12 +16,14 @@ public sealed partial class Home
     private readonly ILogger _logger;
     private readonly string _prefix;
     private readonly int _maxPayloadBytes;
+    private readonly string? _ownNodeId;
     private readonly Dictionary<string, DiscoveredEntity> _discovered = new(StringComparer.Ordinal);
     private DeviceRegistry _file;
     private DeviceRegistry _current;
 
-    public Home(DeviceRegistry devicesFile, ILogger logger, string discoveryPrefix = "homeassistant", int maxDiscoveryPayloadBytes = 65536)
+    public Home(DeviceRegistry devicesFile, ILogger logger, string discoveryPrefix = "homeassistant", int maxDiscoveryPayloadBytes = 65536, string? ownNodeId = null)
     {
+        _ownNodeId = ownNodeId;
         _file = devicesFile;
         _current = devicesFile;
         _logger = logger;
@@ -69,9 +71,9 @@ public sealed partial class Home
     /// </summary>
     public bool ApplyDiscovery(string topic, ReadOnlySpan<byte> payload)
     {
-        if (DiscoveryTopic.TryParse(_prefix, topic) is not { } where)
+        if (DiscoveryTopic.TryParse(_prefix, topic) is not { } where || (where.NodeId is not null && where.NodeId == _ownNodeId))
         {
-            return false;
+            return false; // not a config, or the hub's own announcement
         }
 
         DeviceRegistry merged;
@@ -99,6 +101,11 @@ public sealed partial class Home
                 {
                     Skip(e.Message);
                     return false;
+                }
+
+                if (entities.Count == 0 && previous.Count == 0)
+                {
+                    return false; // a component the hub has no use for (a camera, an update entity)
                 }
 
                 // One entity id per discovery topic: a second config claiming an id is refused.

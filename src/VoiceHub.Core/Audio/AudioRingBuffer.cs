@@ -20,11 +20,11 @@ public sealed class AudioRingBuffer
     /// <summary>The earliest time still held.</summary>
     public TimeSpan Oldest => AudioFile.Time(Math.Max(0, _written - _samples.Length));
 
-    /// <summary>Starts over at time zero (a new stream).</summary>
-    public void Clear()
+    /// <summary>Starts over, empty, with the next sample written at <paramref name="at"/> (a new stream, or a gap in one).</summary>
+    public void Restart(TimeSpan at = default)
     {
         Array.Clear(_samples);
-        _written = 0;
+        _written = at.Ticks / (TimeSpan.TicksPerSecond / AudioFile.SampleRate);
     }
 
     public void Write(ReadOnlySpan<float> block)

@@ -19,6 +19,9 @@ public interface IAudioSource
 {
     string Name { get; }
 
+    /// <summary>Blocks come at the pace of speech (a microphone, a file played in real time), not as fast as they are read.</summary>
+    bool IsRealTime { get; }
+
     /// <summary>Blocks of 16 kHz mono audio until the source ends or <paramref name="cancellationToken"/> fires.</summary>
     IAsyncEnumerable<AudioBlock> ReadAsync(CancellationToken cancellationToken);
 }
@@ -40,8 +43,8 @@ public sealed class AudioOptions
     /// <summary>Longest wait between attempts to reopen a capture device that went away.</summary>
     public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>ALSA playback device for spoken responses.</summary>
-    public string Output { get; set; } = "default";
+    /// <summary>Voice activity detection and endpointing (<c>audio.vad</c>).</summary>
+    public VadOptions Vad { get; set; } = new();
 }
 
 /// <summary>
@@ -51,6 +54,8 @@ public sealed class AudioOptions
 public sealed class WavFileSource(string path, TimeSpan blockDuration, bool realTime, TimeProvider? clock = null) : IAudioSource
 {
     public string Name => $"file:{Path.GetFileName(path)}";
+
+    public bool IsRealTime => realTime;
 
     public async IAsyncEnumerable<AudioBlock> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -116,6 +121,8 @@ public sealed partial class AlsaAudioSource(string device, AudioOptions options,
     private volatile CaptureHealth _health = new(false, "not started", 0, 0);
 
     public string Name => $"alsa:{device}";
+
+    public bool IsRealTime => true;
 
     public CaptureHealth Health => _health;
 

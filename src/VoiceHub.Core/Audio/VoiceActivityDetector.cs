@@ -74,7 +74,7 @@ public sealed class VoiceActivityDetector(VadOptions options)
         SpeechEnd = TimeSpan.Zero;
     }
 
-    /// <summary>Feeds audio; returns the first endpointing event it caused.</summary>
+    /// <summary>Feeds audio; returns the first endpointing event it caused (a start of speech before a "no speech").</summary>
     public VadEvent Process(ReadOnlySpan<float> samples)
     {
         var result = VadEvent.None;
@@ -89,7 +89,8 @@ public sealed class VoiceActivityDetector(VadOptions options)
             var frameEvent = Frame(10 * Math.Log10((_frameEnergy / FrameSamples) + 1e-12));
             _frameFill = 0;
             _frameEnergy = 0;
-            if (result == VadEvent.None)
+            // The first event of the block wins, except that "no speech yet" never hides a start of speech later in it.
+            if (result == VadEvent.None || (result == VadEvent.NoSpeech && frameEvent != VadEvent.None))
             {
                 result = frameEvent;
             }

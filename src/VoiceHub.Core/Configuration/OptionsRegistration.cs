@@ -14,6 +14,20 @@ public static class OptionsRegistration
         services.AddOptions<Speech.WhisperEngineOptions>().Bind(configuration.GetSection("speech:whisper"), Strict).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<Speech.PocketsphinxEngineOptions>().Bind(configuration.GetSection("speech:pocketsphinx"), Strict).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<Intents.Slm.SlmOptions>().Bind(configuration.GetSection(Intents.Slm.SlmOptions.Section), Strict).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<Hosting.HubOptions>().Bind(configuration.GetSection(Hosting.HubOptions.Section), Strict).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<Audio.AudioOptions>().Bind(configuration.GetSection(Audio.AudioOptions.Section), Strict).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<Wake.WakeOptions>().Bind(configuration.GetSection(Wake.WakeOptions.Section), Strict).ValidateDataAnnotations().ValidateOnStart()
+            .PostConfigure(o =>
+            {
+                if (o.Phrases.Count == 0)
+                {
+                    o.Phrases.Add(new Wake.WakePhrase());
+                }
+            });
+        services.AddOptions<Pipeline.PipelineOptions>().Bind(configuration.GetSection(Pipeline.PipelineOptions.Section), Strict).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<Pipeline.SpeakerOptions>().Bind(configuration.GetSection(Pipeline.SpeakerOptions.Section), Strict).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<Gpio.GpioOptions>().Bind(configuration.GetSection(Gpio.GpioOptions.Section), Strict).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<Thermal.SchedulerOptions>().Bind(configuration.GetSection(Thermal.SchedulerOptions.Section), Strict).ValidateDataAnnotations().ValidateOnStart();
         return services;
     }
 

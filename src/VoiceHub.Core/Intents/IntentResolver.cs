@@ -78,7 +78,10 @@ public sealed class IntentResolver(DeviceRegistry registry, IntentSet intents, I
             return result with { Status = IntentStatus.Clarify, Response = $"Did you mean {Or(options)}?" };
         }
 
-        if (s_noTargets.Contains(candidate.Intent))
+        // Listed intents, and any intent outside Home Assistant's device intents whose sentence named
+        // no device, area or domain (answers, custom intents like ordering a coffee), act on nothing.
+        var aboutDevices = slots.Keys.Any(k => k is "name" or "area" or "floor" or "domain" or "device_class");
+        if (s_noTargets.Contains(candidate.Intent) || (!aboutDevices && !candidate.Intent.StartsWith("Hass", StringComparison.Ordinal)))
         {
             return result with { Response = Render(candidate, slots, []) };
         }
@@ -303,6 +306,13 @@ public sealed class IntentResolver(DeviceRegistry registry, IntentSet intents, I
         values["time"] = now.ToString("h:mm tt", CultureInfo.InvariantCulture);
         values["duration"] = Duration(slots);
 
+        // A keyed response that names a slot this utterance did not fill ("Set the {area} ..." with
+        // no area) falls back to the default one.
+        if (table?.GetValueOrDefault("default") is { } fallback && template != fallback && Placeholders(template).Any(k => !values.ContainsKey(k) || values[k].Length == 0))
+        {
+            template = fallback;
+        }
+
         var builder = new StringBuilder(template.Length + 32);
         for (var i = 0; i < template.Length; i++)
         {
@@ -320,6 +330,20 @@ public sealed class IntentResolver(DeviceRegistry registry, IntentSet intents, I
 
         var sentence = builder.ToString().Replace("  ", " ", StringComparison.Ordinal).Trim();
         return sentence.Length > 0 ? char.ToUpperInvariant(sentence[0]) + sentence[1..] : sentence;
+    }
+
+    private static IEnumerable<string> Placeholders(string template)
+    {
+        for (var open = template.IndexOf('{', StringComparison.Ordinal); open >= 0; open = template.IndexOf('{', open + 1))
+        {
+            var close = template.IndexOf('}', open);
+            if (close < 0)
+            {
+                yield break;
+            }
+
+            yield return template[(open + 1)..close];
+        }
     }
 
     private static string Duration(Dictionary<string, object> slots)

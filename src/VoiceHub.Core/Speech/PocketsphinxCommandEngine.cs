@@ -35,11 +35,12 @@ public sealed class PocketsphinxEngineOptions
 /// phone loop gives the acoustic score any English speech would get, and a grammar path much
 /// worse than that is out-of-grammar speech or noise, so it is reported as not understood.
 /// </summary>
-public sealed class PocketsphinxCommandEngine : ISpeechEngine
+public sealed class PocketsphinxCommandEngine : IStreamingSpeechEngine
 {
     private const string CommandSearch = "command";
     private const string PhoneSearch = "phones";
     private readonly PocketsphinxDecoder _decoder;
+    private readonly PocketsphinxDecoder _phones; // a decoder of its own, so both passes can run while the user speaks
     private readonly NativeWorker _worker = new("pocketsphinx");
     private readonly PocketsphinxEngineOptions _options;
 
@@ -55,15 +56,19 @@ public sealed class PocketsphinxCommandEngine : ISpeechEngine
         }
 
         _decoder = new PocketsphinxDecoder(new PocketsphinxOptions { ModelDirectory = modelDirectory, Settings = settings });
+        _phones = new PocketsphinxDecoder(new PocketsphinxOptions { ModelDirectory = modelDirectory, Settings = settings });
         try
         {
             AddMissingWords(Grammar.Words);
             _decoder.SetGrammar(CommandSearch, Grammar.Jsgf);
-            _decoder.SetPhoneLoop(PhoneSearch);
+            _decoder.Use(CommandSearch);
+            _phones.SetPhoneLoop(PhoneSearch);
+            _phones.Use(PhoneSearch);
         }
         catch
         {
             _decoder.Dispose();
+            _phones.Dispose();
             throw;
         }
     }
@@ -111,44 +116,88 @@ public sealed class PocketsphinxCommandEngine : ISpeechEngine
         _worker.RunAsync(() =>
         {
             var clock = Stopwatch.StartNew();
-            var best = Score(Pcm.ToInt16(samples.Span), cancellationToken);
-            if (best?.Hypothesis is not { } hypothesis)
-            {
-                return Transcript.Rejected(Name, "no command in the grammar fits the audio", clock.Elapsed);
-            }
-
-            var confidence = 1 / (1 + Math.Exp(-(best.Ratio - _options.RejectionThreshold) * 5));
-            if (best.Ratio < _options.RejectionThreshold)
-            {
-                return Transcript.Rejected(Name, $"sounds unlike any command (score {best.Ratio:0.00} per frame)", clock.Elapsed, confidence) with { Text = hypothesis.Text, Score = best.Ratio };
-            }
-
-            return new Transcript(hypothesis.Text, Name, confidence, null, clock.Elapsed, []) { Score = best.Ratio };
+            var pcm = Pcm.ToInt16(samples.Span);
+            var hypothesis = _decoder.Decode(pcm);
+            cancellationToken.ThrowIfCancellationRequested();
+            var phones = hypothesis.Words.Any() ? _phones.Decode(pcm) : null;
+            return Judge(hypothesis, phones, clock.Elapsed);
         });
 
-    /// <summary>The grammar's best hypothesis for the audio, and how much worse than free speech it scores per frame.</summary>
-    private Scored Score(short[] pcm, CancellationToken cancellationToken)
+    /// <summary>Decodes both passes while the audio arrives; at the end only the last frames remain.</summary>
+    public IUtteranceDecoding StartDecoding() => new Decoding(this);
+
+    /// <summary>The grammar's best hypothesis, rejected when it scores much worse per frame than free speech.</summary>
+    private Transcript Judge(PocketsphinxHypothesis hypothesis, PocketsphinxHypothesis? phones, TimeSpan elapsed)
     {
-        _decoder.Use(CommandSearch);
-        var hypothesis = _decoder.Decode(pcm);
-        if (!hypothesis.Words.Any())
+        if (!hypothesis.Words.Any() || phones is null)
         {
-            return new Scored(null, double.NegativeInfinity);
+            return Transcript.Rejected(Name, "no command in the grammar fits the audio", elapsed);
         }
 
-        cancellationToken.ThrowIfCancellationRequested();
-        _decoder.Use(PhoneSearch);
-        var phones = _decoder.Decode(pcm);
         // pocketsphinx's scaled acoustic scores differ by about a thousandth of a nat per frame: use milli-units.
         var ratio = 1000 * (hypothesis.AcousticScore - phones.AcousticScore) / Math.Max(1, hypothesis.Frames);
-        return new Scored(hypothesis, ratio);
+        var confidence = 1 / (1 + Math.Exp(-(ratio - _options.RejectionThreshold) * 5));
+        if (ratio < _options.RejectionThreshold)
+        {
+            return Transcript.Rejected(Name, $"sounds unlike any command (score {ratio:0.00} per frame)", elapsed, confidence) with { Text = hypothesis.Text, Score = ratio };
+        }
+
+        return new Transcript(hypothesis.Text, Name, confidence, null, elapsed, []) { Score = ratio };
     }
 
-    private sealed record Scored(PocketsphinxHypothesis? Hypothesis, double Ratio);
+    private sealed class Decoding : IUtteranceDecoding
+    {
+        private readonly PocketsphinxCommandEngine _engine;
+        private Task _queue;
+        private bool _finished;
+
+        public Decoding(PocketsphinxCommandEngine engine)
+        {
+            _engine = engine;
+            _queue = engine._worker.RunAsync(() =>
+            {
+                engine._decoder.Start();
+                engine._phones.Start();
+            });
+        }
+
+        public void Feed(ReadOnlySpan<float> samples)
+        {
+            var pcm = Pcm.ToInt16(samples);
+            _queue = _engine._worker.RunAsync(() =>
+            {
+                _engine._decoder.Process(pcm, partialHypothesis: false);
+                _engine._phones.Process(pcm, partialHypothesis: false);
+            });
+        }
+
+        public async Task<Transcript> FinishAsync(CancellationToken cancellationToken = default)
+        {
+            var clock = Stopwatch.StartNew();
+            await _queue.WaitAsync(cancellationToken).ConfigureAwait(false);
+            _finished = true;
+            return await _engine._worker.RunAsync(() => _engine.Judge(_engine._decoder.End(), _engine._phones.End(), clock.Elapsed)).ConfigureAwait(false);
+        }
+
+        public void Dispose()
+        {
+            if (!_finished)
+            {
+                _finished = true;
+                _ = _engine._worker.RunAsync(() =>
+                {
+                    // An abandoned utterance (no speech after all): close it so the next one starts clean.
+                    _ = _engine._decoder.End();
+                    _ = _engine._phones.End();
+                });
+            }
+        }
+    }
 
     public void Dispose()
     {
         _worker.Dispose();
         _decoder.Dispose();
+        _phones.Dispose();
     }
 }

@@ -33,6 +33,23 @@ public interface ISpeechEngine : IDisposable
     Task<Transcript> TranscribeAsync(ReadOnlyMemory<float> samples, CancellationToken cancellationToken = default);
 }
 
+/// <summary>An utterance decoded while it is spoken: the result is nearly ready when the speaker stops.</summary>
+public interface IUtteranceDecoding : IDisposable
+{
+    /// <summary>Queues audio for decoding (returns at once; decoding runs on the engine's thread).</summary>
+    void Feed(ReadOnlySpan<float> samples);
+
+    /// <summary>Ends the utterance and returns what was heard.</summary>
+    Task<Transcript> FinishAsync(CancellationToken cancellationToken = default);
+}
+
+/// <summary>An engine that can decode as audio arrives.</summary>
+public interface IStreamingSpeechEngine : ISpeechEngine
+{
+    /// <summary>Begins an utterance; one stream at a time per engine.</summary>
+    IUtteranceDecoding StartDecoding();
+}
+
 public static class Pcm
 {
     /// <summary>Float samples in [-1, 1] as 16-bit PCM, clipped.</summary>

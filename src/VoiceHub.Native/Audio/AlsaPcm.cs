@@ -21,6 +21,19 @@ public sealed record AlsaFormat(int SampleRate, int Channels, string SampleForma
 /// </summary>
 public sealed unsafe class AlsaPcm : IDisposable
 {
+    // libasound prints configuration errors (no sound card...) straight to stderr; the binding
+    // reports them itself, once, as exceptions with the device name.
+    private static readonly Lazy<bool> s_quiet = new(() =>
+    {
+        _ = snd_lib_error_set_handler(&IgnoreError);
+        return true;
+    });
+
+    [UnmanagedCallersOnly]
+    private static void IgnoreError(byte* file, int line, byte* function, int error, byte* format)
+    {
+    }
+
     private static readonly (int Code, string Name, int Bytes)[] s_formats =
     [
         (SND_PCM_FORMAT_S16_LE, "S16_LE", 2), (SND_PCM_FORMAT_S32_LE, "S32_LE", 4), (SND_PCM_FORMAT_FLOAT_LE, "FLOAT_LE", 4), (SND_PCM_FORMAT_S24_LE, "S24_LE", 4),
@@ -57,6 +70,7 @@ public sealed unsafe class AlsaPcm : IDisposable
         int result;
         if (configText is null)
         {
+            _ = s_quiet.Value;
             result = snd_pcm_open(&pointer, device, capture ? SND_PCM_STREAM_CAPTURE : SND_PCM_STREAM_PLAYBACK, 0);
         }
         else

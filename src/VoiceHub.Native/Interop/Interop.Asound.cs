@@ -20,6 +20,10 @@ internal static partial class Interop
         [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
         public static partial int snd_pcm_open(nint* pcm, string name, int stream, int mode);
 
+        /// <summary>Replaces libasound's error printer (which writes to stderr); the handler is variadic in C and ignores the rest.</summary>
+        [LibraryImport(Library)]
+        public static partial int snd_lib_error_set_handler(delegate* unmanaged<byte*, int, byte*, int, byte*, void> handler);
+
         [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
         public static partial int snd_pcm_open_lconf(nint* pcm, string name, int stream, int mode, nint lconf);
 

@@ -228,12 +228,17 @@ public sealed unsafe class PocketsphinxDecoder : IDisposable
         _inUtterance = true;
     }
 
-    /// <summary>Feeds a block of a streamed utterance; returns the current hypothesis (what keyword spotting found).</summary>
-    public string? Process(ReadOnlySpan<short> samples)
+    /// <summary>Feeds a block of a streamed utterance; returns the current hypothesis (what keyword spotting found) when asked for it.</summary>
+    public string? Process(ReadOnlySpan<short> samples, bool partialHypothesis = true)
     {
         fixed (short* data = samples)
         {
             Check(ps_process_raw(_decoder, data, (nuint)samples.Length, 0, 0), "ps_process_raw");
+        }
+
+        if (!partialHypothesis)
+        {
+            return null; // a grammar search's partial backtrace costs time nobody reads
         }
 
         var hypothesis = ps_get_hyp(_decoder, null);

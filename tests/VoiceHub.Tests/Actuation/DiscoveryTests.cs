@@ -133,7 +133,7 @@ public sealed class DiscoveryTests
         { "homeassistant/light/bad3/config", "{\"name\":\"Huge\",\"command_topic\":\"x/set\",\"pad\":\"" + new string('x', 5000) + "\"}", "over the 4096-byte limit" },
         { "homeassistant/light/bad+4/config", "{\"name\":\"Wild\",\"command_topic\":\"x/set\"}", "'+' or '#'" },
         { "homeassistant/light/bad5/config", "{\"name\":\"Wild topic\",\"command_topic\":\"lights/#\"}", "not a topic one can publish to" },
-        { "homeassistant/vacuum/bad6/config", "{\"name\":\"Robot\",\"command_topic\":\"robot/set\"}", "unknown component 'vacuum'" },
+        { "homeassistant/teleporter/bad6/config", "{\"name\":\"Beam\",\"command_topic\":\"beam/set\"}", "unknown component 'teleporter'" },
         { "homeassistant/light/bad7/config", "{\"name\":\"No topic\"}", "needs command_topic" },
         { "homeassistant/light/bad8/config", "{\"name\":\"Jinja\",\"schema\":\"template\",\"command_topic\":\"x\"}", "template-schema lights are not supported" },
     };
@@ -190,6 +190,28 @@ public sealed class DiscoveryTests
 
         Assert.NotNull(home.Current.FindEntity("switch.coffee_plug")!.Mqtt);
         Assert.Single(log.Warnings);
+    }
+
+    [Fact]
+    public void Home_Assistant_components_the_hub_has_no_use_for_are_skipped_quietly()
+    {
+        var (home, log) = NewHome();
+
+        Assert.False(home.ApplyDiscovery("homeassistant/update/0x00158d0001/update/config", "{\"name\":\"Firmware\",\"state_topic\":\"z/u\"}"u8));
+        Assert.False(home.ApplyDiscovery("homeassistant/camera/door/config", "{\"name\":\"Door cam\",\"topic\":\"cam/door\"}"u8));
+
+        Assert.Empty(log.Warnings);
+    }
+
+    [Fact]
+    public void The_hubs_own_announcement_is_not_taken_for_a_device()
+    {
+        var log = new RecordingLogger();
+        var home = new Home(DeviceRegistry.Empty, log, ownNodeId: "voicehub_kitchen");
+
+        Assert.False(home.ApplyDiscovery("homeassistant/switch/voicehub_kitchen/mute/config", "{\"name\":\"Mute\",\"command_topic\":\"voicehub/kitchen/mute/set\"}"u8));
+
+        Assert.Empty(home.Current.Entities);
     }
 
     [Fact]

@@ -71,6 +71,33 @@ public sealed class WakeWordTests
     }
 
     [Fact]
+    public void After_a_gap_in_the_stream_the_phrase_is_spotted_again()
+    {
+        // The pipeline stops feeding the spotter while it handles a command; the stream resumes later.
+        var computer = AudioFile.ReadMono16k(TestPaths.Fixture("wake-computer.wav"));
+        using var detector = new WakeWordDetector(Model, new WakeOptions { Phrases = [new WakePhrase { Phrase = "computer" }] });
+        var found = new List<WakeDetection>();
+        foreach (var offset in new[] { 0.0, 20.0, 45.5 })
+        {
+            var fed = 0;
+            for (; fed + 320 <= computer.Length; fed += 320)
+            {
+                found.AddRange(detector.Process(new AudioBlock(computer.AsMemory(fed, 320), TimeSpan.FromSeconds(offset) + AudioFile.Time(fed))));
+            }
+
+            var silence = new float[320];
+            for (var k = 0; k < 25; k++, fed += 320)
+            {
+                found.AddRange(detector.Process(new AudioBlock(silence, TimeSpan.FromSeconds(offset) + AudioFile.Time(fed))));
+            }
+        }
+
+        Assert.Equal(3, found.Count);
+        Assert.InRange(found[1].End.TotalSeconds, 20.5, 23.2);
+        Assert.InRange(found[2].End.TotalSeconds, 46, 48.7);
+    }
+
+    [Fact]
     public void Several_phrases_are_spotted_each_by_name()
     {
         using var detector = new WakeWordDetector(Model, new WakeOptions { Phrases = [new WakePhrase { Phrase = "computer" }, new WakePhrase { Phrase = "jarvis" }] });

@@ -1,0 +1,321 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using VoiceHub.Core.Actuation;
+using VoiceHub.Core.Audio;
+using VoiceHub.Core.Configuration;
+using VoiceHub.Core.Gpio;
+using VoiceHub.Core.Hosting;
+using VoiceHub.Core.Hub;
+using VoiceHub.Core.Intents;
+using VoiceHub.Core.Intents.Registry;
+using VoiceHub.Core.Intents.Slm;
+using VoiceHub.Core.Pipeline;
+using VoiceHub.Core.Speech;
+using VoiceHub.Core.Thermal;
+using VoiceHub.Core.Wake;
+
+namespace VoiceHub.App.Worker;
+
+/// <summary>What the command line asked of this run.</summary>
+public sealed record RunSettings
+{
+    /// <summary>A WAV file or alsa:DEVICE replacing the configured input.</summary>
+    public string? Input { get; init; }
+
+    /// <summary>Stop when the input ends and its commands are published.</summary>
+    public bool Once { get; init; }
+
+    /// <summary>Read a file input as fast as it decodes instead of in real time.</summary>
+    public bool Fast { get; init; }
+
+    /// <summary>Told about every utterance (the CLI prints what was heard and done).</summary>
+    public Action<UtteranceTrace>? Report { get; init; }
+
+    /// <summary>Told when something noteworthy happens (which input, which broker).</summary>
+    public Action<string>? Announce { get; init; }
+}
+
+/// <summary>
+/// The appliance: MQTT (the configured broker, or a private mosquitto when none answers),
+/// discovery and the Home Assistant bridge, GPIO, the models of the current rung, the thermal
+/// scheduler, file reloads, and the pipeline over the microphone. The pipeline is restarted when
+/// it fails (the hub keeps listening); systemd hears READY, STATUS and the watchdog.
+/// </summary>
+public sealed partial class HubService(
+    IOptions<HubOptions> hub,
+    IOptions<MqttOptions> mqtt,
+    IOptions<ModelsOptions> models,
+    IOptions<SpeechOptions> speech,
+    IOptions<WhisperEngineOptions> whisper,
+    IOptions<PocketsphinxEngineOptions> pocketsphinx,
+    IOptions<SlmOptions> slm,
+    IOptions<AudioOptions> audio,
+    IOptions<WakeOptions> wake,
+    IOptions<PipelineOptions> pipeline,
+    IOptions<SpeakerOptions> speaker,
+    IOptions<GpioOptions> gpio,
+    IOptions<SchedulerOptions> scheduler,
+    RunSettings run,
+    SystemdNotifier notifier,
+    IHostApplicationLifetime lifetime,
+    ILoggerFactory loggers) : BackgroundService
+{
+    private readonly ILogger _logger = loggers.CreateLogger("VoiceHub");
+    private readonly List<IAsyncDisposable> _owned = [];
+    private readonly HubStatus _status = new();
+
+    public HubStatus Status => _status;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var intentsPath = hub.Value.Intents.Length > 0 ? hub.Value.Intents : Path.Combine(AppContext.BaseDirectory, "intents", "en");
+        var devicesPath = hub.Value.Devices.Length > 0 ? hub.Value.Devices : Path.Combine(AppContext.BaseDirectory, "demo", "devices.yaml");
+        var intents = IntentSet.Load(intentsPath);
+        var devices = DevicesFile.Load(devicesPath);
+        var state = hub.Value.ResolveStateDirectory();
+        Directory.CreateDirectory(state);
+
+        var bus = await StartMqttAsync(state).ConfigureAwait(false);
+        var home = new Home(devices, loggers.CreateLogger("VoiceHub.Discovery"), mqtt.Value.DiscoveryPrefix, mqtt.Value.MaxDiscoveryPayloadBytes, $"voicehub_{mqtt.Value.HubId}");
+        var states = new EntityStateStore(loggers.CreateLogger("VoiceHub.States"));
+        bus.MessageReceived += message =>
+        {
+            if (!home.ApplyDiscovery(message.Topic, message.Payload))
+            {
+                states.Handle(message.Topic, message.Payload);
+            }
+        };
+        foreach (var topic in states.Bind(home.Current))
+        {
+            bus.Subscribe(topic);
+        }
+
+        bus.Subscribe(home.DiscoverySubscription);
+
+        var gpioHub = new GpioHub(gpio.Value, loggers.CreateLogger("VoiceHub.Gpio"));
+        Own(gpioHub);
+        gpioHub.Start(home.Current.Entities, _status);
+        gpioHub.MutePressed += () => _status.SetMuted(!_status.Muted);
+        var bridge = new HomeAssistantBridge(bus, _status, mqtt.Value.DiscoveryPrefix, mqtt.Value.HubId, loggers.CreateLogger("VoiceHub.HomeAssistant"), gpioHub, states);
+        bridge.Start(home.Current.Entities, [.. intents.IntentNames, "timer_finished"]);
+
+        var modelSets = new ModelSets(intents, home.Current, models.Value, speech.Value, whisper.Value, pocketsphinx.Value, slm.Value, scheduler.Value, loggers.CreateLogger("VoiceHub.Models"), states);
+        Own(modelSets);
+        var initial = await Task.Run(() => modelSets.BuildInitial(), stoppingToken).ConfigureAwait(false);
+        _status.SetThermal(null, false, initial.Description);
+        home.Changed += registry =>
+        {
+            foreach (var topic in states.Bind(registry))
+            {
+                bus.Subscribe(topic);
+            }
+
+            _ = modelSets.UpdateAsync(null, registry);
+        };
+
+        using var timers = new TimerService();
+        var espeak = new EspeakSpeaker(run.Input is not null && run.Fast ? new SpeakerOptions { Device = "none" } : speaker.Value, loggers.CreateLogger("VoiceHub.Speaker"));
+        Own(espeak);
+        var actuator = new Actuator(bus, gpioHub, states, bridge, loggers.CreateLogger("VoiceHub.Actuation"));
+        using var detector = pipeline.Value.WakeRequired ? new WakeWordDetector(models.Value.PocketsphinxModelDirectory, wake.Value) : null;
+        var conversation = new VoicePipeline(pipeline.Value, audio.Value.Vad, detector, modelSets, actuator, espeak, _status, timers, loggers.CreateLogger("VoiceHub.Pipeline"));
+        conversation.UtteranceCompleted += trace => run.Report?.Invoke(trace);
+        gpioHub.PushToTalk += held => conversation.PushToTalk = held;
+        timers.Finished += timer => bridge.PublishIntent(new IntentResult { Text = string.Empty, Intent = "timer_finished", Status = IntentStatus.Ok, Response = timer.Name ?? "timer" }, DateTimeOffset.UtcNow);
+
+        using var reloads = new FileReloader([intentsPath, devicesPath], hub.Value.ReloadCheckInterval, () =>
+        {
+            try
+            {
+                var newIntents = IntentSet.Load(intentsPath);
+                home.ReplaceDevicesFile(DevicesFile.Load(devicesPath));
+                _ = modelSets.UpdateAsync(newIntents, home.Current);
+                LogReloaded(_logger, intentsPath, devicesPath);
+            }
+            catch (Exception e) when (e is ConfigurationFileException or IOException or ArgumentException or FormatException)
+            {
+                LogReloadFailed(_logger, e.Message);
+            }
+        });
+        using var thermal = StartThermal(modelSets, stoppingToken);
+        using var watchdog = StartWatchdog(conversation, stoppingToken);
+
+        var input = run.Input ?? audio.Value.Input;
+        notifier.Ready($"listening on {input}, {initial.Description}");
+        await ListenAsync(conversation, input, bus, stoppingToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs the pipeline over the input, restarting it when it fails, until the input ends (files) or the hub stops.</summary>
+    private async Task ListenAsync(VoicePipeline conversation, string input, MqttBus bus, CancellationToken stoppingToken)
+    {
+        var delay = TimeSpan.FromSeconds(1);
+        var fellBackToDemo = false;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var source = AudioSources.Create(input, audio.Value, realTime: !run.Fast, loggers.CreateLogger("VoiceHub.Audio"));
+            run.Announce?.Invoke($"listening on {source.Name}{(pipeline.Value.WakeRequired ? $" for \"{string.Join("\", \"", wake.Value.Phrases.Select(p => p.Phrase))}\"" : string.Empty)}");
+            try
+            {
+                await conversation.RunAsync(source, stoppingToken).ConfigureAwait(false);
+                if (!input.StartsWith("alsa:", StringComparison.Ordinal))
+                {
+                    break; // a file ended
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Native.Audio.AudioDeviceGoneException e) when (run.Input is null && !fellBackToDemo && File.Exists(DemoWav))
+            {
+                // No microphone on this machine: show what the hub does with the demo recording instead.
+                fellBackToDemo = true;
+                input = DemoWav;
+                run.Announce?.Invoke($"no microphone ({e.Message}); playing {DemoWav} instead (give --input alsa:DEVICE or a WAV)");
+                continue;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogPipelineFailed(_logger, e, delay.TotalSeconds);
+                _status.SetState(PipelineState.Error);
+                await Task.Delay(delay, stoppingToken).ConfigureAwait(false);
+                delay = TimeSpan.FromSeconds(Math.Min(delay.TotalSeconds * 2, 30));
+            }
+        }
+
+        // The input ended: every command it caused is published (or expired) before --once exits.
+        var deadline = DateTime.UtcNow + mqtt.Value.CommandExpiry;
+        while (bus.Health is { Pending: > 0 } or { InFlight: > 0 } && DateTime.UtcNow < deadline && !stoppingToken.IsCancellationRequested)
+        {
+            await Task.Delay(50, stoppingToken).ConfigureAwait(false);
+        }
+
+        if (run.Once)
+        {
+            lifetime.StopApplication();
+        }
+        else
+        {
+            run.Announce?.Invoke("the input ended; still serving MQTT and Home Assistant (Ctrl-C to stop)");
+        }
+    }
+
+    private static string DemoWav => Path.Combine(AppContext.BaseDirectory, "demo", "demo.wav");
+
+    /// <summary>The configured broker, or (when nothing answers on localhost) a private mosquitto on a free loopback port.</summary>
+    private async Task<MqttBus> StartMqttAsync(string state)
+    {
+        var options = mqtt.Value;
+        var local = options.Host is "localhost" or "127.0.0.1" or "::1";
+        if (local && options.StartPrivateBroker && !MosquittoBroker.Answers(options.Host, options.Port, TimeSpan.FromMilliseconds(500)))
+        {
+            var broker = MosquittoBroker.Start(Path.Combine(state, "mosquitto"));
+            _owned.Add(new Disposal(() => broker.Dispose()));
+            options = Copy(options, "127.0.0.1", broker.Port);
+            run.Announce?.Invoke($"no MQTT broker on {mqtt.Value.Host}:{mqtt.Value.Port}; started a private mosquitto on 127.0.0.1:{broker.Port}");
+        }
+        else
+        {
+            run.Announce?.Invoke($"MQTT broker {options.Host}:{options.Port}");
+        }
+
+        if (options.OutboxFile.Length == 0)
+        {
+            options = Copy(options, options.Host, options.Port, Path.Combine(state, "outbox.jsonl"));
+        }
+
+        var bus = new MqttBus(options, loggers.CreateLogger("VoiceHub.Mqtt"));
+        _owned.Add(bus);
+        bus.CommandExpired += receipt => _ = Task.Run(() => _status.SetState(PipelineState.Error));
+        bus.Start();
+        await Task.Yield();
+        return bus;
+    }
+
+    private static MqttOptions Copy(MqttOptions o, string host, int port, string? outbox = null) => new()
+    {
+        Host = host, Port = port, ProtocolVersion = o.ProtocolVersion, HubId = o.HubId, Username = o.Username, Password = o.Password,
+        CaFile = o.CaFile, CertificateFile = o.CertificateFile, KeyFile = o.KeyFile, KeepAlive = o.KeepAlive, MaxReconnectDelay = o.MaxReconnectDelay,
+        DiscoveryPrefix = o.DiscoveryPrefix, CommandQos = o.CommandQos, CommandExpiry = o.CommandExpiry, OutboxFile = outbox ?? o.OutboxFile,
+        MaxDiscoveryPayloadBytes = o.MaxDiscoveryPayloadBytes, StartPrivateBroker = o.StartPrivateBroker,
+    };
+
+    /// <summary>Polls the thermal sources and moves down or up the ladder; the switch happens between utterances.</summary>
+    private Timer StartThermal(ModelSets modelSets, CancellationToken stoppingToken)
+    {
+        var monitor = new ThermalMonitor(scheduler.Value.SysRoot, scheduler.Value.Vcgencmd);
+        var decide = new TierScheduler(scheduler.Value, modelSets.Tiers.Count);
+        return new Timer(_ =>
+        {
+            if (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+
+            var reading = monitor.Read();
+            if (decide.Update(reading) is { } decision)
+            {
+                LogTier(_logger, modelSets.Tiers[decision.From].Name, modelSets.Tiers[decision.To].Name, decision.Reason);
+                _ = modelSets.SwitchTierAsync(decision.To);
+            }
+
+            _status.SetThermal(reading.HottestCelsius, reading.IsThrottled, modelSets.Tiers[decide.Current].Name);
+        }, null, TimeSpan.Zero, scheduler.Value.PollInterval);
+    }
+
+    /// <summary>WATCHDOG=1 unless an utterance has been stuck in a stage for a whole interval: then systemd restarts the service.</summary>
+    private Timer? StartWatchdog(VoicePipeline conversation, CancellationToken stoppingToken)
+    {
+        if (notifier.WatchdogInterval is not { } interval)
+        {
+            return null;
+        }
+
+        return new Timer(_ =>
+        {
+            // A missing microphone is not a hang (the source retries); an utterance stuck in a stage is.
+            if (!stoppingToken.IsCancellationRequested && (conversation.BusySince is not { } busy || DateTimeOffset.UtcNow - busy < interval))
+            {
+                notifier.Watchdog();
+            }
+
+            notifier.Status($"{_status.Snapshot.State.ToString().ToLowerInvariant()}; last: {_status.Snapshot.LastTranscript ?? "-"}");
+        }, null, TimeSpan.Zero, interval / 2);
+    }
+
+    private void Own(IDisposable disposable) => _owned.Add(new Disposal(disposable.Dispose));
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        notifier.Stopping();
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        for (var i = _owned.Count - 1; i >= 0; i--)
+        {
+            await _owned[i].DisposeAsync().ConfigureAwait(false);
+        }
+
+        _owned.Clear();
+    }
+
+    private sealed class Disposal(Action dispose) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync()
+        {
+            dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Reloaded {Intents} and {Devices}")]
+    private static partial void LogReloaded(ILogger logger, string intents, string devices);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Reload failed, keeping the previous intents and devices: {Reason}")]
+    private static partial void LogReloadFailed(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The pipeline failed; restarting it in {Seconds} s")]
+    private static partial void LogPipelineFailed(ILogger logger, Exception exception, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Scheduler: {From} -> {To} ({Reason})")]
+    private static partial void LogTier(ILogger logger, string from, string to, string reason);
+}

@@ -1,0 +1,67 @@
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text;
+
+namespace VoiceHub.Core.Hosting;
+
+/// <summary>
+/// sd_notify(3) without libsystemd: datagrams to the socket systemd names in NOTIFY_SOCKET
+/// (a path, or an abstract name starting with '@'). READY=1 once the hub listens, STATUS= lines
+/// for <c>systemctl status</c>, and WATCHDOG=1 at half the interval systemd asks for in
+/// WATCHDOG_USEC. Outside systemd every call does nothing.
+/// </summary>
+public sealed class SystemdNotifier : IDisposable
+{
+    private readonly Socket? _socket;
+    private readonly UnixDomainSocketEndPoint? _endpoint;
+
+    public SystemdNotifier(string? notifySocket = null, string? watchdogMicroseconds = null, string? watchdogProcess = null)
+    {
+        notifySocket ??= Environment.GetEnvironmentVariable("NOTIFY_SOCKET");
+        watchdogMicroseconds ??= Environment.GetEnvironmentVariable("WATCHDOG_USEC");
+        watchdogProcess ??= Environment.GetEnvironmentVariable("WATCHDOG_PID");
+        if (!string.IsNullOrEmpty(notifySocket))
+        {
+            _endpoint = new UnixDomainSocketEndPoint(notifySocket[0] == '@' ? "\0" + notifySocket[1..] : notifySocket);
+            _socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        }
+
+        var forUs = string.IsNullOrEmpty(watchdogProcess) || watchdogProcess == Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        if (forUs && long.TryParse(watchdogMicroseconds, NumberStyles.Integer, CultureInfo.InvariantCulture, out var micro) && micro > 0)
+        {
+            WatchdogInterval = TimeSpan.FromTicks(micro * 10);
+        }
+    }
+
+    public bool IsActive => _socket is not null;
+
+    /// <summary>How often systemd expects WATCHDOG=1, or null when the unit has no watchdog.</summary>
+    public TimeSpan? WatchdogInterval { get; }
+
+    public void Ready(string status) => Notify($"READY=1\nSTATUS={status}");
+
+    public void Status(string status) => Notify($"STATUS={status}");
+
+    public void Watchdog() => Notify("WATCHDOG=1");
+
+    public void Stopping() => Notify("STOPPING=1\nSTATUS=stopping");
+
+    public void Notify(string state)
+    {
+        if (_socket is null)
+        {
+            return;
+        }
+
+        try
+        {
+            _socket.SendTo(Encoding.UTF8.GetBytes(state), _endpoint!);
+        }
+        catch (SocketException)
+        {
+            // systemd went away (a shutdown in progress): nothing to tell
+        }
+    }
+
+    public void Dispose() => _socket?.Dispose();
+}

@@ -1,0 +1,322 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using VoiceHub.Core.Configuration;
+using VoiceHub.Core.Intents;
+using VoiceHub.Core.Intents.Registry;
+using VoiceHub.Core.Intents.Slm;
+using VoiceHub.Core.Speech;
+using VoiceHub.Core.Thermal;
+using VoiceHub.Native.Llama;
+
+namespace VoiceHub.Core.Pipeline;
+
+/// <summary>
+/// Everything one utterance is understood with: the speech engine and the intent recognizer
+/// (with its language-model fallback) of one rung, built for one version of the intents and the
+/// home. Immutable; the pipeline swaps whole sets between utterances.
+/// </summary>
+public sealed class ModelSet : IDisposable
+{
+    internal ModelSet(int tier, TierOptions options, ISpeechEngine engine, IntentRecognizer recognizer, DeviceRegistry registry, IntentSet intents, LlamaModel? llama, SlmIntentFallback? slm)
+    {
+        Tier = tier;
+        Options = options;
+        Engine = engine;
+        Recognizer = recognizer;
+        Registry = registry;
+        Intents = intents;
+        Llama = llama;
+        Slm = slm;
+    }
+
+    public int Tier { get; }
+
+    public TierOptions Options { get; }
+
+    public ISpeechEngine Engine { get; }
+
+    public IntentRecognizer Recognizer { get; }
+
+    public DeviceRegistry Registry { get; }
+
+    public IntentSet Intents { get; }
+
+    public LlamaModel? Llama { get; }
+
+    public SlmIntentFallback? Slm { get; }
+
+    /// <summary>"default: stt whisper, slm Q4_K - Medium" as Home Assistant shows it.</summary>
+    public string Description => $"{Options.Name}: stt {Engine.Name}, slm {(Llama is null ? "none" : Llama.FileTypeName)}";
+
+    public void Dispose()
+    {
+        Slm?.Dispose();
+        Llama?.Dispose();
+        Engine.Dispose();
+    }
+}
+
+/// <summary>
+/// Builds <see cref="ModelSet"/>s off the audio path and hands the newest to the pipeline when it
+/// asks between utterances: after a rung change, an intents or devices reload, or a change of the
+/// home learned by discovery. The previous set serves until the swap, so no utterance waits for a
+/// build or is dropped by one; a build that fails leaves the previous set in place. When the
+/// preload budget does not allow two sets at once, the pipeline falls to the closed-set floor
+/// (always cheap to build) while the heavy set loads.
+/// </summary>
+public sealed partial class ModelSets : IDisposable
+{
+    private readonly ModelsOptions _models;
+    private readonly SpeechOptions _speech;
+    private readonly WhisperEngineOptions _whisper;
+    private readonly PocketsphinxEngineOptions _pocketsphinx;
+    private readonly SlmOptions _slm;
+    private readonly SchedulerOptions _scheduler;
+    private readonly IEntityStates? _states;
+    private readonly ILogger _logger;
+    private readonly Lock _lock = new();
+    private readonly SemaphoreSlim _building = new(1, 1);
+    private ModelSet? _current;
+    private ModelSet? _pending;
+    private IntentSet _intents;
+    private DeviceRegistry _registry;
+    private int _tier;
+    private long _version;
+
+    public ModelSets(IntentSet intents, DeviceRegistry registry, ModelsOptions models, SpeechOptions speech, WhisperEngineOptions whisper, PocketsphinxEngineOptions pocketsphinx, SlmOptions slm, SchedulerOptions scheduler, ILogger logger, IEntityStates? states = null)
+    {
+        _intents = intents;
+        _registry = registry;
+        _models = models;
+        _speech = speech;
+        _whisper = whisper;
+        _pocketsphinx = pocketsphinx;
+        _slm = slm;
+        _scheduler = scheduler;
+        _states = states;
+        _logger = logger;
+        Tiers = BuildLadder(scheduler, slm);
+    }
+
+    /// <summary>The rungs, best first; the last is always closed-set speech with templates only.</summary>
+    public IReadOnlyList<TierOptions> Tiers { get; }
+
+    /// <summary>Time the last swap's build took, for the tier-switch benchmark.</summary>
+    public TimeSpan LastBuildTime { get; private set; }
+
+    /// <summary>Raised after a build failed (the previous set stays).</summary>
+    public event Action<string>? BuildFailed;
+
+    public ModelSet Current => _current ?? throw new InvalidOperationException("no model set built yet: call BuildInitial first");
+
+    public static IReadOnlyList<TierOptions> BuildLadder(SchedulerOptions scheduler, SlmOptions slm)
+    {
+        ArgumentNullException.ThrowIfNull(scheduler);
+        var floor = new TierOptions { Name = "closed-set", Stt = "pocketsphinx", SlmModel = "none" };
+        var tiers = scheduler.Tiers.Count > 0 ? [.. scheduler.Tiers] : new List<TierOptions> { new() { Name = "configured" } };
+        if (!tiers.Any(t => t.Stt == "pocketsphinx" && t.SlmModel == "none"))
+        {
+            tiers.Add(floor);
+        }
+
+        return tiers;
+    }
+
+    /// <summary>Builds the first set synchronously (start-up), at the given rung, falling down the ladder past rungs that cannot load.</summary>
+    public ModelSet BuildInitial(int tier = 0)
+    {
+        for (var t = tier; t < Tiers.Count; t++)
+        {
+            try
+            {
+                _tier = t;
+                _current = Build(t, _intents, _registry);
+                return _current;
+            }
+            catch (Exception e) when (IsBuildFailure(e) && t < Tiers.Count - 1)
+            {
+                LogRungUnavailable(_logger, Tiers[t].Name, e.Message);
+            }
+        }
+
+        throw new InvalidOperationException("no rung could be built");
+    }
+
+    /// <summary>Moves to another rung: built in the background, swapped in between utterances.</summary>
+    public Task SwitchTierAsync(int tier) => RebuildAsync(tier, null, null);
+
+    /// <summary>The intents or devices were reloaded, or discovery changed the home.</summary>
+    public Task UpdateAsync(IntentSet? intents, DeviceRegistry? registry) => RebuildAsync(null, intents, registry);
+
+    /// <summary>Called by the pipeline when idle: returns the set to use now, after swapping in a newer one.</summary>
+    public ModelSet TakeCurrent()
+    {
+        ModelSet? retired = null;
+        lock (_lock)
+        {
+            if (_pending is not null)
+            {
+                retired = _current;
+                _current = _pending;
+                _pending = null;
+            }
+        }
+
+        if (retired is not null && !ReferenceEquals(retired, _current))
+        {
+            retired.Dispose();
+        }
+
+        return Current;
+    }
+
+    private async Task RebuildAsync(int? tier, IntentSet? intents, DeviceRegistry? registry)
+    {
+        var version = Interlocked.Increment(ref _version);
+        await _building.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (version != Interlocked.Read(ref _version))
+            {
+                return; // a newer request supersedes this one; it builds with everything
+            }
+
+            lock (_lock)
+            {
+                _tier = tier ?? _tier;
+                _intents = intents ?? _intents;
+                _registry = registry ?? _registry;
+            }
+
+            var heavy = _tier < Tiers.Count - 1;
+            if (tier is not null && heavy && !CanPreload(_tier))
+            {
+                // Not enough memory for two sets: serve from the closed-set floor while the rung loads.
+                Offer(await Task.Run(() => Build(Tiers.Count - 1, _intents, _registry)).ConfigureAwait(false));
+            }
+
+            var clock = Stopwatch.StartNew();
+            var built = await Task.Run(() => Build(_tier, _intents, _registry)).ConfigureAwait(false);
+            LastBuildTime = clock.Elapsed;
+            Offer(built);
+        }
+        catch (Exception e) when (IsBuildFailure(e))
+        {
+            LogBuildFailed(_logger, Tiers[_tier].Name, e.Message);
+            BuildFailed?.Invoke(e.Message);
+        }
+        finally
+        {
+            _building.Release();
+        }
+    }
+
+    private void Offer(ModelSet built)
+    {
+        ModelSet? superseded;
+        lock (_lock)
+        {
+            superseded = _pending;
+            _pending = built;
+        }
+
+        superseded?.Dispose();
+    }
+
+    private bool CanPreload(int tier)
+    {
+        var budget = _scheduler.PreloadBudgetBytes;
+        if (budget <= 0)
+        {
+            return true; // no budget configured: memory is not the constraint
+        }
+
+        var files = new[] { Tiers[tier].SlmModel is { Length: > 0 } slm && slm != "none" ? slm : _slm.Model, WhisperModel(Tiers[tier]) }
+            .Where(f => f.Length > 0 && f != "none")
+            .Select(f => ModelPaths.Resolve(f, _models))
+            .Where(File.Exists)
+            .Sum(f => new FileInfo(f).Length);
+        return files <= budget;
+    }
+
+    private string WhisperModel(TierOptions tier) => tier.WhisperModel.Length > 0 ? tier.WhisperModel : _whisper.Model;
+
+    private ModelSet Build(int tier, IntentSet intents, DeviceRegistry registry)
+    {
+        var options = Tiers[tier];
+        var whisper = new WhisperEngineOptions
+        {
+            Model = WhisperModel(options),
+            Language = _whisper.Language,
+            Threads = options.Threads > 0 ? options.Threads : _whisper.Threads,
+            BeamSize = _whisper.BeamSize,
+            CommandGrammar = _whisper.CommandGrammar,
+            PromptWithNames = _whisper.PromptWithNames,
+            NoSpeechThreshold = _whisper.NoSpeechThreshold,
+            MinimumAverageLogProbability = _whisper.MinimumAverageLogProbability,
+            Timeout = _whisper.Timeout,
+        };
+        var stt = options.Stt == "auto" ? _speech.Engine : options.Stt;
+        LlamaModel? llama = null;
+        SlmIntentFallback? slm = null;
+        ISpeechEngine? engine = null;
+        try
+        {
+            engine = SpeechEngines.Create(stt, _models, _pocketsphinx, whisper, intents, registry);
+            var slmModel = options.SlmModel.Length > 0 ? options.SlmModel : _slm.Model;
+            if (slmModel.Length > 0 && slmModel != "none")
+            {
+                llama = LlamaModel.Load(ModelPaths.Resolve(slmModel, _models));
+                var slmOptions = new SlmOptions
+                {
+                    Model = slmModel,
+                    Candidates = _slm.Candidates,
+                    MaxTokens = _slm.MaxTokens,
+                    Timeout = _slm.Timeout,
+                    ContextTokens = _slm.ContextTokens,
+                    Threads = options.Threads > 0 ? options.Threads : _slm.Threads,
+                    Temperature = _slm.Temperature,
+                    Seed = _slm.Seed,
+                };
+                slm = new SlmIntentFallback(llama, registry, intents, slmOptions);
+            }
+
+            var recognizer = IntentRecognizer.Create(intents, registry, fallback: slm, states: _states);
+            var set = new ModelSet(tier, options, engine, recognizer, registry, intents, llama, slm);
+            LogBuilt(_logger, set.Description);
+            return set;
+        }
+        catch
+        {
+            slm?.Dispose();
+            llama?.Dispose();
+            engine?.Dispose();
+            throw;
+        }
+    }
+
+    private static bool IsBuildFailure(Exception e) =>
+        e is IOException or ArgumentException or InvalidOperationException or Native.NativeEngineException or Native.ModelFormatException or Native.NativeLibraryNotFoundException or UnauthorizedAccessException;
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            _pending?.Dispose();
+            _current?.Dispose();
+            _pending = null;
+            _current = null;
+        }
+
+        _building.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Models ready: {Description}")]
+    private static partial void LogBuilt(ILogger logger, string description);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Rung {Tier} cannot be used ({Reason}); trying the next one")]
+    private static partial void LogRungUnavailable(ILogger logger, string tier, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Building the models of rung {Tier} failed: {Reason}; keeping the previous ones")]
+    private static partial void LogBuildFailed(ILogger logger, string tier, string reason);
+}

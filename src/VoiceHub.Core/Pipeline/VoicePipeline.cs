@@ -1,0 +1,543 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using VoiceHub.Core.Actuation;
+using VoiceHub.Core.Audio;
+using VoiceHub.Core.Hub;
+using VoiceHub.Core.Intents;
+using VoiceHub.Core.Intents.Templates;
+using VoiceHub.Core.Speech;
+using VoiceHub.Core.Wake;
+
+namespace VoiceHub.Core.Pipeline;
+
+/// <summary>How the hub converses (section <c>pipeline</c>).</summary>
+public sealed class PipelineOptions
+{
+    public const string Section = "pipeline";
+
+    /// <summary>False: every utterance the VAD finds is a command (push-to-talk boxes, evaluation streams).</summary>
+    public bool WakeRequired { get; set; } = true;
+
+    /// <summary>After an answer, a command needs no wake word for this long (0: off).</summary>
+    public TimeSpan FollowUp { get; set; } = TimeSpan.FromSeconds(4);
+
+    /// <summary>Words that end whatever the hub is doing: a running answer, a timer alarm, a pending question.</summary>
+    /// <summary>Empty: the defaults below (filled in after binding: bound lists append to defaults).</summary>
+    public List<string> StopWords { get; set; } = [];
+
+    public static readonly IReadOnlyList<string> DefaultStopWords = ["stop", "cancel", "never mind", "nevermind", "nothing", "forget it"];
+
+    /// <summary>The room the hub stands in: "turn on the lights" means this room's.</summary>
+    public string Area { get; set; } = string.Empty;
+
+    /// <summary>Audio kept before the start of speech in a follow-up (the first syllable).</summary>
+    public TimeSpan PreRoll { get; set; } = TimeSpan.FromMilliseconds(300);
+
+    /// <summary>A finished timer is announced again this often until "stop", for at most a minute.</summary>
+    public TimeSpan AlertRepeat { get; set; } = TimeSpan.FromSeconds(6);
+}
+
+/// <summary>One utterance's journey: what was heard and done, and how long each stage took.</summary>
+public sealed record UtteranceTrace(
+    long Number,
+    TimeSpan StreamStart,
+    TimeSpan StreamEnd,
+    bool Woken,
+    string? Transcript,
+    string Engine,
+    IntentResult? Result,
+    ActuationReport? Actuation,
+    string Response,
+    IReadOnlyDictionary<string, double> StageMilliseconds,
+    string? Error)
+{
+    /// <summary>Wall time from the end of speech (the endpoint) to the command's publication.</summary>
+    public double? EndOfSpeechToActionMs => StageMilliseconds.TryGetValue("total", out var total) ? total : null;
+}
+
+/// <summary>
+/// The appliance's conversation as an explicit state machine over the audio stream:
+/// listening → woken → hearing → transcribing → understanding → acting → answering →
+/// (follow-up window) → listening. One task runs it; stages run in turn, each timed, each
+/// guarded: a stage that throws is logged, answered with an apology and an alarm blink, its
+/// engine rebuilt, and the hub goes back to listening. The microphone is ignored while the hub
+/// speaks and while it is muted. Model sets change only here, between utterances.
+/// </summary>
+public sealed partial class VoicePipeline
+{
+    private static readonly HashSet<string> s_yes = new(StringComparer.Ordinal) { "yes", "yes please", "yeah", "yep", "sure", "do it", "go ahead", "confirm", "ok", "okay" };
+    private static readonly HashSet<string> s_no = new(StringComparer.Ordinal) { "no", "nope", "no thanks", "don't", "do not", "no don't" };
+
+    private readonly PipelineOptions _options;
+    private readonly WakeWordDetector? _wake;
+    private readonly VoiceActivityDetector _vad;
+    private readonly ModelSets _models;
+    private readonly Actuator _actuator;
+    private readonly ISpeaker _speaker;
+    private readonly HubStatus _status;
+    private readonly TimerService _timers;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _clock;
+    private readonly AudioRingBuffer _ring;
+    private readonly HashSet<string> _stopWords;
+    private readonly Lock _alertLock = new();
+    private Phase _phase = Phase.Listening;
+    private TimeSpan _utteranceStart;
+    private TimeSpan _vadBase;
+    private TimeSpan _followUpUntil;
+    private bool _woken;
+    private IntentResult? _pendingConfirmation;
+    private LocalTimer? _alert;
+    private DateTimeOffset _alertStarted;
+    private long _utterances;
+    private long _busySince;
+    private bool _realTime;
+    private ModelSet? _set;
+    private IUtteranceDecoding? _stream;
+    private TimeSpan _streamNow;
+    private TimeSpan _ignoreUntil;
+
+    public VoicePipeline(PipelineOptions options, VadOptions vad, WakeWordDetector? wake, ModelSets models, Actuator actuator, ISpeaker speaker, HubStatus status, TimerService timers, ILogger logger, TimeProvider? clock = null)
+    {
+        _options = options;
+        _wake = options.WakeRequired ? wake ?? throw new ArgumentException("a wake word detector is needed when the wake word is required", nameof(wake)) : null;
+        _vad = new VoiceActivityDetector(vad);
+        _models = models;
+        _actuator = actuator;
+        _speaker = speaker;
+        _status = status;
+        _timers = timers;
+        _logger = logger;
+        _clock = clock ?? TimeProvider.System;
+        _ring = new AudioRingBuffer(vad.MaximumUtterance + TimeSpan.FromSeconds(4));
+        _stopWords = (options.StopWords.Count > 0 ? options.StopWords : PipelineOptions.DefaultStopWords).Select(TextNormalizer.Normalize).ToHashSet(StringComparer.Ordinal);
+        _timers.Finished += OnTimerFinished;
+    }
+
+    /// <summary>How much of the wake word may still follow the end the spotter reports.</summary>
+    private static readonly TimeSpan WakeTail = TimeSpan.FromMilliseconds(250);
+
+    private enum Phase
+    {
+        Listening,
+        Hearing,
+        FollowUp,
+    }
+
+    /// <summary>Raised after every utterance, handled or failed.</summary>
+    public event Action<UtteranceTrace>? UtteranceCompleted;
+
+    /// <summary>When the utterance being handled reached its endpoint; null while listening. The watchdog checks it.</summary>
+    public DateTimeOffset? BusySince => Interlocked.Read(ref _busySince) is var ticks and > 0 ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
+
+    /// <summary>Push-to-talk held: listen for a command without the wake word.</summary>
+    public bool PushToTalk { get; set; }
+
+    /// <summary>Runs the conversation over a stream until it ends or is cancelled; returns the utterances handled.</summary>
+    public async Task<long> RunAsync(IAudioSource source, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        _status.SetState(PipelineState.Listening);
+        _realTime = source.IsRealTime;
+        await foreach (var block in source.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            _ring.Write(block.Samples.Span);
+            _streamNow = block.End;
+            if (block.End <= _ignoreUntil || (_realTime && _speaker.IsSpeaking) || _status.Muted)
+            {
+                // Our own voice (and a muted room) must neither wake the hub nor end up in a command.
+                if (_phase == Phase.Hearing)
+                {
+                    AbandonStream();
+                    Enter(Phase.Listening);
+                }
+
+                continue;
+            }
+
+            var vadEvent = _vad.Process(block.Samples.Span);
+            await StepAsync(block, vadEvent, cancellationToken).ConfigureAwait(false);
+        }
+
+        return _utterances;
+    }
+
+    private async Task StepAsync(AudioBlock block, VadEvent vadEvent, CancellationToken cancellationToken)
+    {
+        switch (_phase)
+        {
+            case Phase.Listening when _alert is not null:
+                // A ringing timer: "stop" works without the wake word.
+                Enter(Phase.FollowUp, block.End + TimeSpan.FromSeconds(30));
+                await RepeatAlertAsync(cancellationToken).ConfigureAwait(false);
+                break;
+            case Phase.Listening when _wake is not null && !PushToTalk:
+                var detections = _wake.Process(block);
+                if (detections.Count > 0)
+                {
+                    LogWoke(_logger, detections[0].Phrase, detections[0].Score);
+                    BeginHearing(detections[0].End, woken: true);
+                }
+
+                break;
+            case Phase.Listening:
+                if (vadEvent == VadEvent.SpeechStarted)
+                {
+                    BeginHearing(SpeechStartInStream(block), woken: false);
+                }
+
+                break;
+            case Phase.FollowUp:
+                if (_alert is not null)
+                {
+                    await RepeatAlertAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                if (vadEvent == VadEvent.SpeechStarted)
+                {
+                    BeginHearing(SpeechStartInStream(block), woken: false);
+                }
+                else if (block.End > _followUpUntil && _alert is null)
+                {
+                    Enter(Phase.Listening);
+                }
+
+                break;
+            case Phase.Hearing:
+                _stream?.Feed(block.Samples.Span);
+                if (vadEvent is VadEvent.UtteranceEnded or VadEvent.MaximumLength)
+                {
+                    var end = _vadBase + _vad.SpeechEnd + TimeSpan.FromMilliseconds(200);
+                    var audio = _ring.CopySince(_utteranceStart);
+                    var keep = (int)Math.Clamp((end - _utteranceStart).TotalSeconds * AudioFile.SampleRate, 0, audio.Length);
+                    await HandleUtteranceAsync(audio.AsMemory(0, keep), _utteranceStart, end, cancellationToken).ConfigureAwait(false);
+                }
+                else if (vadEvent == VadEvent.NoSpeech)
+                {
+                    AbandonStream();
+                    LogNoSpeech(_logger);
+                    Enter(_alert is not null ? Phase.FollowUp : Phase.Listening, block.End + TimeSpan.FromSeconds(30));
+                }
+
+                break;
+        }
+    }
+
+    private TimeSpan SpeechStartInStream(AudioBlock block)
+    {
+        // The VAD reports speech after it has lasted a while: start the utterance a little before.
+        var start = block.End - (_vad.SpeechEnd - _vad.SpeechStart) - _options.PreRoll;
+        return start < _ring.Oldest ? _ring.Oldest : start;
+    }
+
+    private void BeginHearing(TimeSpan from, bool woken)
+    {
+        _woken = woken;
+        _utteranceStart = from;
+        _phase = Phase.Hearing;
+        _status.SetState(woken ? PipelineState.Woken : PipelineState.Hearing);
+        _status.SetState(PipelineState.Hearing);
+
+        // The VAD restarts where the command can begin and catches up on what is already buffered
+        // (the spotter reports a phrase a little after it ended; the command may have begun). After
+        // a wake word it starts a little late, so the word's own tail cannot pass for a command that
+        // then "ends" before the real one starts; the audio kept still begins at the word's end.
+        _vad.Reset();
+        _vadBase = woken ? from + WakeTail : from;
+        _ = _vad.Process(_ring.CopySince(_vadBase));
+
+        // Models change here, between utterances; a streaming engine starts decoding right away.
+        _set = _models.TakeCurrent();
+        AbandonStream();
+        if (_set.Engine is IStreamingSpeechEngine streaming)
+        {
+            _stream = streaming.StartDecoding();
+            _stream.Feed(_ring.CopySince(from));
+        }
+    }
+
+    private void AbandonStream()
+    {
+        _stream?.Dispose();
+        _stream = null;
+    }
+
+    private void Enter(Phase phase, TimeSpan? followUpUntil = null)
+    {
+        _phase = phase;
+        if (phase == Phase.FollowUp)
+        {
+            _followUpUntil = followUpUntil ?? TimeSpan.MaxValue;
+            _status.SetState(PipelineState.FollowUp);
+            _vad.Reset();
+        }
+        else if (phase == Phase.Listening)
+        {
+            _status.SetState(PipelineState.Listening);
+        }
+    }
+
+    /// <summary>Transcribe → understand → act → answer, each timed and guarded.</summary>
+    private async Task HandleUtteranceAsync(ReadOnlyMemory<float> audio, TimeSpan start, TimeSpan end, CancellationToken cancellationToken)
+    {
+        var number = ++_utterances;
+        var endpoint = Stopwatch.GetTimestamp();
+        Interlocked.Exchange(ref _busySince, _clock.GetUtcNow().UtcTicks);
+        var stages = new Dictionary<string, double>(StringComparer.Ordinal);
+        var set = _set ?? _models.TakeCurrent();
+        var stream = _stream;
+        _stream = null;
+        string? transcript = null;
+        IntentResult? result = null;
+        ActuationReport? report = null;
+        var response = string.Empty;
+        string? error = null;
+        var stage = "stt";
+        try
+        {
+            _status.SetState(PipelineState.Transcribing);
+            var heard = await Timed(stages, "stt", () => stream is not null ? stream.FinishAsync(cancellationToken) : set.Engine.TranscribeAsync(audio, cancellationToken)).ConfigureAwait(false);
+            if (heard.IsRejected)
+            {
+                response = _woken ? "Sorry, I didn't catch that." : string.Empty;
+                LogRejected(_logger, number, heard.Rejection!);
+            }
+            else
+            {
+                transcript = heard.Text;
+                stage = "intent";
+                _status.SetState(PipelineState.Understanding);
+                result = await Timed(stages, "intent", () => UnderstandAsync(set, heard.Text, cancellationToken)).ConfigureAwait(false);
+                stage = "act";
+                _status.SetState(PipelineState.Acting);
+                report = await Timed(stages, "act", () => _actuator.ExecuteAsync(result, set.Registry, cancellationToken)).ConfigureAwait(false);
+                stages["total"] = Stopwatch.GetElapsedTime(endpoint).TotalMilliseconds;
+                response = Answer(result, report);
+            }
+
+            stage = "answer";
+            _status.SetState(PipelineState.Answering);
+            _status.RecordUtterance(transcript, result?.Intent, stages);
+            await Timed(stages, "speak", async () =>
+            {
+                await SpeakAsync(response, cancellationToken).ConfigureAwait(false);
+                return true;
+            }).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            error = $"{stage}: {e.Message}";
+            LogStageFailed(_logger, stage, number, e);
+            _status.SetState(PipelineState.Error);
+            _status.RecordUtterance(transcript, result?.Intent, stages);
+            if (stage == "stt")
+            {
+                _ = _models.SwitchTierAsync(set.Tier); // a fresh engine for the next utterance
+            }
+
+            await SayQuietlyAsync("Sorry, something went wrong.", cancellationToken).ConfigureAwait(false);
+        }
+
+        if (_realTime)
+        {
+            // What a live source recorded while we were busy arrives now: the user waited for the answer.
+            _ignoreUntil = Max(_ignoreUntil, _streamNow + Stopwatch.GetElapsedTime(endpoint));
+        }
+
+        stream?.Dispose();
+        Interlocked.Exchange(ref _busySince, 0);
+        var trace = new UtteranceTrace(number, start, end, _woken, transcript, set.Engine.Name, result, report, response, stages, error);
+        var timings = string.Join(", ", stages.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Key} {s.Value:0} ms")));
+        LogTrace(_logger, number, transcript ?? "(nothing)", result?.Intent ?? "-", timings);
+        UtteranceCompleted?.Invoke(trace);
+
+        var ask = _pendingConfirmation is not null || result?.Status == IntentStatus.Clarify;
+        if (error is null && (ask || _options.FollowUp > TimeSpan.Zero || _alert is not null) && result is not null)
+        {
+            Enter(Phase.FollowUp, Max(_streamNow, _ignoreUntil) + (ask ? TimeSpan.FromSeconds(8) : _options.FollowUp));
+        }
+        else
+        {
+            Enter(_alert is not null ? Phase.FollowUp : Phase.Listening);
+        }
+    }
+
+    private async Task<IntentResult> UnderstandAsync(ModelSet set, string text, CancellationToken cancellationToken)
+    {
+        var normalized = TextNormalizer.Normalize(text);
+        if (_stopWords.Contains(normalized))
+        {
+            var stopped = StopEverything();
+            return new IntentResult { Text = text, Intent = "HassNevermind", Status = IntentStatus.Ok, Source = "template", Response = stopped ? "OK." : string.Empty };
+        }
+
+        if (_pendingConfirmation is { } pending)
+        {
+            _pendingConfirmation = null;
+            if (s_yes.Contains(normalized))
+            {
+                return pending with { Status = IntentStatus.Ok, Targets = pending.PendingTargets ?? pending.Targets, PendingTargets = null, Response = "OK." };
+            }
+
+            if (s_no.Contains(normalized))
+            {
+                return new IntentResult { Text = text, Intent = "HassNevermind", Status = IntentStatus.Ok, Source = "template", Response = "OK, I won't." };
+            }
+        }
+
+        var context = _options.Area.Length > 0 ? new Dictionary<string, string> { ["area"] = _options.Area } : null;
+        var result = await set.Recognizer.RecognizeAsync(text, context, cancellationToken).ConfigureAwait(false);
+        if (result.Status == IntentStatus.Confirm)
+        {
+            _pendingConfirmation = result;
+        }
+
+        return result.Intent switch
+        {
+            "HassStartTimer" when result.Status == IntentStatus.Ok => StartTimer(result),
+            "HassCancelTimer" when result.Status == IntentStatus.Ok => result with { Response = _timers.Cancel(result.Slots.GetValueOrDefault("timer_name")?.ToString()) > 0 ? "Timer cancelled." : "There's no timer running." },
+            "HassTimerStatus" when result.Status == IntentStatus.Ok => result with { Response = _timers.Describe() },
+            _ => result,
+        };
+    }
+
+    private IntentResult StartTimer(IntentResult result)
+    {
+        double Slot(string name) => result.Slots.TryGetValue(name, out var v) ? Convert.ToDouble(v, CultureInfo.InvariantCulture) : 0;
+        var duration = TimeSpan.FromHours(Slot("hours")) + TimeSpan.FromMinutes(Slot("minutes")) + TimeSpan.FromSeconds(Slot("seconds"));
+        try
+        {
+            _timers.Start(duration, result.Slots.GetValueOrDefault("timer_name")?.ToString());
+            return result;
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            return result with { Status = IntentStatus.Error, Response = "Timers run for up to 24 hours." };
+        }
+    }
+
+    private static string Answer(IntentResult result, ActuationReport report)
+    {
+        var failures = report.Failures.ToList();
+        if (failures.Count > 0)
+        {
+            return failures.Count == report.Targets.Count
+                ? $"Sorry, I couldn't do that: {failures[0].Problem}."
+                : $"{result.Response} But {failures.Count} of them didn't respond.";
+        }
+
+        return report.Targets.Any(t => t.Status == TargetStatus.Queued)
+            ? $"{result.Response} The hub is offline; I'll send it when it's back."
+            : result.Response;
+    }
+
+    private bool StopEverything()
+    {
+        var stopped = _pendingConfirmation is not null;
+        _pendingConfirmation = null;
+        lock (_alertLock)
+        {
+            stopped |= _alert is not null;
+            _alert = null;
+        }
+
+        return stopped;
+    }
+
+    private void OnTimerFinished(LocalTimer timer)
+    {
+        lock (_alertLock)
+        {
+            _alert = timer;
+            _alertStarted = DateTimeOffset.MinValue;
+        }
+
+        LogTimerFinished(_logger, timer.Name ?? "timer", timer.Duration.TotalSeconds);
+    }
+
+    private async Task RepeatAlertAsync(CancellationToken cancellationToken)
+    {
+        LocalTimer? alert;
+        lock (_alertLock)
+        {
+            alert = _alert;
+            var now = _clock.GetUtcNow();
+            if (alert is null || (now - _alertStarted < _options.AlertRepeat && _alertStarted != DateTimeOffset.MinValue))
+            {
+                return;
+            }
+
+            if (_alertStarted != DateTimeOffset.MinValue && now - alert.Ends > TimeSpan.FromMinutes(1))
+            {
+                _alert = null; // nobody is home to hear it
+                return;
+            }
+
+            _alertStarted = now;
+        }
+
+        _status.SetState(PipelineState.Error); // the alarm blink
+        await SayQuietlyAsync(alert.Name is null ? "Your timer is done." : $"Your {alert.Name} timer is done.", cancellationToken).ConfigureAwait(false);
+        _status.SetState(PipelineState.FollowUp);
+    }
+
+    /// <summary>
+    /// Speaks, then ignores the audio captured meanwhile: a live source kept recording while we
+    /// were busy, and those blocks (our own voice among them) arrive after the answer.
+    /// </summary>
+    private async Task SpeakAsync(string text, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        await _speaker.SayAsync(text, cancellationToken).ConfigureAwait(false);
+        if (_realTime && text.Length > 0)
+        {
+            _ignoreUntil = Max(_ignoreUntil, _streamNow + Stopwatch.GetElapsedTime(started));
+        }
+    }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    private async Task SayQuietlyAsync(string text, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await SpeakAsync(text, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogStageFailed(_logger, "answer", _utterances, e);
+        }
+    }
+
+    private static async Task<T> Timed<T>(Dictionary<string, double> stages, string name, Func<Task<T>> stage)
+    {
+        var start = Stopwatch.GetTimestamp();
+        try
+        {
+            return await stage().ConfigureAwait(false);
+        }
+        finally
+        {
+            stages[name] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Woke on \"{Phrase}\" (score {Score:0.00})")]
+    private static partial void LogWoke(ILogger logger, string phrase, double score);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "No speech after waking; listening again")]
+    private static partial void LogNoSpeech(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Utterance {Number}: nothing usable heard ({Reason})")]
+    private static partial void LogRejected(ILogger logger, long number, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Utterance {Number}: \"{Transcript}\" -> {Intent} ({Stages})")]
+    private static partial void LogTrace(ILogger logger, long number, string transcript, string intent, string stages);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Stage {Stage} of utterance {Number} failed; the hub keeps listening")]
+    private static partial void LogStageFailed(ILogger logger, string stage, long number, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Timer {Name} ({Seconds:0} s) finished")]
+    private static partial void LogTimerFinished(ILogger logger, string name, double seconds);
+}
