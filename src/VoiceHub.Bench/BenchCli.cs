@@ -11,6 +11,8 @@ public static class BenchCli
         root.Subcommands.Add(NativeBench.Command());
         root.Subcommands.Add(IntentsBench.Command());
         root.Subcommands.Add(MqttBench.Command());
+        root.Subcommands.Add(PipelineBench.Create());
+        root.Subcommands.Add(PipelineBench.CreateSoak());
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {

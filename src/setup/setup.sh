@@ -8,7 +8,7 @@ VOICEHUB_RUNTIME_PACKAGES=(libpocketsphinx3 pocketsphinx-en-us libmosquitto1 mos
                            libsoxr0 espeak-ng sox)
 # What building the engines and running the tests needs besides.
 VOICEHUB_BUILD_PACKAGES=(build-essential cmake ninja-build git curl ca-certificates openssl
-                         libmosquitto-dev libgpiod-dev)
+                         libmosquitto-dev libgpiod-dev systemd)
 
 voicehub_log() { [ "${VOICEHUB_QUIET:-0}" = 1 ] || echo "[setup] $*" >&2; }
 voicehub_die() { echo "voicehub setup: $*" >&2; exit 1; }

@@ -49,5 +49,18 @@ public sealed class AppConfiguration : IDisposable
         }
     }
 
+    /// <summary>Binds and validates every subsystem's options, as the worker does at start.</summary>
+    public void ValidateAll()
+    {
+        try
+        {
+            _services.GetRequiredService<IStartupValidator>().Validate();
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new ConfigurationFileException($"configuration: {e.Message}", e);
+        }
+    }
+
     public void Dispose() => _services.Dispose();
 }

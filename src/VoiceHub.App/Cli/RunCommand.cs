@@ -25,6 +25,11 @@ public static class RunCommand
         command.SetAction((parse, cancellationToken) => CliApplication.Guard(io, "run", async () =>
         {
             var file = parse.GetValue(config)?.FullName;
+            using (var check = AppConfiguration.Load(file))
+            {
+                check.ValidateAll(); // a bad setting is one line here, not a host start-up failure
+            }
+
             var wav = parse.GetValue(input);
             if (wav is not null && !wav.StartsWith("alsa:", StringComparison.Ordinal) && !File.Exists(wav))
             {
@@ -96,7 +101,7 @@ public static class RunCommand
 
         if (trace.Transcript is null)
         {
-            return $"[{at} s] heard nothing usable";
+            return $"[{at} s] heard nothing usable ({trace.Rejection})";
         }
 
         var result = trace.Result!;

@@ -208,7 +208,7 @@ public sealed partial class HubService(
     {
         var options = mqtt.Value;
         var local = options.Host is "localhost" or "127.0.0.1" or "::1";
-        if (local && options.StartPrivateBroker && !MosquittoBroker.Answers(options.Host, options.Port, TimeSpan.FromMilliseconds(500)))
+        if (local && options.StartPrivateBroker && !MosquittoBroker.AnswersOnLoopback(options.Host, options.Port))
         {
             var broker = MosquittoBroker.Start(Path.Combine(state, "mosquitto"));
             _owned.Add(new Disposal(() => broker.Dispose()));

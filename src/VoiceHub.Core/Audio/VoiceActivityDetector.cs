@@ -6,6 +6,12 @@ public sealed class VadOptions
     /// <summary>Speech is this much louder than the noise floor (dB).</summary>
     public double SpeechMarginDb { get; set; } = 9;
 
+    /// <summary>
+    /// The noise floor is never taken below this (dBFS): digitally silent stretches (files, muted
+    /// codecs) would otherwise make any faint hiss after them count as speech.
+    /// </summary>
+    public double NoiseFloorMinimumDb { get; set; } = -65;
+
     /// <summary>Speech must last this long to start an utterance (clicks and knocks do not).</summary>
     public TimeSpan MinimumSpeech { get; set; } = TimeSpan.FromMilliseconds(120);
 
@@ -116,7 +122,7 @@ public sealed class VoiceActivityDetector(VadOptions options)
             floor = Math.Min(floor, db);
         }
 
-        _noiseFloorDb = floor;
+        _noiseFloorDb = Math.Max(floor, options.NoiseFloorMinimumDb);
         var speech = energyDb > _noiseFloorDb + options.SpeechMarginDb;
         if (speech)
         {

@@ -23,7 +23,8 @@ public sealed class SystemdNotifier : IDisposable
         if (!string.IsNullOrEmpty(notifySocket))
         {
             _endpoint = new UnixDomainSocketEndPoint(notifySocket[0] == '@' ? "\0" + notifySocket[1..] : notifySocket);
-            _socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+            // Never block the hub on a busy receiver (its queue holds ~10 datagrams): drop the message instead.
+            _socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified) { Blocking = false };
         }
 
         var forUs = string.IsNullOrEmpty(watchdogProcess) || watchdogProcess == Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
@@ -59,7 +60,7 @@ public sealed class SystemdNotifier : IDisposable
         }
         catch (SocketException)
         {
-            // systemd went away (a shutdown in progress): nothing to tell
+            // systemd went away (a shutdown in progress) or is not reading: the next message tells again
         }
     }
 

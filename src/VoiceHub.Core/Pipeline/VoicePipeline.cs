@@ -45,7 +45,9 @@ public sealed record UtteranceTrace(
     TimeSpan StreamEnd,
     bool Woken,
     string? Transcript,
+    string? Rejection,
     string Engine,
+    int Tier,
     IntentResult? Result,
     ActuationReport? Actuation,
     string Response,
@@ -115,6 +117,12 @@ public sealed partial class VoicePipeline
         _timers.Finished += OnTimerFinished;
     }
 
+    /// <summary>Speech after a wake word shorter than this, then a pause, is the word's tail, not a command.</summary>
+    private static readonly TimeSpan WakeTailBurst = TimeSpan.FromMilliseconds(300);
+
+    /// <summary>How long into a follow-up utterance a wake word still restarts it.</summary>
+    private static readonly TimeSpan FollowUpWakeWindow = TimeSpan.FromSeconds(2);
+
     /// <summary>How much of the wake word may still follow the end the spotter reports.</summary>
     private static readonly TimeSpan WakeTail = TimeSpan.FromMilliseconds(250);
 
@@ -138,8 +146,14 @@ public sealed partial class VoicePipeline
     public async Task<long> RunAsync(IAudioSource source, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(source);
-        _status.SetState(PipelineState.Listening);
         _realTime = source.IsRealTime;
+
+        // A new source (a reconnected microphone, the next file) starts its clock at zero again.
+        AbandonStream();
+        _ring.Restart();
+        _wake?.Reset();
+        _ignoreUntil = TimeSpan.Zero;
+        Enter(Phase.Listening);
         await foreach (var block in source.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             _ring.Write(block.Samples.Span);
@@ -194,6 +208,11 @@ public sealed partial class VoicePipeline
                     await RepeatAlertAsync(cancellationToken).ConfigureAwait(false);
                 }
 
+                if (WakeWordAgain(block))
+                {
+                    break;
+                }
+
                 if (vadEvent == VadEvent.SpeechStarted)
                 {
                     BeginHearing(SpeechStartInStream(block), woken: false);
@@ -205,8 +224,19 @@ public sealed partial class VoicePipeline
 
                 break;
             case Phase.Hearing:
+                if (!_woken && block.End - _utteranceStart < FollowUpWakeWindow && WakeWordAgain(block))
+                {
+                    break;
+                }
+
                 _stream?.Feed(block.Samples.Span);
-                if (vadEvent is VadEvent.UtteranceEnded or VadEvent.MaximumLength)
+                if (vadEvent == VadEvent.UtteranceEnded && _woken && _vad.SpeechEnd - _vad.SpeechStart < WakeTailBurst)
+                {
+                    // Only the end of the wake word (or a click) before a pause: people wait for the
+                    // hub after waking it. Keep waiting for the command itself.
+                    WaitForCommandAfter(block.End);
+                }
+                else if (vadEvent is VadEvent.UtteranceEnded or VadEvent.MaximumLength)
                 {
                     var end = _vadBase + _vad.SpeechEnd + TimeSpan.FromMilliseconds(200);
                     var audio = _ring.CopySince(_utteranceStart);
@@ -222,6 +252,29 @@ public sealed partial class VoicePipeline
 
                 break;
         }
+    }
+
+    /// <summary>
+    /// People often say the wake word again in the follow-up window ("computer, ... — computer, ...").
+    /// The spotter keeps listening there and at the start of a follow-up utterance; when it hears
+    /// the phrase, the command starts after it instead of containing it.
+    /// </summary>
+    private bool WakeWordAgain(AudioBlock block)
+    {
+        if (_wake is null)
+        {
+            return false;
+        }
+
+        var detections = _wake.Process(block);
+        if (detections.Count == 0)
+        {
+            return false;
+        }
+
+        LogWoke(_logger, detections[0].Phrase, detections[0].Score);
+        BeginHearing(detections[0].End, woken: true);
+        return true;
     }
 
     private TimeSpan SpeechStartInStream(AudioBlock block)
@@ -257,6 +310,19 @@ public sealed partial class VoicePipeline
         }
     }
 
+    private void WaitForCommandAfter(TimeSpan at)
+    {
+        _utteranceStart = at - _options.PreRoll;
+        _vad.Reset();
+        _vadBase = at;
+        AbandonStream();
+        if (_set?.Engine is IStreamingSpeechEngine streaming)
+        {
+            _stream = streaming.StartDecoding();
+            _stream.Feed(_ring.CopySince(_utteranceStart));
+        }
+    }
+
     private void AbandonStream()
     {
         _stream?.Dispose();
@@ -275,6 +341,7 @@ public sealed partial class VoicePipeline
         else if (phase == Phase.Listening)
         {
             _status.SetState(PipelineState.Listening);
+            _vad.Reset(); // without a wake word, the next start of speech begins the next command
         }
     }
 
@@ -289,6 +356,7 @@ public sealed partial class VoicePipeline
         var stream = _stream;
         _stream = null;
         string? transcript = null;
+        string? rejection = null;
         IntentResult? result = null;
         ActuationReport? report = null;
         var response = string.Empty;
@@ -301,6 +369,7 @@ public sealed partial class VoicePipeline
             if (heard.IsRejected)
             {
                 response = _woken ? "Sorry, I didn't catch that." : string.Empty;
+                rejection = heard.Rejection;
                 LogRejected(_logger, number, heard.Rejection!);
             }
             else
@@ -347,7 +416,7 @@ public sealed partial class VoicePipeline
 
         stream?.Dispose();
         Interlocked.Exchange(ref _busySince, 0);
-        var trace = new UtteranceTrace(number, start, end, _woken, transcript, set.Engine.Name, result, report, response, stages, error);
+        var trace = new UtteranceTrace(number, start, end, _woken, transcript, rejection, set.Engine.Name, set.Tier, result, report, response, stages, error);
         var timings = string.Join(", ", stages.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Key} {s.Value:0} ms")));
         LogTrace(_logger, number, transcript ?? "(nothing)", result?.Intent ?? "-", timings);
         UtteranceCompleted?.Invoke(trace);

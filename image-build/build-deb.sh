@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Builds the voicehub .deb with dpkg-deb: the self-contained published app, the native engines
+# for the target architecture, the systemd unit, sysusers/tmpfiles entries, the default config in
+# /etc/voicehub, the shipped intents, and maintainer scripts that enable the service.
+#
+# usage: image-build/build-deb.sh [--arch amd64|arm64] [--out DIR]
+# prints the path of the .deb it wrote.
+#
+# arm64 needs two inputs these build machines cannot fetch, given as environment variables:
+#   VOICEHUB_ARM64_NUGET   a folder of NuGet packages holding Microsoft.NETCore.App.Runtime.linux-arm64
+#                          and Microsoft.NETCore.App.Host.linux-arm64 10.0.x (from nuget.org)
+#   the aarch64 cross compiler (Debian: apt-get install g++-aarch64-linux-gnu) for the engines.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+arch=amd64
+out="$root/artifacts/deb"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --arch) arch=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    *) echo "build-deb.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+case "$arch" in
+  amd64) rid=linux-x64 engine_arch=x86_64 ;;
+  arm64) rid=linux-arm64 engine_arch=aarch64
+    if [ -z "${VOICEHUB_ARM64_NUGET:-}" ] || [ ! -d "$VOICEHUB_ARM64_NUGET" ]; then
+      echo "build-deb.sh: arm64 needs the .NET runtime for linux-arm64, which this machine's NuGet feed lacks:" >&2
+      echo "  download Microsoft.NETCore.App.Runtime.linux-arm64 and Microsoft.NETCore.App.Host.linux-arm64 (10.0.x) from nuget.org" >&2
+      echo "  into a folder and run again with VOICEHUB_ARM64_NUGET=/that/folder" >&2
+      exit 2
+    fi
+    command -v aarch64-linux-gnu-g++ >/dev/null || { echo "build-deb.sh: arm64 engines need the cross compiler: apt-get install -y g++-aarch64-linux-gnu" >&2; exit 2; } ;;
+  *) echo "build-deb.sh: unknown architecture $arch (amd64 or arm64)" >&2; exit 2 ;;
+esac
+
+. "$root/src/setup/setup.sh"
+VOICEHUB_QUIET=1 voicehub_setup
+
+version=$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' "$root/Directory.Build.props" | head -n 1)
+version=${version:-0.1.0}
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+pkg="$stage/voicehub_${version}_$arch"
+lib="$pkg/usr/lib/voicehub"
+mkdir -p "$lib" "$pkg/DEBIAN" "$pkg/usr/bin" "$pkg/usr/lib/systemd/system" "$pkg/usr/lib/sysusers.d" \
+         "$pkg/usr/lib/tmpfiles.d" "$pkg/etc/voicehub" "$pkg/usr/share/doc/voicehub"
+
+# The app, self-contained (Debian has no .NET runtime package), without the developer's symbols.
+extra=()
+[ "$arch" = arm64 ] && extra=(--source "$VOICEHUB_ARM64_NUGET" --source https://api.nuget.org/v3/index.json)
+dotnet publish "$root/src/VoiceHub.App/VoiceHub.App.csproj" -c Release -r "$rid" --self-contained \
+  -p:DebugType=none -p:GenerateDocumentationFile=false -o "$lib" "${extra[@]}" -nologo -v quiet >"$stage/publish.log" 2>&1 \
+  || { tail -n 30 "$stage/publish.log" >&2; echo "build-deb.sh: dotnet publish failed" >&2; exit 1; }
+
+# The engines for the target (libraries and build info; the peer tools stay in the developer cache).
+rm -rf "$lib/native"
+for engine in whisper llama; do
+  if [ "$engine_arch" = "$(uname -m)" ]; then
+    dir=$(readlink -f "$root/artifacts/native/$engine")
+  else
+    dir=$("$root/src/native/build-engine.sh" "$engine" --arch "$engine_arch")
+  fi
+  mkdir -p "$lib/native/$engine"
+  cp -a "$dir/lib" "$dir/build-info.json" "$dir/abi.json" "$lib/native/$engine/"
+done
+
+ln -s ../lib/voicehub/VoiceHub.App "$pkg/usr/bin/voicehub"
+install -m 644 "$root/systemd/voicehub.service" "$pkg/usr/lib/systemd/system/voicehub.service"
+install -m 644 "$root/image-build/deb/sysusers.conf" "$pkg/usr/lib/sysusers.d/voicehub.conf"
+install -m 644 "$root/image-build/deb/tmpfiles.conf" "$pkg/usr/lib/tmpfiles.d/voicehub.conf"
+install -m 644 "$root/systemd/config.yaml" "$pkg/etc/voicehub/config.yaml"
+install -m 644 "$root/README.md" "$pkg/usr/share/doc/voicehub/README.md"
+install -m 755 "$root/image-build/deb/postinst" "$root/image-build/deb/prerm" "$root/image-build/deb/postrm" "$pkg/DEBIAN/"
+echo /etc/voicehub/config.yaml > "$pkg/DEBIAN/conffiles"
+cat > "$pkg/usr/share/doc/voicehub/copyright" <<EOF
+VoiceHub, with whisper.cpp (MIT, from the npm package nodejs-whisper) and llama.cpp (MIT, from
+the npm package node-llama-cpp) linked into its engine libraries, and the .NET runtime (MIT).
+EOF
+size=$(du -sk "$pkg" | cut -f1)
+cat > "$pkg/DEBIAN/control" <<EOF
+Package: voicehub
+Version: $version
+Architecture: $arch
+Maintainer: VoiceHub developers <voicehub@localhost>
+Installed-Size: $size
+Depends: libc6, libgcc-s1, libstdc++6, libgomp1, zlib1g, libssl3, libpocketsphinx3, pocketsphinx-en-us, libmosquitto1, libgpiod2, libasound2, libsoxr0, espeak-ng, systemd
+Recommends: mosquitto, alsa-utils
+Section: misc
+Priority: optional
+Homepage: https://github.com/voicehub/voicehub
+Description: offline voice assistant for the smart home
+ Listens for a wake word, understands spoken commands without any cloud service
+ (whisper.cpp or pocketsphinx, sentence templates, a small llama.cpp model) and
+ acts on them over MQTT (Home Assistant) and GPIO. Runs as voicehub.service.
+EOF
+
+mkdir -p "$out"
+deb="$out/voicehub_${version}_$arch.deb"
+dpkg-deb --root-owner-group -Zxz --build "$pkg" "$deb" >/dev/null
+echo "$deb"

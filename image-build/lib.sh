@@ -1,0 +1,60 @@
+# Shared by the image-build scripts (sourced).
+VOICEHUB_CACHE=${VOICEHUB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/voicehub}
+DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+
+# The system around the hub on the image (the .deb's own dependencies come with it).
+image_packages() { # image_packages ARCH
+  case "$1" in
+    amd64) echo "systemd,systemd-sysv,udev,kmod,initramfs-tools,linux-image-amd64,systemd-boot-efi,systemd-timesyncd,iproute2,wpasupplicant,mosquitto,alsa-utils" ;;
+    arm64) echo "systemd,systemd-sysv,udev,kmod,initramfs-tools,linux-image-arm64,systemd-timesyncd,iproute2,wpasupplicant,mosquitto,alsa-utils" ;;
+  esac
+}
+
+# Installs the Debian packages that provide the given commands when they are missing (as root).
+ensure_tools() {
+  local missing=() tool package
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] && continue
+    case "$tool" in
+      debootstrap) package=debootstrap ;;
+      mkfs.ext4) package=e2fsprogs ;;
+      mkfs.vfat) package=dosfstools ;;
+      mcopy) package=mtools ;;
+      sfdisk) package=fdisk ;;
+      qemu-system-x86_64) package=qemu-system-x86 ;;
+      *) package=$tool ;;
+    esac
+    missing+=("$package")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" != 0 ]; then
+    echo "missing tools; run: sudo apt-get install -y ${missing[*]}" >&2
+    exit 2
+  fi
+  apt-get install -y --no-install-recommends "${missing[@]}" >/tmp/voicehub-image-apt.log 2>&1 \
+    || { apt-get update >>/tmp/voicehub-image-apt.log 2>&1; apt-get install -y --no-install-recommends "${missing[@]}" >>/tmp/voicehub-image-apt.log 2>&1; } \
+    || { tail -n 20 /tmp/voicehub-image-apt.log >&2; exit 1; }
+}
+
+# Prints the path of a cached tarball of a Debian bookworm root for ARCH (amd64|arm64) with the
+# extra packages (comma-separated) included; builds it with debootstrap the first time.
+bookworm_base() {
+  local arch=$1 include=${2:-} key dir tarball
+  key=$(printf '%s %s %s' "$arch" "$include" "$DEBIAN_MIRROR" | sha256sum | cut -c1-12)
+  dir="$VOICEHUB_CACHE/rootfs"
+  tarball="$dir/bookworm-$arch-$key.tar"
+  if [ ! -f "$tarball" ]; then
+    mkdir -p "$dir"
+    local work
+    work=$(mktemp -d /tmp/voicehub-debootstrap.XXXXXX)
+    local foreign=()
+    [ "$arch" != "$(dpkg --print-architecture)" ] && foreign=(--foreign)
+    debootstrap --variant=minbase --arch="$arch" "${foreign[@]}" ${include:+--include="$include"} \
+      bookworm "$work" "$DEBIAN_MIRROR" >/tmp/voicehub-debootstrap.log 2>&1 \
+      || { tail -n 20 /tmp/voicehub-debootstrap.log >&2; rm -rf "$work"; echo "debootstrap failed (log: /tmp/voicehub-debootstrap.log)" >&2; exit 1; }
+    rm -rf "$work"/var/cache/apt/archives/*.deb
+    tar -C "$work" -cpf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
+    rm -rf "$work"
+  fi
+  echo "$tarball"
+}

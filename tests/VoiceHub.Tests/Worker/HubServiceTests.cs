@@ -1,0 +1,93 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using VoiceHub.App.Cli;
+using VoiceHub.App.Worker;
+using VoiceHub.Core.Hosting;
+using VoiceHub.Core.Pipeline;
+using VoiceHub.Tests.Support;
+
+namespace VoiceHub.Tests.Worker;
+
+/// <summary><c>voicehub run</c> as a whole: the Generic Host, a real broker, the demo recording, sd_notify.</summary>
+public sealed class HubServiceTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task Run_once_on_the_demo_recording_publishes_every_command_and_tells_systemd_it_is_ready()
+    {
+        using var broker = TestBroker.Start();
+        using var devices = new TestDevice(broker.Port, "zigbee2mqtt/#", clientId: "demo-devices");
+        devices.Subscribed.Wait(TimeSpan.FromSeconds(10));
+        var config = _dir.File("config.yaml");
+        await File.WriteAllTextAsync(config, $"mqtt:\n  host: 127.0.0.1\n  port: {broker.Port}\nhub:\n  stateDirectory: {_dir.Path}/state\n");
+        var notify = _dir.File("notify");
+        using var systemd = SystemdTests.NotifySocket(notify);
+        var traces = new List<UtteranceTrace>();
+        var settings = new RunSettings { Input = TestPaths.Fixture("demo.wav"), Once = true, Fast = true, Report = traces.Add };
+
+        using (var host = RunCommand.Build(config, settings, services => services.AddSingleton(new SystemdNotifier(notify, watchdogMicroseconds: "2000000"))))
+        {
+            await host.RunAsync().WaitAsync(TimeSpan.FromMinutes(3));
+        }
+
+        Assert.Equal(["HassTurnOn", "HassClimateSetTemperature", "HassOpenCover", "HassOpenCover"], traces.Select(t => t.Result?.Intent));
+        var published = devices.WaitFor(r => r.Count >= 3).Select(r => $"{r.Topic} {r.Payload}").ToList();
+        Assert.Contains("zigbee2mqtt/Kitchen light/set {\"state\":\"ON\"}", published);
+        Assert.Contains("zigbee2mqtt/Thermostat/set/current_heating_setpoint 21", published);
+        Assert.Contains(published, p => p.StartsWith("zigbee2mqtt/Garage door/set ", StringComparison.Ordinal));
+        Assert.StartsWith("READY=1\nSTATUS=listening on ", SystemdTests.Receive(systemd), StringComparison.Ordinal);
+        Assert.Matches("^\\[[0-9.]+ s\\] heard \".+\" -> HassTurnOn -> light.kitchen_light via mqtt: done; said ", RunCommand.Describe(traces[0]));
+    }
+
+    [Fact]
+    public async Task Run_with_a_misspelt_setting_exits_2_with_one_line_naming_it()
+    {
+        var config = _dir.File("config.yaml");
+        await File.WriteAllTextAsync(config, "pipeline:\n  folowUp: 5s\n");
+
+        var (code, _, error) = await VoiceHub.Tests.Cli.CliTests.Run("run", "--config", config, "--input", TestPaths.Fixture("demo.wav"), "--once", "--fast");
+
+        Assert.Equal(2, code);
+        Assert.Single(error.TrimEnd().Split('\n'));
+        Assert.Contains("folowUp", error, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void The_shipped_default_config_binds_and_validates_every_section()
+    {
+        using var configuration = AppConfiguration.Load(Path.Combine(TestPaths.Root, "systemd", "config.yaml"));
+
+        configuration.ValidateAll();
+        Assert.Equal(0.8, Assert.Single(configuration.Get<VoiceHub.Core.Wake.WakeOptions>().Phrases).Sensitivity);
+        Assert.Equal("/var/lib/voicehub/models", configuration.Get<VoiceHub.Core.Configuration.ModelsOptions>().Directory);
+    }
+
+    [Fact]
+    public async Task Run_with_a_missing_input_file_names_it()
+    {
+        var (code, _, error) = await VoiceHub.Tests.Cli.CliTests.Run("run", "--input", _dir.File("nowhere.wav"), "--once");
+
+        Assert.Equal(2, code);
+        Assert.Equal($"voicehub run: {_dir.File("nowhere.wav")}: no such file", error.TrimEnd());
+    }
+
+    [Fact]
+    public void A_changed_file_is_noticed_once_and_an_unchanged_one_not_at_all()
+    {
+        var watched = _dir.File("devices.yaml");
+        File.WriteAllText(watched, "entities: []\n");
+        var changes = 0;
+        using var reloader = new FileReloader([watched], TimeSpan.FromHours(1), () => changes++);
+
+        Assert.False(reloader.Check());
+        File.WriteAllText(watched, "entities: [ { id: light.x, name: X } ]\n");
+        File.SetLastWriteTimeUtc(watched, DateTime.UtcNow.AddSeconds(5));
+
+        Assert.True(reloader.Check());
+        Assert.False(reloader.Check());
+        Assert.Equal(1, changes);
+    }
+}
