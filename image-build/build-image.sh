@@ -8,7 +8,7 @@
 #   p2  ext4  "vh-root" the system, mounted read-only
 #   p3  ext4  "vh-data" models, configuration and state (/var/lib/voicehub), writable
 #
-# usage: image-build/build-image.sh [--arch amd64|arm64] [--out DIR]
+# usage: image-build/build-image.sh [--arch amd64|arm64] [--out DIR] [--deb FILE]
 #   amd64: boots with systemd-boot on UEFI (QEMU with OVMF: image-build/boot-qemu.sh)
 #   arm64: for the Raspberry Pi 4/5; needs RPI_FIRMWARE_DIR (the boot folder of
 #          github.com/raspberrypi/firmware: start4.elf, fixup4.dat, bcm27*.dtb, overlays/) and the
@@ -17,9 +17,11 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 arch=amd64
 out="$root/artifacts/image"
+deb=
 while [ $# -gt 0 ]; do
   case "$1" in
     --arch) arch=$2; shift 2 ;;
+    --deb) deb=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     *) echo "build-image.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -41,7 +43,7 @@ case "$arch" in
 esac
 
 started=$(date +%s)
-deb=$("$root/image-build/build-deb.sh" --arch "$arch")
+[ -n "$deb" ] || deb=$("$root/image-build/build-deb.sh" --arch "$arch")
 base=$(bookworm_base "$arch" "$(image_packages "$arch")")
 
 work=$(mktemp -d /tmp/voicehub-image.XXXXXX)
@@ -64,6 +66,7 @@ PARTLABEL=vh-boot  /boot/firmware     vfat  ro,nofail,umask=0022       0 2
 PARTLABEL=vh-data  /var/lib/voicehub  ext4  rw,noatime,nofail,x-systemd.growfs  0 2
 tmpfs              /var/log           tmpfs mode=0755,size=32m         0 0
 tmpfs              /var/tmp           tmpfs mode=1777,size=32m         0 0
+tmpfs              /tmp               tmpfs mode=1777,size=64m         0 0
 EOF
 mkdir -p "$rootfs/boot/firmware"
 echo voicehub > "$rootfs/etc/hostname"
@@ -71,8 +74,13 @@ echo voicehub > "$rootfs/etc/hostname"
 rm -rf "$rootfs/etc/voicehub"
 ln -s /var/lib/voicehub/config "$rootfs/etc/voicehub"
 install -m 755 "$root/image-build/rootfs/voicehub-firstboot" "$rootfs/usr/lib/voicehub/voicehub-firstboot"
-install -m 644 "$root/image-build/rootfs/voicehub-firstboot.service" "$rootfs/usr/lib/systemd/system/voicehub-firstboot.service"
-in_root systemctl enable voicehub-firstboot.service systemd-networkd.service >/dev/null 2>&1
+install -m 644 "$root/image-build/rootfs/voicehub-firstboot.service" "$root/image-build/rootfs/voicehub-console-ready.service" "$rootfs/usr/lib/systemd/system/"
+in_root systemctl enable voicehub-firstboot.service voicehub-console-ready.service systemd-networkd.service >/dev/null 2>&1
+# wpa_supplicant's D-Bus service has no D-Bus here; the first-boot script starts it per interface.
+in_root systemctl disable wpa_supplicant.service >/dev/null 2>&1 || true
+# No login on the serial console (root is locked; the appliance has no users): it keeps showing
+# service states, which is how boot-qemu.sh sees the hub become ready.
+in_root systemctl mask serial-getty@ttyS0.service serial-getty@ttyAMA0.service >/dev/null 2>&1
 mkdir -p "$rootfs/etc/systemd/network"
 printf '[Match]\nName=en* eth*\n\n[Network]\nDHCP=yes\n' > "$rootfs/etc/systemd/network/20-wired.network"
 printf '[Match]\nName=wl*\n\n[Network]\nDHCP=yes\n' > "$rootfs/etc/systemd/network/25-wireless.network"
@@ -96,7 +104,7 @@ mkdir -p "$boot"
 install -m 644 "$root/image-build/rootfs/voicehub.yaml" "$boot/voicehub.yaml"
 kernel=$(ls "$rootfs"/boot/vmlinuz-* | sort -V | tail -n 1)
 initrd=$(ls "$rootfs"/boot/initrd.img-* | sort -V | tail -n 1)
-cmdline="root=PARTLABEL=vh-root ro rootwait console=ttyS0,115200 console=tty0 quiet systemd.show_status=1"
+cmdline="root=PARTLABEL=vh-root ro rootwait console=tty0 console=ttyS0,115200 quiet systemd.show_status=1"   # the last console gets systemd's status lines
 if [ "$arch" = amd64 ]; then
   mkdir -p "$boot/EFI/BOOT" "$boot/loader/entries"
   cp "$rootfs/usr/lib/systemd/boot/efi/systemd-bootx64.efi" "$boot/EFI/BOOT/BOOTX64.EFI"

@@ -22,6 +22,7 @@ ensure_tools() {
       mcopy) package=mtools ;;
       sfdisk) package=fdisk ;;
       qemu-system-x86_64) package=qemu-system-x86 ;;
+      qemu-img) package=qemu-utils ;;
       *) package=$tool ;;
     esac
     missing+=("$package")
@@ -52,6 +53,12 @@ bookworm_base() {
     debootstrap --variant=minbase --arch="$arch" "${foreign[@]}" ${include:+--include="$include"} \
       bookworm "$work" "$DEBIAN_MIRROR" >/tmp/voicehub-debootstrap.log 2>&1 \
       || { tail -n 20 /tmp/voicehub-debootstrap.log >&2; rm -rf "$work"; echo "debootstrap failed (log: /tmp/voicehub-debootstrap.log)" >&2; exit 1; }
+    if [ ${#foreign[@]} -gt 0 ]; then
+      # A foreign root finishes under user-mode emulation (qemu-user-static, binfmt_misc).
+      cp /usr/bin/qemu-aarch64-static "$work/usr/bin/"
+      chroot "$work" /debootstrap/debootstrap --second-stage >>/tmp/voicehub-debootstrap.log 2>&1 \
+        || { tail -n 20 /tmp/voicehub-debootstrap.log >&2; rm -rf "$work"; echo "debootstrap second stage failed" >&2; exit 1; }
+    fi
     rm -rf "$work"/var/cache/apt/archives/*.deb
     tar -C "$work" -cpf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
     rm -rf "$work"

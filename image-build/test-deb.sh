@@ -37,7 +37,7 @@ ok "user voicehub in groups: $groups"
 [ -L "$target/etc/systemd/system/multi-user.target.wants/voicehub.service" ] || fail "voicehub.service is not enabled"
 ok "voicehub.service enabled"
 [ -f "$target/etc/voicehub/config.yaml" ] || fail "no /etc/voicehub/config.yaml"
-[ "$(stat -c %U "$target/var/lib/voicehub")" = voicehub ] || fail "/var/lib/voicehub is not voicehub's"
+[ "$(in_root stat -c %U /var/lib/voicehub)" = voicehub ] || fail "/var/lib/voicehub is not voicehub's"
 ok "config in /etc/voicehub, state in /var/lib/voicehub"
 in_root voicehub doctor --config /etc/voicehub/config.yaml >/tmp/voicehub-deb-doctor.txt 2>&1 || true
 grep -q "^OK    whisper engine" /tmp/voicehub-deb-doctor.txt || { cat /tmp/voicehub-deb-doctor.txt >&2; fail "the installed app does not find its whisper engine"; }

@@ -29,7 +29,7 @@ public static class PipelineBench
 
     private sealed record Command(string Wake, LabelledUtterance Label, TimeSpan Start, TimeSpan End);
 
-    private sealed record Run(List<UtteranceTrace> Traces, List<Command> Commands, double AudioSeconds, double CpuSeconds, double WallSeconds, List<(int Traces, long RssBytes)> Rss, long PeakRssBytes);
+    private sealed record Run(List<UtteranceTrace> Traces, List<Command> Commands, double AudioSeconds, double CpuSeconds, double WallSeconds, List<(int Traces, long RssBytes, long ManagedBytes)> Rss, long PeakRssBytes);
 
     public static System.CommandLine.Command Create()
     {
@@ -66,10 +66,12 @@ public static class PipelineBench
             var run = await RunAsync(Tiers().Last(), commands, gap, parse.GetValue(realTime), cancellationToken).ConfigureAwait(false);
             var summary = Summarize(run);
             var warm = run.Rss.FirstOrDefault(r => r.Traces >= Math.Min(50, run.Traces.Count / 3));
-            var growth = (run.Rss[^1].RssBytes - warm.RssBytes) / 1048576.0;
+            // The last sample is taken after the host stopped: compare while running.
+            var last = run.Rss[^2];
+            var growth = (last.RssBytes - warm.RssBytes) / 1048576.0;
             summary["rss_growth_after_warmup_mib"] = Math.Round(growth, 2);
-            summary["rss_samples_mib"] = run.Rss.Select(r => new[] { r.Traces, Math.Round(r.RssBytes / 1048576.0, 1) }).ToList();
-            Console.WriteLine($"RSS after {warm.Traces} utterances {warm.RssBytes / 1048576.0:0.0} MiB, at the end {run.Rss[^1].RssBytes / 1048576.0:0.0} MiB: growth {growth:0.00} MiB");
+            summary["rss_and_managed_heap_samples_mib"] = run.Rss.Select(r => new[] { r.Traces, Math.Round(r.RssBytes / 1048576.0, 1), Math.Round(r.ManagedBytes / 1048576.0, 1) }).ToList();
+            Console.WriteLine($"RSS after {warm.Traces} utterances {warm.RssBytes / 1048576.0:0.0} MiB, after {last.Traces} {last.RssBytes / 1048576.0:0.0} MiB: growth {growth:0.00} MiB (managed heap {warm.ManagedBytes / 1048576.0:0.0} -> {last.ManagedBytes / 1048576.0:0.0} MiB)");
             Console.WriteLine($"saved {SideBySide.Save("soak", summary)}");
             return 0;
         });
@@ -120,7 +122,11 @@ public static class PipelineBench
                 """), cancellationToken).ConfigureAwait(false);
 
             var traces = new List<UtteranceTrace>();
-            var rss = new List<(int, long)>();
+            var rss = new List<(int, long, long)>();
+
+            // The stream was built in memory: return that memory before measuring the hub's.
+            System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
+            GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
             var process = Process.GetCurrentProcess();
             var settings = new RunSettings
             {
@@ -134,8 +140,10 @@ public static class PipelineBench
                         traces.Add(trace);
                         if (traces.Count % 10 == 0)
                         {
+                            // A full collection first: what the hub still holds, not garbage not yet collected.
+                            var managed = GC.GetTotalMemory(forceFullCollection: true);
                             process.Refresh();
-                            rss.Add((traces.Count, process.WorkingSet64));
+                            rss.Add((traces.Count, process.WorkingSet64, managed));
                         }
                     }
                 },
@@ -148,7 +156,7 @@ public static class PipelineBench
             }
 
             process.Refresh();
-            rss.Add((traces.Count, process.WorkingSet64));
+            rss.Add((traces.Count, process.WorkingSet64, GC.GetTotalMemory(forceFullCollection: false)));
             return new Run(traces, commands, audioSeconds, (process.TotalProcessorTime - cpu).TotalSeconds, clock.Elapsed.TotalSeconds, rss, process.PeakWorkingSet64);
         }
         finally

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Boots the x86-64 image in qemu-system-x86_64 (software emulation) with
+# UEFI firmware (OVMF), reads the serial console until the image announces the hub ready (after
+# voicehub.service, Type=notify, sent READY=1), and prints the time from power-on to ready.
+# The image itself is not changed: the VM writes to a throw-away overlay.
+#
+# usage: image-build/boot-qemu.sh [IMAGE] [--timeout SECONDS]
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+image="$root/artifacts/image/voicehub-bookworm-amd64.img"
+timeout=900
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --timeout) timeout=$2; shift 2 ;;
+    *) image=$1; shift ;;
+  esac
+done
+[ -f "$image" ] || { echo "boot-qemu.sh: $image: no such image (build it with image-build/build-image.sh)" >&2; exit 2; }
+. "$root/image-build/lib.sh"
+ensure_tools qemu-system-x86_64 qemu-img
+[ -f /usr/share/ovmf/OVMF.fd ] || ensure_tools ovmf
+
+work=$(mktemp -d /tmp/voicehub-qemu.XXXXXX)
+console="$root/artifacts/image/qemu-console.log"
+qemu_pid=
+cleanup() { [ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+qemu-img create -q -f qcow2 -b "$(readlink -f "$image")" -F raw "$work/overlay.qcow2"
+# Software emulation by default (what CI machines have); VOICEHUB_QEMU_ACCEL=kvm where KVM works.
+accel=${VOICEHUB_QEMU_ACCEL:-tcg}
+
+# VOICEHUB_QEMU_APPEND="systemd.journald.forward_to_console=1" boots the image's kernel directly
+# with those extra arguments (the hub's log on the console) instead of through UEFI and systemd-boot.
+boot=(-bios /usr/share/ovmf/OVMF.fd)
+if [ -n "${VOICEHUB_QEMU_APPEND:-}" ]; then
+  mcopy -i "$image@@1M" ::vmlinuz ::initrd.img "$work/"
+  boot=(-kernel "$work/vmlinuz" -initrd "$work/initrd.img" -append "root=PARTLABEL=vh-root ro rootwait console=ttyS0,115200 systemd.show_status=1 $VOICEHUB_QEMU_APPEND")
+fi
+
+rm -f "$console"   # a previous run's log must not count
+started=$(date +%s.%N)
+qemu-system-x86_64 -machine q35,accel=$accel -m 2048 -smp 2 "${boot[@]}" \
+  -drive file="$work/overlay.qcow2",format=qcow2,if=virtio -nic user,model=virtio-net-pci \
+  -display none -serial file:"$console" -monitor none &
+qemu_pid=$!
+
+plain() { sed 's/\x1b\[[0-9;]*m//g' "$console" 2>/dev/null; }   # without the colour codes
+ready=
+while kill -0 "$qemu_pid" 2>/dev/null; do
+  # voicehub-console-ready.service prints this once systemd has the hub's READY=1
+  if plain | grep -aq "VoiceHub ready: "; then
+    ready=$(date +%s.%N)
+    break
+  fi
+  if plain | grep -aqE "Failed to start voicehub.service|Kernel panic"; then
+    break
+  fi
+  if [ "$(echo "$(date +%s.%N) - $started > $timeout" | bc)" = 1 ]; then
+    break
+  fi
+  sleep 1
+done
+
+plain | grep -aE "voicehub|VoiceHub|Reached target|Kernel panic|Failed" | tail -n 12 >&2 || true
+if [ -z "$ready" ]; then
+  echo "boot-qemu.sh: FAIL: voicehub.service did not report ready within ${timeout} s ($accel); console: $console" >&2
+  exit 1
+fi
+printf 'boot-qemu.sh: PASS: power-on to voicehub.service ready in %.1f s (%s, 2 vCPUs, 2 GiB); console: %s\n' \
+  "$(echo "$ready - $started" | bc)" "$accel" "$console"

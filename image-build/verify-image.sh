@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Checks a built image without mounting it: the partition table, each file system, the boot
+# partition's files, the service enabled on the root, the settings on the data partition.
+#
+# usage: image-build/verify-image.sh IMAGE
+set -euo pipefail
+image=${1:?usage: verify-image.sh IMAGE}
+[ -f "$image" ] || { echo "verify-image.sh: $image: no such image" >&2; exit 2; }
+work=$(mktemp -d /tmp/voicehub-verify.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+fail() { echo "verify-image.sh: FAIL: $*" >&2; exit 1; }
+ok() { echo "ok   $*"; }
+
+table=$(sfdisk --json "$image")
+names=$(echo "$table" | python3 -c 'import json,sys; print(" ".join(p.get("name","") for p in json.load(sys.stdin)["partitiontable"]["partitions"]))')
+[ "$(echo "$table" | python3 -c 'import json,sys; print(json.load(sys.stdin)["partitiontable"]["label"])')" = gpt ] || fail "not a GPT disk"
+[ "$names" = "vh-boot vh-root vh-data" ] || fail "partitions are '$names'"
+ok "GPT with partitions: $names"
+
+extract() { # extract NUMBER FILE
+  local start size
+  start=$(echo "$table" | python3 -c "import json,sys; print(json.load(sys.stdin)['partitiontable']['partitions'][$1-1]['start'])")
+  size=$(echo "$table" | python3 -c "import json,sys; print(json.load(sys.stdin)['partitiontable']['partitions'][$1-1]['size'])")
+  dd if="$image" of="$2" bs=512 skip="$start" count="$size" conv=sparse status=none
+  echo "$start"
+}
+
+boot_start=$(extract 1 "$work/boot.img")
+file -s "$work/boot.img" | grep -q "FAT (32 bit)" || fail "p1 is not FAT32"
+for f in voicehub.yaml EFI/BOOT/BOOTX64.EFI loader/entries/voicehub.conf vmlinuz initrd.img; do
+  mdir -i "$work/boot.img" "::$f" >/dev/null 2>&1 || fail "boot partition lacks $f"
+done
+mtype -i "$work/boot.img" ::voicehub.yaml | grep -q "^mqtt:" || fail "voicehub.yaml has no mqtt section"
+mtype -i "$work/boot.img" ::loader/entries/voicehub.conf | grep -q "root=PARTLABEL=vh-root ro" || fail "the boot entry does not mount the root read-only"
+ok "p1 FAT32 (at sector $boot_start): systemd-boot, kernel, initrd, voicehub.yaml"
+
+extract 2 "$work/root.img" >/dev/null
+dumpe2fs -h "$work/root.img" 2>/dev/null | grep -q "Filesystem volume name:   vh-root" || fail "p2 is not the ext4 vh-root"
+in_root_fs() { debugfs -R "$1" "$work/root.img" 2>/dev/null; }
+in_root_fs "stat /etc/systemd/system/multi-user.target.wants/voicehub.service" | grep -q "Type: symlink" || fail "voicehub.service is not enabled"
+in_root_fs "stat /etc/systemd/system/multi-user.target.wants/voicehub-firstboot.service" | grep -q "Type: symlink" || fail "the first-boot unit is not enabled"
+in_root_fs "cat /etc/fstab" | grep -qE "^PARTLABEL=vh-root +/ +ext4 +ro" || fail "fstab does not mount / read-only"
+in_root_fs "cat /etc/fstab" | grep -qE "^PARTLABEL=vh-data +/var/lib/voicehub" || fail "fstab does not mount the data partition"
+in_root_fs "stat /usr/lib/voicehub/VoiceHub.App" | grep -q "Type: regular" || fail "no /usr/lib/voicehub/VoiceHub.App"
+in_root_fs "cat /var/lib/dpkg/status" | grep -A1 "^Package: voicehub$" | grep -q "install ok installed" || fail "the voicehub package is not installed"
+ok "p2 ext4 vh-root: voicehub installed, voicehub.service and first boot enabled, / read-only in fstab"
+
+extract 3 "$work/data.img" >/dev/null
+dumpe2fs -h "$work/data.img" 2>/dev/null | grep -q "Filesystem volume name:   vh-data" || fail "p3 is not the ext4 vh-data"
+debugfs -R "cat /config/config.yaml" "$work/data.img" 2>/dev/null | grep -q "^mqtt:" || fail "no config/config.yaml on the data partition"
+debugfs -R "stat /models" "$work/data.img" 2>/dev/null | grep -q "Type: directory" || fail "no models/ on the data partition"
+ok "p3 ext4 vh-data: config/config.yaml, models/"
+echo "verify-image.sh: PASS ($(basename "$image"))"

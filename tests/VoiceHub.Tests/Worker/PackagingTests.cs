@@ -1,0 +1,45 @@
+using System.Diagnostics;
+using VoiceHub.Tests.Support;
+
+namespace VoiceHub.Tests.Worker;
+
+/// <summary>
+/// The .deb and the SD-card image, built by the scripts in image-build/ (root and Debian's archive
+/// needed, as in CI). One test builds both in turn: they share the dotnet publish and the cached
+/// debootstrap root, and two at once would only fight over two cores.
+/// </summary>
+public sealed class PackagingTests
+{
+    private static async Task<string> Script(string name, params string[] arguments)
+    {
+        var info = new ProcessStartInfo(Path.Combine(TestPaths.Root, "image-build", name)) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(info)!;
+        var errors = process.StandardError.ReadToEndAsync();
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, $"{name} exited {process.ExitCode}:\n{output}\n{await errors}");
+        return output;
+    }
+
+    [Fact]
+    public async Task The_deb_installs_and_purges_cleanly_and_the_image_has_its_partitions_unit_and_config()
+    {
+        var deb = (await Script("build-deb.sh")).Trim();
+        Assert.EndsWith("_amd64.deb", deb, StringComparison.Ordinal);
+
+        var install = await Script("test-deb.sh", deb);
+        Assert.Contains("ok   voicehub.service enabled", install, StringComparison.Ordinal);
+        Assert.Contains("ok   the installed voicehub doctor finds both engines", install, StringComparison.Ordinal);
+        Assert.Contains("ok   purged: nothing left", install, StringComparison.Ordinal);
+
+        var image = (await Script("build-image.sh", "--deb", deb)).Trim().Split('\n')[^1];
+        var verified = await Script("verify-image.sh", image);
+        Assert.Contains("ok   GPT with partitions: vh-boot vh-root vh-data", verified, StringComparison.Ordinal);
+        Assert.Contains("verify-image.sh: PASS", verified, StringComparison.Ordinal);
+    }
+}
