@@ -55,7 +55,7 @@ while kill -0 "$qemu_pid" 2>/dev/null; do
   if plain | grep -aqE "Failed to start voicehub.service|Kernel panic"; then
     break
   fi
-  if [ "$(echo "$(date +%s.%N) - $started > $timeout" | bc)" = 1 ]; then
+  if [ $(( $(date +%s) - ${started%.*} )) -gt "$timeout" ]; then
     break
   fi
   sleep 1
@@ -66,5 +66,5 @@ if [ -z "$ready" ]; then
   echo "boot-qemu.sh: FAIL: voicehub.service did not report ready within ${timeout} s ($accel); console: $console" >&2
   exit 1
 fi
-printf 'boot-qemu.sh: PASS: power-on to voicehub.service ready in %.1f s (%s, 2 vCPUs, 2 GiB); console: %s\n' \
-  "$(echo "$ready - $started" | bc)" "$accel" "$console"
+printf 'boot-qemu.sh: PASS: power-on to voicehub.service ready in %s s (%s, 2 vCPUs, 2 GiB); console: %s\n' \
+  "$(awk -v a="$ready" -v b="$started" 'BEGIN { printf "%.1f", a - b }')" "$accel" "$console"

@@ -36,7 +36,11 @@ case "$arch" in
 esac
 
 . "$root/src/setup/setup.sh"
-VOICEHUB_QUIET=1 voicehub_setup
+# Packages and engines only: dotnet publish below builds the app for the target itself (the
+# solution's own build is left alone; the test suite may be running from it).
+VOICEHUB_QUIET=1 voicehub_ensure_packages
+VOICEHUB_QUIET=1 voicehub_ensure_dotnet
+VOICEHUB_QUIET=1 voicehub_ensure_engines "$root"
 
 version=$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' "$root/Directory.Build.props" | head -n 1)
 version=${version:-0.1.0}

@@ -53,10 +53,10 @@ trap cleanup EXIT
 mkdir -p "$rootfs"
 tar -xpf "$base" -C "$rootfs"
 mount -t proc proc "$rootfs/proc"
-cp /etc/resolv.conf "$rootfs/etc/resolv.conf"
+rm -f "$rootfs/etc/resolv.conf" && cp /etc/resolv.conf "$rootfs/etc/resolv.conf"   # apt needs DNS while building
 cp "$deb" "$rootfs/tmp/voicehub.deb"
 in_root() { chroot "$rootfs" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive HOME=/root "$@"; }
-in_root apt-get install -y -qq --no-install-recommends /tmp/voicehub.deb >"$work/apt.log" 2>&1 || { tail -n 20 "$work/apt.log" >&2; exit 1; }
+in_root apt-get install -y -qq --no-install-recommends /tmp/voicehub.deb systemd-resolved >"$work/apt.log" 2>&1 || { tail -n 20 "$work/apt.log" >&2; exit 1; }
 rm -f "$rootfs/tmp/voicehub.deb"
 
 # The system: read-only root, writable data, first-boot settings from the boot partition.
@@ -67,6 +67,7 @@ PARTLABEL=vh-data  /var/lib/voicehub  ext4  rw,noatime,nofail,x-systemd.growfs  
 tmpfs              /var/log           tmpfs mode=0755,size=32m         0 0
 tmpfs              /var/tmp           tmpfs mode=1777,size=32m         0 0
 tmpfs              /tmp               tmpfs mode=1777,size=64m         0 0
+tmpfs              /var/lib/systemd   tmpfs mode=0755,size=8m          0 0
 EOF
 mkdir -p "$rootfs/boot/firmware"
 echo voicehub > "$rootfs/etc/hostname"
@@ -81,9 +82,15 @@ in_root systemctl disable wpa_supplicant.service >/dev/null 2>&1 || true
 # No login on the serial console (root is locked; the appliance has no users): it keeps showing
 # service states, which is how boot-qemu.sh sees the hub become ready.
 in_root systemctl mask serial-getty@ttyS0.service serial-getty@ttyAMA0.service >/dev/null 2>&1
-mkdir -p "$rootfs/etc/systemd/network"
-printf '[Match]\nName=en* eth*\n\n[Network]\nDHCP=yes\n' > "$rootfs/etc/systemd/network/20-wired.network"
-printf '[Match]\nName=wl*\n\n[Network]\nDHCP=yes\n' > "$rootfs/etc/systemd/network/25-wireless.network"
+# No logins, so no login manager (it would want D-Bus, which the appliance does not carry).
+in_root systemctl mask systemd-logind.service >/dev/null 2>&1
+mkdir -p "$rootfs/etc/systemd/network" "$rootfs/etc/systemd/resolved.conf.d"
+printf '[Match]\nName=en* eth*\n\n[Network]\nDHCP=yes\nMulticastDNS=yes\n' > "$rootfs/etc/systemd/network/20-wired.network"
+printf '[Match]\nName=wl*\n\n[Network]\nDHCP=yes\nMulticastDNS=yes\n' > "$rootfs/etc/systemd/network/25-wireless.network"
+# Names from DHCP's DNS, and homeassistant.local over mDNS, through systemd-resolved (not the build host's resolv.conf).
+printf '[Resolve]\nMulticastDNS=yes\n' > "$rootfs/etc/systemd/resolved.conf.d/voicehub.conf"
+ln -sf /run/systemd/resolve/stub-resolv.conf "$rootfs/etc/resolv.conf"
+in_root systemctl enable systemd-resolved.service >/dev/null 2>&1
 # journald keeps the log in memory (the root is read-only); the console shows service states.
 mkdir -p "$rootfs/etc/systemd/journald.conf.d"
 printf '[Journal]\nStorage=volatile\nRuntimeMaxUse=16M\n' > "$rootfs/etc/systemd/journald.conf.d/voicehub.conf"

@@ -17,7 +17,7 @@ cleanup() { umount -l "$target/proc" 2>/dev/null || true; rm -rf "$target"; }
 trap cleanup EXIT
 tar -xpf "$base" -C "$target"
 mount -t proc proc "$target/proc"
-cp /etc/resolv.conf "$target/etc/resolv.conf"
+rm -f "$target/etc/resolv.conf" && cp /etc/resolv.conf "$target/etc/resolv.conf"
 cp "$deb" "$target/tmp/voicehub.deb"
 in_root() { chroot "$target" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive HOME=/root "$@"; }
 fail() { echo "test-deb.sh: FAIL: $*" >&2; exit 1; }

@@ -63,7 +63,13 @@ public static class PipelineBench
         {
             var commands = parse.GetValue(count);
             var gap = Math.Max(1, (parse.GetValue(minutes) * 60 / commands) - 5.5);
-            var run = await RunAsync(Tiers().Last(), commands, gap, parse.GetValue(realTime), cancellationToken).ConfigureAwait(false);
+            var run = await RunAsync(Tiers().Last(), commands, gap, parse.GetValue(realTime), cancellationToken, sampleMemory: true).ConfigureAwait(false);
+            if (run.Rss.Count < 3)
+            {
+                Console.Error.WriteLine($"voicehub bench soak: only {run.Traces.Count} utterances were handled; too few to measure memory growth");
+                return 1;
+            }
+
             var summary = Summarize(run);
             var warm = run.Rss.FirstOrDefault(r => r.Traces >= Math.Min(50, run.Traces.Count / 3));
             // The last sample is taken after the host stopped: compare while running.
@@ -97,7 +103,7 @@ public static class PipelineBench
         return tiers;
     }
 
-    private static async Task<Run> RunAsync(TierOptions tier, int count, double gapSeconds, bool realTime, CancellationToken cancellationToken)
+    private static async Task<Run> RunAsync(TierOptions tier, int count, double gapSeconds, bool realTime, CancellationToken cancellationToken, bool sampleMemory = false)
     {
         var folder = Directory.CreateTempSubdirectory("voicehub-bench-pipeline-").FullName;
         try
@@ -138,7 +144,7 @@ public static class PipelineBench
                     lock (traces)
                     {
                         traces.Add(trace);
-                        if (traces.Count % 10 == 0)
+                        if (sampleMemory && traces.Count % 10 == 0)
                         {
                             // A full collection first: what the hub still holds, not garbage not yet collected.
                             var managed = GC.GetTotalMemory(forceFullCollection: true);

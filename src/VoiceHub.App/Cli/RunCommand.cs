@@ -36,6 +36,7 @@ public static class RunCommand
                 throw new InputException($"{wav}: no such file");
             }
 
+            Exception? failure = null;
             var settings = new RunSettings
             {
                 Input = wav is null || wav.StartsWith("alsa:", StringComparison.Ordinal) ? wav : Path.GetFullPath(wav),
@@ -43,9 +44,18 @@ public static class RunCommand
                 Fast = parse.GetValue(fast),
                 Report = trace => io.Output.WriteLine(Describe(trace)),
                 Announce = line => io.Output.WriteLine($"voicehub: {line}"),
+                EmbeddedDefaults = file is null,
+                Failed = e => failure = e,
             };
             using var host = Build(file, settings);
             await host.RunAsync(cancellationToken).ConfigureAwait(false);
+            if (failure is not null)
+            {
+                // The host stops quietly when its service fails: say why, and exit so systemd restarts it.
+                await io.Error.WriteLineAsync($"voicehub run: {CliApplication.OneLine(failure.Message)}").ConfigureAwait(false);
+                return CliApplication.Failure;
+            }
+
             return CliApplication.Success;
         }));
         return command;

@@ -34,6 +34,12 @@ public sealed record RunSettings
 
     /// <summary>Told when something noteworthy happens (which input, which broker).</summary>
     public Action<string>? Announce { get; init; }
+
+    /// <summary>Run without a configuration file: the demo home, and the demo recording when there is no microphone.</summary>
+    public bool EmbeddedDefaults { get; init; }
+
+    /// <summary>Told when the hub fails for good (the host then stops; the command exits non-zero).</summary>
+    public Action<Exception>? Failed { get; init; }
 }
 
 /// <summary>
@@ -69,8 +75,25 @@ public sealed partial class HubService(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        try
+        {
+            await RunHubAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+        {
+            run.Failed?.Invoke(e); // the host stops; `voicehub run` exits non-zero so systemd restarts it
+            throw;
+        }
+    }
+
+    private async Task RunHubAsync(CancellationToken stoppingToken)
+    {
         var intentsPath = hub.Value.Intents.Length > 0 ? hub.Value.Intents : Path.Combine(AppContext.BaseDirectory, "intents", "en");
-        var devicesPath = hub.Value.Devices.Length > 0 ? hub.Value.Devices : Path.Combine(AppContext.BaseDirectory, "demo", "devices.yaml");
+        // The demo home only for a first look without configuration: on the appliance it would sit
+        // beside the real, discovered home and answer to its names.
+        var devicesPath = hub.Value.Devices.Length > 0 ? hub.Value.Devices
+            : run.EmbeddedDefaults ? Path.Combine(AppContext.BaseDirectory, "demo", "devices.yaml")
+            : Path.Combine(AppContext.BaseDirectory, "demo", "no-devices.yaml");
         var intents = IntentSet.Load(intentsPath);
         var devices = DevicesFile.Load(devicesPath);
         var state = hub.Value.ResolveStateDirectory();
@@ -122,7 +145,18 @@ public sealed partial class HubService(
         var conversation = new VoicePipeline(pipeline.Value, audio.Value.Vad, detector, modelSets, actuator, espeak, _status, timers, loggers.CreateLogger("VoiceHub.Pipeline"));
         conversation.UtteranceCompleted += trace => run.Report?.Invoke(trace);
         gpioHub.PushToTalk += held => conversation.PushToTalk = held;
-        timers.Finished += timer => bridge.PublishIntent(new IntentResult { Text = string.Empty, Intent = "timer_finished", Status = IntentStatus.Ok, Response = timer.Name ?? "timer" }, DateTimeOffset.UtcNow);
+        timers.Finished += timer =>
+        {
+            try
+            {
+                bridge.PublishIntent(new IntentResult { Text = string.Empty, Intent = "timer_finished", Status = IntentStatus.Ok, Response = timer.Name ?? "timer" }, DateTimeOffset.UtcNow);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                LogTimerEventFailed(_logger, e.Message); // the spoken alert still comes
+            }
+        };
+        modelSets.BuildFailed += reason => LogModelsFailed(_logger, reason);
 
         using var reloads = new FileReloader([intentsPath, devicesPath], hub.Value.ReloadCheckInterval, () =>
         {
@@ -142,6 +176,14 @@ public sealed partial class HubService(
         using var watchdog = StartWatchdog(conversation, stoppingToken);
 
         var input = run.Input ?? audio.Value.Input;
+        if (run.Input is null && run.EmbeddedDefaults && input.StartsWith("alsa:", StringComparison.Ordinal) && File.Exists(DemoWav) && CannotCapture(input["alsa:".Length..]) is { } why)
+        {
+            // A first look on a machine without a microphone: show what the hub does with the demo
+            // recording. Never with a configuration (the appliance): there it waits for the microphone.
+            input = DemoWav;
+            run.Announce?.Invoke($"no microphone ({why}); playing {DemoWav} instead (give --input alsa:DEVICE or a WAV)");
+        }
+
         notifier.Ready($"listening on {input}, {initial.Description}");
         await ListenAsync(conversation, input, bus, stoppingToken).ConfigureAwait(false);
     }
@@ -150,7 +192,6 @@ public sealed partial class HubService(
     private async Task ListenAsync(VoicePipeline conversation, string input, MqttBus bus, CancellationToken stoppingToken)
     {
         var delay = TimeSpan.FromSeconds(1);
-        var fellBackToDemo = false;
         while (!stoppingToken.IsCancellationRequested)
         {
             var source = AudioSources.Create(input, audio.Value, realTime: !run.Fast, loggers.CreateLogger("VoiceHub.Audio"));
@@ -166,14 +207,6 @@ public sealed partial class HubService(
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 return;
-            }
-            catch (Native.Audio.AudioDeviceGoneException e) when (run.Input is null && !fellBackToDemo && File.Exists(DemoWav))
-            {
-                // No microphone on this machine: show what the hub does with the demo recording instead.
-                fellBackToDemo = true;
-                input = DemoWav;
-                run.Announce?.Invoke($"no microphone ({e.Message}); playing {DemoWav} instead (give --input alsa:DEVICE or a WAV)");
-                continue;
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -202,6 +235,19 @@ public sealed partial class HubService(
     }
 
     private static string DemoWav => Path.Combine(AppContext.BaseDirectory, "demo", "demo.wav");
+
+    private string? CannotCapture(string device)
+    {
+        try
+        {
+            using var pcm = Native.Audio.AlsaPcm.Open(device, capture: true, AudioFile.SampleRate, 1, audio.Value.BlockDuration);
+            return null;
+        }
+        catch (Native.Audio.AudioDeviceGoneException e)
+        {
+            return e.Message;
+        }
+    }
 
     /// <summary>The configured broker, or (when nothing answers on localhost) a private mosquitto on a free loopback port.</summary>
     private async Task<MqttBus> StartMqttAsync(string state)
@@ -245,22 +291,34 @@ public sealed partial class HubService(
     private Timer StartThermal(ModelSets modelSets, CancellationToken stoppingToken)
     {
         var monitor = new ThermalMonitor(scheduler.Value.SysRoot, scheduler.Value.Vcgencmd);
-        var decide = new TierScheduler(scheduler.Value, modelSets.Tiers.Count);
+        var decide = new TierScheduler(scheduler.Value, modelSets.Tiers.Count, startRung: modelSets.Current.Tier);
+        var busy = 0;
         return new Timer(_ =>
         {
-            if (stoppingToken.IsCancellationRequested)
+            if (stoppingToken.IsCancellationRequested || Interlocked.Exchange(ref busy, 1) == 1)
             {
-                return;
+                return; // stopping, or the previous reading is still being taken
             }
 
-            var reading = monitor.Read();
-            if (decide.Update(reading) is { } decision)
+            try
             {
-                LogTier(_logger, modelSets.Tiers[decision.From].Name, modelSets.Tiers[decision.To].Name, decision.Reason);
-                _ = modelSets.SwitchTierAsync(decision.To);
-            }
+                var reading = monitor.Read();
+                if (decide.Update(reading) is { } decision)
+                {
+                    LogTier(_logger, modelSets.Tiers[decision.From].Name, modelSets.Tiers[decision.To].Name, decision.Reason);
+                    _ = modelSets.SwitchTierAsync(decision.To);
+                }
 
-            _status.SetThermal(reading.HottestCelsius, reading.IsThrottled, modelSets.Tiers[decide.Current].Name);
+                _status.SetThermal(reading.HottestCelsius, reading.IsThrottled, modelSets.Tiers[decide.Current].Name);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                LogThermalFailed(_logger, e.Message); // the hub keeps its tier and tries again next time
+            }
+            finally
+            {
+                Volatile.Write(ref busy, 0);
+            }
         }, null, TimeSpan.Zero, scheduler.Value.PollInterval);
     }
 
@@ -315,6 +373,15 @@ public sealed partial class HubService(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The pipeline failed; restarting it in {Seconds} s")]
     private static partial void LogPipelineFailed(ILogger logger, Exception exception, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reading the thermal sources failed: {Reason}")]
+    private static partial void LogThermalFailed(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Publishing a finished timer failed: {Reason}")]
+    private static partial void LogTimerEventFailed(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Building models failed; the previous set stays: {Reason}")]
+    private static partial void LogModelsFailed(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Scheduler: {From} -> {To} ({Reason})")]
     private static partial void LogTier(ILogger logger, string from, string to, string reason);

@@ -465,7 +465,7 @@ public sealed partial class MqttBus : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "Restored {Count} undelivered command(s) from {File}")]
     private static partial void LogRestored(ILogger logger, int count, string file);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} undelivered command(s) dropped at shutdown (set mqtt.outbox_file to keep them)")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} undelivered command(s) dropped at shutdown (set mqtt.outboxFile to keep them)")]
     private static partial void LogAbandoned(ILogger logger, int count);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Kept {Count} undelivered command(s) in {File} for the next start")]

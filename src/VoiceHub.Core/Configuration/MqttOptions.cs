@@ -20,7 +20,7 @@ public sealed class MqttOptions
 
     /// <summary>This hub's id in topics and in Home Assistant (<c>voicehub/&lt;hub_id&gt;/...</c>).</summary>
     [Required]
-    [RegularExpression("^[a-zA-Z0-9_-]+$", ErrorMessage = "hub_id may only contain letters, digits, '_' and '-'")]
+    [RegularExpression("^[a-zA-Z0-9_-]+$", ErrorMessage = "hubId may only contain letters, digits, '_' and '-'")]
     public string HubId { get; set; } = "voicehub";
 
     public string? Username { get; set; }

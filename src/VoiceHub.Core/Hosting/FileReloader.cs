@@ -17,7 +17,7 @@ public sealed class FileReloader : IDisposable
         _paths = paths;
         _changed = changed;
         _fingerprint = Fingerprint();
-        _timer = new Timer(_ => Check(), null, interval, interval);
+        _timer = new Timer(_ => CheckQuietly(), null, interval, interval);
     }
 
     /// <summary>Checks now (tests, and the timer).</summary>
@@ -32,6 +32,18 @@ public sealed class FileReloader : IDisposable
         _fingerprint = now;
         _changed();
         return true;
+    }
+
+    private void CheckQuietly()
+    {
+        try
+        {
+            Check();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // a folder went away or became unreadable: the next check sees whatever is there then
+        }
     }
 
     private string Fingerprint() => string.Join('|', _paths.SelectMany(Files).Select(f =>

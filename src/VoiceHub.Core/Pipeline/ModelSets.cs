@@ -148,6 +148,9 @@ public sealed partial class ModelSets : IDisposable
     /// <summary>The intents or devices were reloaded, or discovery changed the home.</summary>
     public Task UpdateAsync(IntentSet? intents, DeviceRegistry? registry) => RebuildAsync(null, intents, registry);
 
+    /// <summary>Builds the current rung afresh (after an engine failed), wherever the scheduler has moved it.</summary>
+    public Task RebuildCurrentAsync() => RebuildAsync(null, null, null);
+
     /// <summary>Called by the pipeline when idle: returns the set to use now, after swapping in a newer one.</summary>
     public ModelSet TakeCurrent()
     {
@@ -164,7 +167,8 @@ public sealed partial class ModelSets : IDisposable
 
         if (retired is not null && !ReferenceEquals(retired, _current))
         {
-            retired.Dispose();
+            // Freeing models takes a while: not on the audio thread, at the moment the hub wakes.
+            _ = Task.Run(retired.Dispose);
         }
 
         return Current;
@@ -172,6 +176,15 @@ public sealed partial class ModelSets : IDisposable
 
     private async Task RebuildAsync(int? tier, IntentSet? intents, DeviceRegistry? registry)
     {
+        // Every request is recorded at once, so a request superseded while a build runs is not lost:
+        // the newest build takes all of them.
+        lock (_lock)
+        {
+            _tier = tier ?? _tier;
+            _intents = intents ?? _intents;
+            _registry = registry ?? _registry;
+        }
+
         var version = Interlocked.Increment(ref _version);
         await _building.WaitAsync().ConfigureAwait(false);
         try
@@ -179,13 +192,6 @@ public sealed partial class ModelSets : IDisposable
             if (version != Interlocked.Read(ref _version))
             {
                 return; // a newer request supersedes this one; it builds with everything
-            }
-
-            lock (_lock)
-            {
-                _tier = tier ?? _tier;
-                _intents = intents ?? _intents;
-                _registry = registry ?? _registry;
             }
 
             var heavy = _tier < Tiers.Count - 1;

@@ -167,6 +167,11 @@ public sealed partial class VoicePipeline
                     Enter(Phase.Listening);
                 }
 
+                if (_status.Muted && _alert is not null)
+                {
+                    await RepeatAlertAsync(cancellationToken).ConfigureAwait(false); // a muted microphone still hears no alarm, but people do
+                }
+
                 continue;
             }
 
@@ -239,7 +244,8 @@ public sealed partial class VoicePipeline
                 else if (vadEvent is VadEvent.UtteranceEnded or VadEvent.MaximumLength)
                 {
                     var end = _vadBase + _vad.SpeechEnd + TimeSpan.FromMilliseconds(200);
-                    var audio = _ring.CopySince(_utteranceStart);
+                    // A streaming decode already has the audio; a whole-utterance engine gets a copy.
+                    var audio = _stream is null ? _ring.CopySince(_utteranceStart) : [];
                     var keep = (int)Math.Clamp((end - _utteranceStart).TotalSeconds * AudioFile.SampleRate, 0, audio.Length);
                     await HandleUtteranceAsync(audio.AsMemory(0, keep), _utteranceStart, end, cancellationToken).ConfigureAwait(false);
                 }
@@ -301,8 +307,8 @@ public sealed partial class VoicePipeline
         _ = _vad.Process(_ring.CopySince(_vadBase));
 
         // Models change here, between utterances; a streaming engine starts decoding right away.
+        AbandonStream(); // before a new set retires the engine this stream runs on
         _set = _models.TakeCurrent();
-        AbandonStream();
         if (_set.Engine is IStreamingSpeechEngine streaming)
         {
             _stream = streaming.StartDecoding();
@@ -342,6 +348,7 @@ public sealed partial class VoicePipeline
         {
             _status.SetState(PipelineState.Listening);
             _vad.Reset(); // without a wake word, the next start of speech begins the next command
+            _pendingConfirmation = null; // a "yes" later must not open the garage door asked about long ago
         }
     }
 
@@ -387,7 +394,7 @@ public sealed partial class VoicePipeline
 
             stage = "answer";
             _status.SetState(PipelineState.Answering);
-            _status.RecordUtterance(transcript, result?.Intent, stages);
+            _status.RecordUtterance(transcript, result?.Intent, new Dictionary<string, double>(stages));
             await Timed(stages, "speak", async () =>
             {
                 await SpeakAsync(response, cancellationToken).ConfigureAwait(false);
@@ -399,10 +406,10 @@ public sealed partial class VoicePipeline
             error = $"{stage}: {e.Message}";
             LogStageFailed(_logger, stage, number, e);
             _status.SetState(PipelineState.Error);
-            _status.RecordUtterance(transcript, result?.Intent, stages);
+            _status.RecordUtterance(transcript, result?.Intent, new Dictionary<string, double>(stages));
             if (stage == "stt")
             {
-                _ = _models.SwitchTierAsync(set.Tier); // a fresh engine for the next utterance
+                _ = _models.RebuildCurrentAsync(); // a fresh engine for the next utterance
             }
 
             await SayQuietlyAsync("Sorry, something went wrong.", cancellationToken).ConfigureAwait(false);

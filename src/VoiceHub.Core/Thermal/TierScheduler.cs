@@ -66,13 +66,14 @@ public sealed record TierDecision(int From, int To, string Reason);
 /// Between the marks nothing changes. Pure logic over readings and a clock, so tests replay
 /// heat-up and cool-down scenarios.
 /// </summary>
-public sealed class TierScheduler(SchedulerOptions options, int rungs, TimeProvider? clock = null)
+public sealed class TierScheduler(SchedulerOptions options, int rungs, TimeProvider? clock = null, int startRung = 0)
 {
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
     private DateTimeOffset? _coolSince;
     private DateTimeOffset _lastStepDown = DateTimeOffset.MinValue;
 
-    public int Current { get; private set; }
+    /// <summary>The rung chosen now; starts where the model sets were built (start-up may have fallen past rungs that failed).</summary>
+    public int Current { get; private set; } = startRung;
 
     /// <summary>Takes a reading; returns the decision when the rung changes.</summary>
     public TierDecision? Update(ThermalReading reading)

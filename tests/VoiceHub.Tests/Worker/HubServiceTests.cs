@@ -22,7 +22,7 @@ public sealed class HubServiceTests : IDisposable
         using var devices = new TestDevice(broker.Port, "zigbee2mqtt/#", clientId: "demo-devices");
         devices.Subscribed.Wait(TimeSpan.FromSeconds(10));
         var config = _dir.File("config.yaml");
-        await File.WriteAllTextAsync(config, $"mqtt:\n  host: 127.0.0.1\n  port: {broker.Port}\nhub:\n  stateDirectory: {_dir.Path}/state\n");
+        await File.WriteAllTextAsync(config, $"mqtt:\n  host: 127.0.0.1\n  port: {broker.Port}\nhub:\n  stateDirectory: {_dir.Path}/state\n  devices: {Path.Combine(TestPaths.Root, "src", "VoiceHub.App", "demo", "devices.yaml")}\n");
         var notify = _dir.File("notify");
         using var systemd = SystemdTests.NotifySocket(notify);
         var traces = new List<UtteranceTrace>();
@@ -63,6 +63,19 @@ public sealed class HubServiceTests : IDisposable
         configuration.ValidateAll();
         Assert.Equal(0.8, Assert.Single(configuration.Get<VoiceHub.Core.Wake.WakeOptions>().Phrases).Sensitivity);
         Assert.Equal("/var/lib/voicehub/models", configuration.Get<VoiceHub.Core.Configuration.ModelsOptions>().Directory);
+    }
+
+    [Fact]
+    public async Task Run_exits_non_zero_with_one_line_when_the_hub_cannot_start()
+    {
+        var config = _dir.File("config.yaml");
+        await File.WriteAllTextAsync(config, $"hub:\n  intents: {_dir.File("no-such-intents.yaml")}\n  stateDirectory: {_dir.Path}/state\nmqtt:\n  startPrivateBroker: false\n");
+
+        var (code, _, error) = await VoiceHub.Tests.Cli.CliTests.Run("run", "--config", config, "--input", TestPaths.Fixture("demo.wav"), "--once", "--fast");
+
+        Assert.Equal(1, code);
+        Assert.StartsWith("voicehub run: ", error, StringComparison.Ordinal);
+        Assert.Contains("no-such-intents.yaml", error, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -131,6 +131,19 @@ public sealed class PipelineTests : IDisposable
     }
 
     [Fact]
+    public async Task A_yes_long_after_the_confirmation_window_confirms_nothing()
+    {
+        var pipeline = Pipeline(wakeRequired: false);
+        var stream = SpokenAudio.Stream(12, SpokenAudio.Say("open the garage door"), SpokenAudio.Say("yes"));
+
+        await pipeline.RunAsync(new MemoryAudioSource(stream), CancellationToken.None);
+
+        Assert.Equal(2, _traces.Count);
+        Assert.Equal(IntentStatus.Confirm, _traces[0].Result?.Status);
+        Assert.NotEqual("HassOpenCover", _traces[1].Result?.Intent); // the question expired with its window
+    }
+
+    [Fact]
     public async Task A_muted_hub_ignores_everything_it_hears()
     {
         var pipeline = Pipeline(wakeRequired: false);
