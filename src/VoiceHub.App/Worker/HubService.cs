@@ -84,6 +84,10 @@ public sealed partial class HubService(
             run.Failed?.Invoke(e); // the host stops; `voicehub run` exits non-zero so systemd restarts it
             throw;
         }
+        finally
+        {
+            await DisposeOwnedAsync().ConfigureAwait(false);
+        }
     }
 
     private async Task RunHubAsync(CancellationToken stoppingToken)
@@ -348,6 +352,14 @@ public sealed partial class HubService(
     {
         notifier.Stopping();
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Frees what the run owns once the run itself has ended: never while a stage may still be
+    /// decoding (a shutdown that times out leaves the models to the process exit instead).
+    /// </summary>
+    private async Task DisposeOwnedAsync()
+    {
         for (var i = _owned.Count - 1; i >= 0; i--)
         {
             await _owned[i].DisposeAsync().ConfigureAwait(false);
