@@ -23,6 +23,8 @@ ensure_tools() {
       sfdisk) package=fdisk ;;
       qemu-system-x86_64) package=qemu-system-x86 ;;
       qemu-img) package=qemu-utils ;;
+      mtype|mdir) package=mtools ;;
+      debugfs|dumpe2fs) package=e2fsprogs ;;
       *) package=$tool ;;
     esac
     missing+=("$package")

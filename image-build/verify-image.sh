@@ -11,18 +11,21 @@ trap 'rm -rf "$work"' EXIT
 fail() { echo "verify-image.sh: FAIL: $*" >&2; exit 1; }
 ok() { echo "ok   $*"; }
 
-table=$(sfdisk --json "$image")
-names=$(echo "$table" | python3 -c 'import json,sys; print(" ".join(p.get("name","") for p in json.load(sys.stdin)["partitiontable"]["partitions"]))')
-[ "$(echo "$table" | python3 -c 'import json,sys; print(json.load(sys.stdin)["partitiontable"]["label"])')" = gpt ] || fail "not a GPT disk"
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$root/image-build/lib.sh"
+ensure_tools sfdisk mtype debugfs file
+
+# sfdisk's dump: "IMAGE1 : start= 2048, size= 524288, type=..., uuid=..., name="vh-boot""
+table=$(sfdisk -d "$image" 2>/dev/null) || fail "$image has no partition table"
+field() { echo "$table" | grep "^$image$1 " | sed -n "s/.*$2= *\([^,]*\).*/\1/p" | tr -d '"'; }
+echo "$table" | grep -q "^label: gpt" || fail "not a GPT disk"
+names="$(field 1 name) $(field 2 name) $(field 3 name)"
 [ "$names" = "vh-boot vh-root vh-data" ] || fail "partitions are '$names'"
 ok "GPT with partitions: $names"
 
-extract() { # extract NUMBER FILE
-  local start size
-  start=$(echo "$table" | python3 -c "import json,sys; print(json.load(sys.stdin)['partitiontable']['partitions'][$1-1]['start'])")
-  size=$(echo "$table" | python3 -c "import json,sys; print(json.load(sys.stdin)['partitiontable']['partitions'][$1-1]['size'])")
-  dd if="$image" of="$2" bs=512 skip="$start" count="$size" conv=sparse status=none
-  echo "$start"
+extract() { # extract NUMBER FILE   (prints the partition's first sector)
+  dd if="$image" of="$2" bs=512 skip="$(field "$1" start)" count="$(field "$1" size)" conv=sparse status=none
+  field "$1" start
 }
 
 boot_start=$(extract 1 "$work/boot.img")
