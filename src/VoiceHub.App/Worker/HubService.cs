@@ -92,7 +92,7 @@ public sealed partial class HubService(
 
     private async Task RunHubAsync(CancellationToken stoppingToken)
     {
-        var intentsPath = hub.Value.Intents.Length > 0 ? hub.Value.Intents : Path.Combine(AppContext.BaseDirectory, "intents", "en");
+        var intentsPath = hub.Value.Intents.Length > 0 ? hub.Value.Intents : Cli.Inputs.DefaultIntents();
         // The demo home only for a first look without configuration: on the appliance it would sit
         // beside the real, discovered home and answer to its names.
         var devicesPath = hub.Value.Devices.Length > 0 ? hub.Value.Devices
