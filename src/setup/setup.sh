@@ -15,7 +15,9 @@ voicehub_die() { echo "voicehub setup: $*" >&2; exit 1; }
 
 voicehub_missing_packages() {
   local wanted=("$@") installed
-  installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${wanted[@]}" 2>/dev/null | awk '$2 == "installed" { print $1 }')
+  # dpkg-query exits 1 when any package is unknown; under the wrapper's `set -euo pipefail` that
+  # would end this function before it prints the missing ones, so its status is not ours.
+  installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${wanted[@]}" 2>/dev/null | awk '$2 == "installed" { print $1 }' || true)
   for p in "${wanted[@]}"; do
     grep -qx "$p" <<<"$installed" || echo "$p"
   done
@@ -23,9 +25,12 @@ voicehub_missing_packages() {
 
 voicehub_ensure_packages() {
   command -v dpkg-query >/dev/null || voicehub_die "this is not a Debian system (no dpkg-query); install the equivalents of: ${VOICEHUB_RUNTIME_PACKAGES[*]} ${VOICEHUB_BUILD_PACKAGES[*]}"
-  local missing
-  mapfile -t missing < <(voicehub_missing_packages "${VOICEHUB_RUNTIME_PACKAGES[@]}" "${VOICEHUB_BUILD_PACKAGES[@]}")
-  [ ${#missing[@]} -eq 0 ] && return 0
+  local missing_lines missing
+  # A command substitution, not `< <(…)`: a failing check must stop the set-up, not read as "nothing missing".
+  missing_lines=$(voicehub_missing_packages "${VOICEHUB_RUNTIME_PACKAGES[@]}" "${VOICEHUB_BUILD_PACKAGES[@]}") \
+    || voicehub_die "could not ask dpkg-query which packages are installed"
+  [ -n "$missing_lines" ] || return 0
+  mapfile -t missing <<<"$missing_lines"
   if [ "$(id -u)" != 0 ]; then
     voicehub_die "missing Debian packages; run: sudo apt-get install -y ${missing[*]}"
   fi
