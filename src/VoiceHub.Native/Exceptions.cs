@@ -26,10 +26,10 @@ public sealed class NativeEngineException : Exception
 public sealed class ModelFormatException : Exception
 {
     public ModelFormatException(string path, string problem)
-        : base($"{path}: {problem}")
+        : base($"{path}: {PrintableText.Escape(problem)}")
     {
         Path = path;
-        Problem = problem;
+        Problem = PrintableText.Escape(problem); // it may quote the file (a tensor name, a key): one line, no terminal controls
     }
 
     public string Path { get; }
@@ -50,4 +50,33 @@ public sealed class NativeLibraryNotFoundException : DllNotFoundException
     public string Library { get; }
 
     public string Remedy { get; }
+}
+
+/// <summary>Text from outside (a file's bytes, a user's words) made safe for one log or terminal line.</summary>
+public static class PrintableText
+{
+    /// <summary>Control characters (newlines, escape sequences) as visible <c>\uXXXX</c> escapes.</summary>
+    public static string Escape(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (!text.Any(char.IsControl))
+        {
+            return text;
+        }
+
+        var builder = new System.Text.StringBuilder(text.Length + 16);
+        foreach (var c in text)
+        {
+            if (char.IsControl(c))
+            {
+                builder.Append(System.Globalization.CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
+            }
+            else
+            {
+                builder.Append(c);
+            }
+        }
+
+        return builder.ToString();
+    }
 }

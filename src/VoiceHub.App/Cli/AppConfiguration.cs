@@ -32,7 +32,18 @@ public sealed class AppConfiguration : IDisposable
         builder.AddEnvironmentVariables("VOICEHUB__");
         var root = builder.Build();
         var services = new ServiceCollection().AddVoiceHubOptions(root).BuildServiceProvider();
-        return new AppConfiguration(root, services);
+        var configuration = new AppConfiguration(root, services);
+        try
+        {
+            configuration.ValidateAll(); // every verb: a misspelt or misshapen key is an error naming it, wherever it is
+        }
+        catch
+        {
+            configuration.Dispose();
+            throw;
+        }
+
+        return configuration;
     }
 
     /// <summary>One subsystem's options, bound and validated; a bad value names its section and key.</summary>
@@ -59,6 +70,11 @@ public sealed class AppConfiguration : IDisposable
         catch (InvalidOperationException e)
         {
             throw new ConfigurationFileException($"configuration: {e.Message}", e);
+        }
+        catch (AggregateException e)
+        {
+            // Several sections failed: all of them on the one line, so one edit can fix them all.
+            throw new ConfigurationFileException($"configuration: {string.Join("; ", e.Flatten().InnerExceptions.Select(x => x.Message))}", e);
         }
     }
 

@@ -71,7 +71,7 @@ public static class CliApplication
         }
     }
 
-    public static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();
+    public static string OneLine(string message) => PrintableText.Escape(message.ReplaceLineEndings(" ").Trim());
 }
 
 /// <summary>Where a verb writes: stdout for results, stderr for problems.</summary>

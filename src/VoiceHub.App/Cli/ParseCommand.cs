@@ -65,9 +65,10 @@ public static class ParseCommand
         }
 
         var slots = string.Join(", ", output.Slots.Select(kv => $"{kv.Key}={kv.Value}"));
-        await io.Output.WriteLineAsync(output.Intent is null
+        // The text is the user's: escape control characters so it cannot move the cursor or recolour a terminal.
+        await io.Output.WriteLineAsync(VoiceHub.Native.PrintableText.Escape(output.Intent is null
             ? $"{output.Text} -> (no intent) {output.Response}{(output.Error is null ? string.Empty : " " + output.Error)}"
-            : $"{output.Text} -> {output.Intent} [{slots}] targets [{string.Join(", ", output.Targets)}] ({output.Source}, {output.Status}) \"{output.Response}\"").ConfigureAwait(false);
+            : $"{output.Text} -> {output.Intent} [{slots}] targets [{string.Join(", ", output.Targets)}] ({output.Source}, {output.Status}) \"{output.Response}\"")).ConfigureAwait(false);
     }
 
     /// <summary>The contract's parse object (text, intent, slots, targets, source, ms) and extensions.</summary>

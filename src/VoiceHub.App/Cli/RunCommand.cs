@@ -31,9 +31,21 @@ public static class RunCommand
             }
 
             var wav = parse.GetValue(input);
-            if (wav is not null && !wav.StartsWith("alsa:", StringComparison.Ordinal) && !File.Exists(wav))
+            if (wav is not null && !wav.StartsWith("alsa:", StringComparison.Ordinal))
             {
-                throw new InputException($"{wav}: no such file");
+                if (!File.Exists(wav) && !Directory.Exists(wav))
+                {
+                    throw new InputException($"{wav}: no such file");
+                }
+
+                if (new FileInfo(wav).Length > 0)
+                {
+                    // The headers only (a FIFO has no length and is left unread): a file that is no WAV is
+                    // one line now, before a broker and models are started for it.
+                    using (Core.Audio.WavReader.Open(wav))
+                    {
+                    }
+                }
             }
 
             Exception? failure = null;

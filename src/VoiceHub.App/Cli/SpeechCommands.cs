@@ -28,7 +28,7 @@ public static class SpeechCommands
             return await EachFile(io, "transcribe", parse.GetValue(options.Files)!, async file =>
             {
                 var clock = Stopwatch.StartNew();
-                var transcript = await setup.Engine.TranscribeAsync(AudioFile.ReadMono16k(file), cancellationToken).ConfigureAwait(false);
+                var transcript = await setup.Engine.TranscribeAsync(AudioFile.ReadMono16k(file, Warner(io, "transcribe")), cancellationToken).ConfigureAwait(false);
                 var ms = Math.Round(clock.Elapsed.TotalMilliseconds, 1);
                 if (parse.GetValue(options.Json))
                 {
@@ -55,7 +55,7 @@ public static class SpeechCommands
             return await EachFile(io, "recognize", parse.GetValue(options.Files)!, async file =>
             {
                 var clock = Stopwatch.StartNew();
-                var transcript = await setup.Engine.TranscribeAsync(AudioFile.ReadMono16k(file), cancellationToken).ConfigureAwait(false);
+                var transcript = await setup.Engine.TranscribeAsync(AudioFile.ReadMono16k(file, Warner(io, "recognize")), cancellationToken).ConfigureAwait(false);
                 var result = transcript.IsRejected
                     ? IntentResult.NoMatch(transcript.Text, "Sorry, I didn't catch that.")
                     : await recognizer.RecognizeAsync(transcript.Text, speaker, cancellationToken).ConfigureAwait(false);
@@ -83,6 +83,9 @@ public static class SpeechCommands
         }));
         return command;
     }
+
+    /// <summary>A file read despite a problem is said on stderr, and its result still goes to stdout.</summary>
+    private static Action<string> Warner(CliIo io, string verb) => warning => io.Error.WriteLine($"voicehub {verb}: warning: {CliApplication.OneLine(warning)}");
 
     /// <summary>Runs one file at a time; a file that cannot be read is reported and skipped.</summary>
     private static async Task<int> EachFile(CliIo io, string verb, string[] files, Func<string, Task<string>> run)

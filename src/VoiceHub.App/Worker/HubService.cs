@@ -70,6 +70,7 @@ public sealed partial class HubService(
     private readonly ILogger _logger = loggers.CreateLogger("VoiceHub");
     private readonly List<IAsyncDisposable> _owned = [];
     private readonly HubStatus _status = new();
+    private MqttBus? _bus;
 
     public HubStatus Status => _status;
 
@@ -88,6 +89,12 @@ public sealed partial class HubService(
         {
             await DisposeOwnedAsync().ConfigureAwait(false);
         }
+
+        if (_bus is { LostAtShutdown: > 0 } bus)
+        {
+            // Logged by the bus; the exit status tells systemd (and a script) that commands were lost.
+            run.Failed?.Invoke(new IOException($"{bus.LostAtShutdown} undelivered command(s) lost at shutdown: the outbox could not be written"));
+        }
     }
 
     private async Task RunHubAsync(CancellationToken stoppingToken)
@@ -104,7 +111,9 @@ public sealed partial class HubService(
         Directory.CreateDirectory(state);
 
         var bus = await StartMqttAsync(state).ConfigureAwait(false);
-        var home = new Home(devices, loggers.CreateLogger("VoiceHub.Discovery"), mqtt.Value.DiscoveryPrefix, mqtt.Value.MaxDiscoveryPayloadBytes, $"voicehub_{mqtt.Value.HubId}");
+        var home = new Home(devices, loggers.CreateLogger("VoiceHub.Discovery"), mqtt.Value.DiscoveryPrefix, mqtt.Value.MaxDiscoveryPayloadBytes, $"voicehub_{mqtt.Value.HubId}",
+            mqtt.Value.MaxDiscoveredEntities, mqtt.Value.DiscoveryCoalescing);
+        Own(home);
         var states = new EntityStateStore(loggers.CreateLogger("VoiceHub.States"));
         bus.MessageReceived += message =>
         {
@@ -171,9 +180,15 @@ public sealed partial class HubService(
                 _ = modelSets.UpdateAsync(newIntents, home.Current);
                 LogReloaded(_logger, intentsPath, devicesPath);
             }
-            catch (Exception e) when (e is ConfigurationFileException or IOException or ArgumentException or FormatException)
+            catch (Exception e) when (e is ConfigurationFileException or IOException or UnauthorizedAccessException or ArgumentException or FormatException)
             {
                 LogReloadFailed(_logger, e.Message);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // This runs on a timer thread, where an exception would end the process: whatever an
+                // edited file does, the hub keeps the home it has.
+                LogReloadCrashed(_logger, e);
             }
         });
         using var thermal = StartThermal(modelSets, stoppingToken);
@@ -211,6 +226,10 @@ public sealed partial class HubService(
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 return;
+            }
+            catch (AudioFormatException) when (!input.StartsWith("alsa:", StringComparison.Ordinal))
+            {
+                throw; // a file that cannot be read will not read better on the next try: the run ends with its one line
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -277,6 +296,7 @@ public sealed partial class HubService(
 
         var bus = new MqttBus(options, loggers.CreateLogger("VoiceHub.Mqtt"));
         _owned.Add(bus);
+        _bus = bus;
         bus.CommandExpired += receipt => _ = Task.Run(() => _status.SetState(PipelineState.Error));
         bus.Start();
         await Task.Yield();
@@ -289,6 +309,7 @@ public sealed partial class HubService(
         CaFile = o.CaFile, CertificateFile = o.CertificateFile, KeyFile = o.KeyFile, KeepAlive = o.KeepAlive, MaxReconnectDelay = o.MaxReconnectDelay,
         DiscoveryPrefix = o.DiscoveryPrefix, CommandQos = o.CommandQos, CommandExpiry = o.CommandExpiry, OutboxFile = outbox ?? o.OutboxFile,
         MaxDiscoveryPayloadBytes = o.MaxDiscoveryPayloadBytes, StartPrivateBroker = o.StartPrivateBroker,
+        MaxDiscoveredEntities = o.MaxDiscoveredEntities, DiscoveryCoalescing = o.DiscoveryCoalescing,
     };
 
     /// <summary>Polls the thermal sources and moves down or up the ladder; the switch happens between utterances.</summary>
@@ -382,6 +403,9 @@ public sealed partial class HubService(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Reload failed, keeping the previous intents and devices: {Reason}")]
     private static partial void LogReloadFailed(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Reload failed unexpectedly, keeping the previous intents and devices")]
+    private static partial void LogReloadCrashed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The pipeline failed; restarting it in {Seconds} s")]
     private static partial void LogPipelineFailed(ILogger logger, Exception exception, double seconds);

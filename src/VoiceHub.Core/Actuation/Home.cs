@@ -10,18 +10,28 @@ namespace VoiceHub.Core.Actuation;
 /// entities take the area Home Assistant would suggest when the devices file has one by that name,
 /// or a new area of that name. Every change makes a new immutable <see cref="DeviceRegistry"/>.
 /// </summary>
-public sealed partial class Home
+public sealed partial class Home : IDisposable
 {
     private readonly Lock _lock = new();
     private readonly ILogger _logger;
     private readonly string _prefix;
     private readonly int _maxPayloadBytes;
     private readonly string? _ownNodeId;
+    private readonly int _maxEntities;
+    private readonly TimeSpan _coalescing;
+    private readonly ITimer _changeTimer;
     private readonly Dictionary<string, DiscoveredEntity> _discovered = new(StringComparer.Ordinal);
+    // Indexes over _discovered, so a flood of configs costs O(1) each rather than a scan of the home.
+    private readonly Dictionary<string, List<string>> _keysByTopic = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _keyByEntityId = new(StringComparer.Ordinal);
     private DeviceRegistry _file;
     private DeviceRegistry _current;
+    private bool _dirty;
+    private bool _changePending;
+    private bool _capWarned;
 
-    public Home(DeviceRegistry devicesFile, ILogger logger, string discoveryPrefix = "homeassistant", int maxDiscoveryPayloadBytes = 65536, string? ownNodeId = null)
+    public Home(DeviceRegistry devicesFile, ILogger logger, string discoveryPrefix = "homeassistant", int maxDiscoveryPayloadBytes = 65536, string? ownNodeId = null,
+        int maxDiscoveredEntities = 10000, TimeSpan? discoveryCoalescing = null, TimeProvider? clock = null)
     {
         _ownNodeId = ownNodeId;
         _file = devicesFile;
@@ -29,21 +39,45 @@ public sealed partial class Home
         _logger = logger;
         _prefix = discoveryPrefix;
         _maxPayloadBytes = maxDiscoveryPayloadBytes;
+        _maxEntities = maxDiscoveredEntities;
+        _coalescing = discoveryCoalescing ?? TimeSpan.FromSeconds(2);
+        _changeTimer = (clock ?? TimeProvider.System).CreateTimer(_ => RaiseCoalescedChange(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
-    /// <summary>The merged registry now.</summary>
+    /// <summary>The merged registry now (merged on demand after discovery changes).</summary>
     public DeviceRegistry Current
     {
         get
         {
             lock (_lock)
             {
+                if (_dirty)
+                {
+                    _current = Merge();
+                    _dirty = false;
+                }
+
                 return _current;
             }
         }
     }
 
-    /// <summary>Raised after the merged registry changed (outside the lock).</summary>
+    /// <summary>Entities discovery has added, for health and tests.</summary>
+    public int DiscoveredCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _discovered.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Raised after the merged registry changed (outside the lock, on a timer thread): at once for a
+    /// devices file reload, and at most once per coalescing window for discovery, however many configs arrive.
+    /// </summary>
     public event Action<DeviceRegistry>? Changed;
 
     /// <summary>Discovery messages skipped, for health and tests.</summary>
@@ -60,6 +94,7 @@ public sealed partial class Home
         {
             _file = devicesFile;
             merged = _current = Merge();
+            _dirty = false;
         }
 
         Changed?.Invoke(merged);
@@ -76,10 +111,9 @@ public sealed partial class Home
             return false; // not a config, or the hub's own announcement
         }
 
-        DeviceRegistry merged;
         lock (_lock)
         {
-            var previous = _discovered.Where(kv => kv.Key == topic || kv.Key.StartsWith(topic + "#", StringComparison.Ordinal)).Select(kv => kv.Key).ToList();
+            var previous = _keysByTopic.TryGetValue(topic, out var keys) ? keys : [];
             if (payload.IsEmpty)
             {
                 if (previous.Count == 0)
@@ -87,7 +121,7 @@ public sealed partial class Home
                     return false;
                 }
 
-                previous.ForEach(key => _discovered.Remove(key));
+                RemoveTopic(topic);
                 LogRemoved(_logger, topic);
             }
             else
@@ -109,27 +143,90 @@ public sealed partial class Home
                 }
 
                 // One entity id per discovery topic: a second config claiming an id is refused.
-                var duplicate = entities.FirstOrDefault(e => _discovered.Any(kv => kv.Value.Entity.Id == e.Entity.Id && kv.Key != e.DiscoveryTopic));
+                var duplicate = entities.FirstOrDefault(e => _keyByEntityId.TryGetValue(e.Entity.Id, out var key) && key != e.DiscoveryTopic);
                 if (duplicate is not null)
                 {
-                    var owner = _discovered.First(kv => kv.Value.Entity.Id == duplicate.Entity.Id).Key;
-                    Skip($"{topic}: entity id {duplicate.Entity.Id} is already announced by {owner}");
+                    Skip($"{topic}: entity id {duplicate.Entity.Id} is already announced by {_keyByEntityId[duplicate.Entity.Id]}");
                     return false;
                 }
 
-                previous.ForEach(key => _discovered.Remove(key));
+                if (_discovered.Count - previous.Count + entities.Count > _maxEntities)
+                {
+                    SkippedDiscoveryMessages++;
+                    if (!_capWarned)
+                    {
+                        _capWarned = true; // once: a flood past the cap would otherwise log thousands of lines
+                        LogCapReached(_logger, _maxEntities, topic);
+                    }
+
+                    return false;
+                }
+
+                RemoveTopic(topic);
                 foreach (var entity in entities)
                 {
                     _discovered[entity.DiscoveryTopic] = entity;
+                    _keyByEntityId[entity.Entity.Id] = entity.DiscoveryTopic;
                 }
+
+                _keysByTopic[topic] = [.. entities.Select(e => e.DiscoveryTopic)];
             }
 
-            merged = _current = Merge();
+            _dirty = true;
+            if (!_changePending)
+            {
+                _changePending = true;
+                _changeTimer.Change(_coalescing, Timeout.InfiniteTimeSpan);
+            }
         }
 
-        Changed?.Invoke(merged);
         return true;
     }
+
+    /// <summary>Merges and raises <see cref="Changed"/> now for discovery changes still waiting for their window.</summary>
+    public void FlushChanges() => RaiseCoalescedChange();
+
+    private void RaiseCoalescedChange()
+    {
+        lock (_lock)
+        {
+            if (!_changePending)
+            {
+                return;
+            }
+
+            _changePending = false;
+            _changeTimer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
+
+        var merged = Current;
+        try
+        {
+            Changed?.Invoke(merged);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogChangeHandlerFailed(_logger, e); // on a timer thread: an exception here would end the process
+        }
+    }
+
+    private void RemoveTopic(string topic)
+    {
+        if (!_keysByTopic.Remove(topic, out var keys))
+        {
+            return;
+        }
+
+        foreach (var key in keys)
+        {
+            if (_discovered.Remove(key, out var gone) && _keyByEntityId.TryGetValue(gone.Entity.Id, out var owner) && owner == key)
+            {
+                _keyByEntityId.Remove(gone.Entity.Id);
+            }
+        }
+    }
+
+    public void Dispose() => _changeTimer.Dispose();
 
     private void Skip(string message)
     {
@@ -144,6 +241,16 @@ public sealed partial class Home
             .GroupBy(e => e.Mqtt!.Get("command_topic")!, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
         var areas = _file.Areas.ToList();
+        var areaByName = new Dictionary<string, Area>(StringComparer.OrdinalIgnoreCase);
+        foreach (var area in areas)
+        {
+            foreach (var name in area.Aliases.Prepend(area.Name))
+            {
+                areaByName.TryAdd(name, area);
+            }
+        }
+
+        var areaIds = areas.Select(a => a.Id).ToHashSet(StringComparer.Ordinal);
         var merged = _file.Entities.ToDictionary(e => e.Id, StringComparer.Ordinal);
         foreach (var found in _discovered.Values.OrderBy(d => d.DiscoveryTopic, StringComparer.Ordinal))
         {
@@ -166,13 +273,13 @@ public sealed partial class Home
             string? areaId = null;
             if (found.SuggestedArea is { } suggested)
             {
-                var area = areas.FirstOrDefault(a => string.Equals(a.Name, suggested, StringComparison.OrdinalIgnoreCase) || a.Aliases.Any(x => string.Equals(x, suggested, StringComparison.OrdinalIgnoreCase)));
-                if (area is null)
+                if (!areaByName.TryGetValue(suggested, out var area))
                 {
                     area = new Area(DiscoveryParser.Slug(suggested), suggested, null, []);
-                    if (area.Id.Length > 0 && areas.All(a => a.Id != area.Id))
+                    if (area.Id.Length > 0 && areaIds.Add(area.Id))
                     {
                         areas.Add(area);
+                        areaByName.TryAdd(suggested, area);
                     }
                 }
 
@@ -187,6 +294,12 @@ public sealed partial class Home
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Skipped discovery config {Problem}")]
     private static partial void LogSkipped(ILogger logger, string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Discovery: the home has reached its cap of {Max} discovered entities; {Topic} and later new configs are ignored (raise mqtt.maxDiscoveredEntities if this home is really that large)")]
+    private static partial void LogCapReached(ILogger logger, int max, string topic);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Applying a new home failed; the previous one stays")]
+    private static partial void LogChangeHandlerFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Discovery removed {Topic}")]
     private static partial void LogRemoved(ILogger logger, string topic);

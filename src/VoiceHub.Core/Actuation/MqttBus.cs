@@ -59,6 +59,7 @@ public sealed partial class MqttBus : IAsyncDisposable
     private int _connections;
     private string _detail = "not started";
     private string? _refused;
+    private bool _unreachableLogged;
     private DateTimeOffset _connectedAt;
     private DateTimeOffset _disconnectedAt;
 
@@ -97,8 +98,12 @@ public sealed partial class MqttBus : IAsyncDisposable
         }
     }
 
+    /// <summary>Commands still undelivered at shutdown that could not be kept for the next start.</summary>
+    public int LostAtShutdown { get; private set; }
+
     public void Start()
     {
+        CheckOutboxWritable();
         LoadPersistedOutbox();
         _client = new MosquittoClient(new MqttConnectionSettings
         {
@@ -120,9 +125,17 @@ public sealed partial class MqttBus : IAsyncDisposable
         _client.Disconnected += OnDisconnected;
         _client.ConnectFailed += code =>
         {
+            bool first;
             lock (_lock)
             {
                 _detail = _refused ?? $"cannot reach {_options.Host}:{_options.Port} ({MosquittoClient.Error(code)}); retrying";
+                first = !_unreachableLogged;
+                _unreachableLogged = true;
+            }
+
+            if (first && _refused is null)
+            {
+                LogUnreachable(_logger, _options.Host, _options.Port, MosquittoClient.Error(code)); // once per outage, not per retry
             }
         };
         _client.Published += OnPublished;
@@ -201,6 +214,7 @@ public sealed partial class MqttBus : IAsyncDisposable
         {
             _connections++;
             _refused = null;
+            _unreachableLogged = false;
             _connectedAt = _clock.GetUtcNow();
             _detail = $"connected to {_options.Host}:{_options.Port}";
             subscriptions = [.. _subscriptions];
@@ -338,6 +352,27 @@ public sealed partial class MqttBus : IAsyncDisposable
         }
     }
 
+    /// <summary>Says at start, not at shutdown, that queued commands could not survive a restart.</summary>
+    private void CheckOutboxWritable()
+    {
+        if (string.IsNullOrEmpty(_options.OutboxFile))
+        {
+            return;
+        }
+
+        var probe = _options.OutboxFile + ".probe";
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(_options.OutboxFile))!);
+            File.WriteAllText(probe, string.Empty);
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LogOutboxNotWritable(_logger, _options.OutboxFile, e.Message);
+        }
+    }
+
     private void LoadPersistedOutbox()
     {
         if (string.IsNullOrEmpty(_options.OutboxFile) || !File.Exists(_options.OutboxFile))
@@ -347,7 +382,18 @@ public sealed partial class MqttBus : IAsyncDisposable
 
         var now = _clock.GetUtcNow();
         var restored = 0;
-        foreach (var line in File.ReadAllLines(_options.OutboxFile))
+        string[] lines;
+        try
+        {
+            lines = File.ReadAllLines(_options.OutboxFile);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LogOutboxUnreadable(_logger, _options.OutboxFile, e.Message);
+            return;
+        }
+
+        foreach (var line in lines)
         {
             try
             {
@@ -364,7 +410,15 @@ public sealed partial class MqttBus : IAsyncDisposable
             }
         }
 
-        File.Delete(_options.OutboxFile);
+        try
+        {
+            File.Delete(_options.OutboxFile);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // CheckOutboxWritable has said so; at worst the restored commands are sent again after the next restart
+        }
+
         if (restored > 0)
         {
             LogRestored(_logger, restored, _options.OutboxFile);
@@ -384,17 +438,27 @@ public sealed partial class MqttBus : IAsyncDisposable
             return;
         }
 
-        var kept = !string.IsNullOrEmpty(_options.OutboxFile);
-        if (kept)
+        var kept = false;
+        if (!string.IsNullOrEmpty(_options.OutboxFile))
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(_options.OutboxFile))!);
-            File.WriteAllLines(_options.OutboxFile, left.Select(i => JsonSerializer.Serialize(new Saved(i.Topic, Convert.ToBase64String(i.Payload), i.Retain, i.Created, i.Expires))));
-            LogPersisted(_logger, left.Count, _options.OutboxFile);
+            try
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(_options.OutboxFile))!);
+                File.WriteAllLines(_options.OutboxFile, left.Select(i => JsonSerializer.Serialize(new Saved(i.Topic, Convert.ToBase64String(i.Payload), i.Retain, i.Created, i.Expires))));
+                kept = true;
+                LogPersisted(_logger, left.Count, _options.OutboxFile);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                LogPersistFailed(_logger, left.Count, _options.OutboxFile, e.Message);
+            }
         }
         else
         {
             LogAbandoned(_logger, left.Count);
         }
+
+        LostAtShutdown = kept ? 0 : left.Count;
 
         var now = _clock.GetUtcNow();
         foreach (var item in left)
@@ -447,6 +511,9 @@ public sealed partial class MqttBus : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "MQTT broker {Host}:{Port} refused the connection: {Reason}")]
     private static partial void LogRefused(ILogger logger, string host, int port, string reason);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "MQTT broker {Host}:{Port} cannot be reached ({Reason}); retrying, commands wait in the outbox")]
+    private static partial void LogUnreachable(ILogger logger, string host, int port, string reason);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "MQTT connection to {Host}:{Port} lost; reconnecting")]
     private static partial void LogLost(ILogger logger, string host, int port);
 
@@ -467,6 +534,15 @@ public sealed partial class MqttBus : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} undelivered command(s) dropped at shutdown (set mqtt.outboxFile to keep them)")]
     private static partial void LogAbandoned(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The outbox {File} cannot be written ({Reason}): commands queued while the broker is away are kept in memory only and lost if the hub stops")]
+    private static partial void LogOutboxNotWritable(ILogger logger, string file, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The outbox {File} from the last run cannot be read ({Reason}); its commands are not sent")]
+    private static partial void LogOutboxUnreadable(ILogger logger, string file, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Count} undelivered command(s) lost at shutdown: the outbox {File} cannot be written ({Reason})")]
+    private static partial void LogPersistFailed(ILogger logger, int count, string file, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Kept {Count} undelivered command(s) in {File} for the next start")]
     private static partial void LogPersisted(ILogger logger, int count, string file);

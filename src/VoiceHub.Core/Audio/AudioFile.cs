@@ -11,9 +11,15 @@ public static class AudioFile
     public static TimeSpan Time(long samples) => TimeSpan.FromTicks(samples * (TimeSpan.TicksPerSecond / SampleRate));
 
     /// <summary>A WAV file as 16 kHz mono samples: channels averaged, other rates resampled with libsoxr.</summary>
-    public static float[] ReadMono16k(string path)
+    /// <param name="warn">Told when the file is read despite a problem (a truncated recording).</param>
+    public static float[] ReadMono16k(string path, Action<string>? warn = null)
     {
         using var reader = WavReader.Open(path);
+        if (reader.Warning is { } warning)
+        {
+            warn?.Invoke(warning);
+        }
+
         var channels = reader.Format.Channels;
         var block = new float[4096 * channels];
         var mono = new float[4096];

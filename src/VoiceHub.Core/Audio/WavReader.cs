@@ -63,9 +63,19 @@ public sealed class WavReader : IDisposable
 
     public long NonFiniteSamples { get; private set; }
 
+    /// <summary>What a user should hear about a file that was read anyway (cut short), or null.</summary>
+    public string? Warning => HeaderSizeWasWrong
+        ? $"{Path}: the header promises more audio than the file holds; read the {Duration.TotalSeconds:0.00} s that are there (was the recording cut short?)"
+        : null;
+
     public static WavReader Open(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
+        if (Directory.Exists(path))
+        {
+            throw new AudioFormatException(path, "is a directory, not a WAV file");
+        }
+
         Stream stream;
         try
         {
@@ -91,10 +101,18 @@ public sealed class WavReader : IDisposable
         }
     }
 
-    /// <summary>Reads a WAV from any seekable stream (the reader owns it afterwards).</summary>
+    /// <summary>Most audio a pipe or FIFO may carry: it is held in memory (about an hour of 16 kHz 16-bit stereo).</summary>
+    public const long MaxUnseekableBytes = 256L << 20;
+
+    /// <summary>Reads a WAV from any stream (the reader owns it afterwards); a pipe is read into memory first.</summary>
     public static WavReader Open(string name, Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        if (!stream.CanSeek)
+        {
+            stream = ReadUnseekable(name, stream);
+        }
+
         var length = stream.Length;
         if (length == 0)
         {
@@ -154,6 +172,32 @@ public sealed class WavReader : IDisposable
         }
 
         throw new AudioFormatException(name, format is null ? "no fmt chunk (truncated or not a WAV file)" : "no data chunk (truncated?)");
+    }
+
+    /// <summary>
+    /// A pipe's bytes, up to <see cref="MaxUnseekableBytes"/>. The chunk walk needs to seek, and a WAV
+    /// streamed through a pipe has placeholder sizes that only the real length corrects.
+    /// </summary>
+    private static MemoryStream ReadUnseekable(string name, Stream pipe)
+    {
+        using (pipe)
+        {
+            var memory = new MemoryStream();
+            var buffer = new byte[1 << 16];
+            int read;
+            while ((read = pipe.Read(buffer)) > 0)
+            {
+                if (memory.Length + read > MaxUnseekableBytes)
+                {
+                    throw new AudioFormatException(name, $"more than {MaxUnseekableBytes >> 20} MiB through a pipe; give a file instead");
+                }
+
+                memory.Write(buffer, 0, read);
+            }
+
+            memory.Position = 0;
+            return memory;
+        }
     }
 
     private static WavFormat ReadFormat(string name, Stream stream, long size, long available)

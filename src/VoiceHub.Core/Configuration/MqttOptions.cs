@@ -59,6 +59,13 @@ public sealed class MqttOptions
     [Range(1024, 1048576)]
     public int MaxDiscoveryPayloadBytes { get; set; } = 65536;
 
+    /// <summary>Most entities discovery may add to the home; configs past it are ignored with a warning (a runaway bridge must not take the board's memory).</summary>
+    [Range(1, 100000)]
+    public int MaxDiscoveredEntities { get; set; } = 10000;
+
+    /// <summary>Discovery changes within this window become one new home (one grammar rebuild), not one per config.</summary>
+    public TimeSpan DiscoveryCoalescing { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>When no broker answers on <see cref="Host"/>, start mosquitto on a free loopback port.</summary>
     public bool StartPrivateBroker { get; set; } = true;
 }

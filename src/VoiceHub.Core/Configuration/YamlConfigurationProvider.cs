@@ -34,34 +34,22 @@ public sealed class YamlConfigurationProvider(YamlConfigurationSource source) : 
             throw new ConfigurationFileException($"{source.Path}: file not found");
         }
 
-        Data = Parse(source.Path, File.ReadAllText(source.Path));
+        Data = Parse(source.Path, YamlFile.ReadText(source.Path));
     }
 
     public static Dictionary<string, string?> Parse(string path, string yaml)
     {
         var data = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        var stream = new YamlStream();
-        try
+        switch (YamlFile.ParseRoot(path, yaml))
         {
-            stream.Load(new StringReader(yaml));
+            case null:
+                return data;
+            case YamlMappingNode root:
+                Flatten(root, null, data);
+                return data;
+            default:
+                throw new ConfigurationFileException($"{path}: line 1: the top level must be a mapping of sections (mqtt:, audio:, ...)");
         }
-        catch (YamlException e)
-        {
-            throw new ConfigurationFileException($"{path}: line {e.Start.Line}, column {e.Start.Column}: {e.InnerException?.Message ?? e.Message}", e);
-        }
-
-        if (stream.Documents.Count == 0)
-        {
-            return data;
-        }
-
-        if (stream.Documents[0].RootNode is not YamlMappingNode root)
-        {
-            throw new ConfigurationFileException($"{path}: line 1: the top level must be a mapping of sections (mqtt:, audio:, ...)");
-        }
-
-        Flatten(root, null, data);
-        return data;
     }
 
     private static void Flatten(YamlNode node, string? prefix, Dictionary<string, string?> data)

@@ -19,22 +19,72 @@ public sealed class YamlFile
 
     public YamlNode Root { get; }
 
-    public static YamlFile Load(string path)
+    /// <summary>
+    /// Larger than any hand-written or generated home (HA's whole English sentence set is about 2 MiB);
+    /// parsing keeps a node graph of several hundred times the text, so a bound keeps a stray file from taking the board's memory.
+    /// </summary>
+    public const long MaxFileBytes = 8L << 20;
+
+    private static readonly System.Text.UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    public static YamlFile Load(string path) => Parse(path, ReadText(path));
+
+    /// <summary>A YAML file's text: UTF-8 (with or without a BOM), at most <see cref="MaxFileBytes"/>; any other case is one line naming the file.</summary>
+    public static string ReadText(string path)
     {
-        string text;
+        if (Directory.Exists(path))
+        {
+            throw new ConfigurationFileException($"{path}: is a directory, not a YAML file");
+        }
+
         try
         {
-            text = File.ReadAllText(path);
+            var length = new FileInfo(path).Length;
+            if (length > MaxFileBytes)
+            {
+                throw new ConfigurationFileException($"{path}: {length >> 20} MiB is larger than the {MaxFileBytes >> 20} MiB a YAML file may have; split it into several files");
+            }
+
+            var bytes = File.ReadAllBytes(path);
+            var skip = bytes.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? 3 : 0;
+            try
+            {
+                return s_strictUtf8.GetString(bytes, skip, bytes.Length - skip);
+            }
+            catch (System.Text.DecoderFallbackException)
+            {
+                var line = 1 + bytes.AsSpan(0, skip + FirstInvalidUtf8(bytes.AsSpan(skip))).Count((byte)'\n');
+                throw new ConfigurationFileException($"{path}: line {line}: not UTF-8 text; save the file as UTF-8");
+            }
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             throw new ConfigurationFileException($"{path}: file not found");
         }
-
-        return Parse(path, text);
+        catch (UnauthorizedAccessException)
+        {
+            throw new ConfigurationFileException($"{path}: permission denied");
+        }
     }
 
+    private static int FirstInvalidUtf8(ReadOnlySpan<byte> bytes) =>
+        System.Text.Unicode.Utf8.ToUtf16(bytes, new char[bytes.Length], out var read, out _, replaceInvalidSequences: false) == System.Buffers.OperationStatus.InvalidData ? read : bytes.Length;
+
     public static YamlFile Parse(string path, string text)
+    {
+        if (ParseRoot(path, text) is not YamlMappingNode root)
+        {
+            throw new ConfigurationFileException($"{path}: line 1: expected a mapping at the top level");
+        }
+
+        return new YamlFile(path, root);
+    }
+
+    /// <summary>
+    /// The first document's root node (null for an empty file). Every YAML file VoiceHub reads goes
+    /// through here, so a syntax error is always one line naming the file, whatever YamlDotNet throws.
+    /// </summary>
+    public static YamlNode? ParseRoot(string path, string text)
     {
         var stream = new YamlStream();
         try
@@ -46,13 +96,47 @@ public sealed class YamlFile
             var reason = (e.InnerException?.Message ?? e.Message).ReplaceLineEndings(" ");
             throw new ConfigurationFileException($"{path}: line {e.Start.Line}, column {e.Start.Column}: {reason}", e);
         }
-
-        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
         {
-            throw new ConfigurationFileException($"{path}: line 1: expected a mapping at the top level");
+            // YamlDotNet's parser reports some malformed input (an unclosed `[` followed by another
+            // key, an event it does not expect) as an invalid state of its own, not as a YamlException.
+            throw new ConfigurationFileException($"{path}: not valid YAML (an unclosed '[' or '{{'?): {e.Message.ReplaceLineEndings(" ")}", e);
         }
 
-        return new YamlFile(path, root);
+        if (stream.Documents.Count == 0)
+        {
+            return null;
+        }
+
+        CheckKeys(path, stream.Documents[0].RootNode);
+        return stream.Documents[0].RootNode;
+    }
+
+    /// <summary>Mapping keys must be plain values: a list or mapping used as a key is an error here, not a cast failure later.</summary>
+    private static void CheckKeys(string path, YamlNode node)
+    {
+        switch (node)
+        {
+            case YamlMappingNode mapping:
+                foreach (var (key, value) in mapping.Children)
+                {
+                    if (key is not YamlScalarNode)
+                    {
+                        throw new ConfigurationFileException($"{path}: line {key.Start.Line}: a key must be a single value, not a list or mapping");
+                    }
+
+                    CheckKeys(path, value);
+                }
+
+                break;
+            case YamlSequenceNode sequence:
+                foreach (var child in sequence.Children)
+                {
+                    CheckKeys(path, child);
+                }
+
+                break;
+        }
     }
 
     public ConfigurationFileException Error(YamlNode node, string problem) =>

@@ -98,7 +98,7 @@ public sealed class IntentSet
             throw new ConfigurationFileException($"{path}: no such intents file or folder");
         }
 
-        return Parse(files.Select(f => (f, File.ReadAllText(f))));
+        return Parse(files.Select(f => (f, YamlFile.ReadText(f))));
     }
 
     public static IntentSet Parse(string file, string yaml) => Parse([(file, yaml)]);

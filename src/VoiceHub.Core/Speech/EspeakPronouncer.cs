@@ -25,28 +25,75 @@ public static class EspeakPronouncer
     public static string? Pronounce(string word)
     {
         ArgumentNullException.ThrowIfNull(word);
-        string ipa;
+        return Ipa(["-q", "--ipa", "-v", "en-us", word], stdin: null) is { } ipa ? FromIpa(ipa) : null;
+    }
+
+    /// <summary>
+    /// CMU phones for many words from one espeak-ng process (a new home of thousands of names must not
+    /// start thousands of processes): one word a line in, one transcription a line out. A word whose
+    /// line cannot be told apart (espeak-ng split or merged lines) is asked alone.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string?> PronounceAll(IReadOnlyCollection<string> words)
+    {
+        ArgumentNullException.ThrowIfNull(words);
+        var result = new Dictionary<string, string?>(StringComparer.Ordinal);
+        var list = words.Where(w => w.Length > 0 && !w.Any(char.IsControl)).Distinct(StringComparer.Ordinal).ToList();
+        if (list.Count == 0)
+        {
+            return result;
+        }
+
+        // "word." ends a clause, so espeak-ng answers each on a line of its own.
+        var lines = Ipa(["-q", "--ipa", "-v", "en-us"], string.Concat(list.Select(w => w + ".\n")))?
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (lines is not null && lines.Length == list.Count)
+        {
+            for (var i = 0; i < list.Count; i++)
+            {
+                result[list[i]] = FromIpa(lines[i]);
+            }
+
+            return result;
+        }
+
+        foreach (var word in list)
+        {
+            result[word] = lines is null ? null : Pronounce(word);
+        }
+
+        return result;
+    }
+
+    /// <summary>espeak-ng's IPA output, or null when espeak-ng is missing or fails.</summary>
+    private static string? Ipa(string[] arguments, string? stdin)
+    {
         try
         {
-            using var process = Process.Start(new ProcessStartInfo("espeak-ng", ["-q", "--ipa", "-v", "en-us", word])
+            using var process = Process.Start(new ProcessStartInfo("espeak-ng", arguments)
             {
+                RedirectStandardInput = stdin is not null,
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
                 StandardOutputEncoding = Encoding.UTF8,
+                StandardInputEncoding = stdin is null ? null : new UTF8Encoding(false),
             })!;
-            ipa = process.StandardOutput.ReadToEnd();
-            process.WaitForExit();
-            if (process.ExitCode != 0)
+            var error = process.StandardError.ReadToEndAsync();
+            // Written on another task: espeak-ng's output would fill its pipe while we still write.
+            var writer = stdin is null ? Task.CompletedTask : Task.Run(() =>
             {
-                return null;
-            }
+                process.StandardInput.Write(stdin);
+                process.StandardInput.Close();
+            });
+            var output = process.StandardOutput.ReadToEnd();
+            writer.GetAwaiter().GetResult();
+            process.WaitForExit();
+            _ = error.GetAwaiter().GetResult();
+            return process.ExitCode == 0 ? output : null;
         }
         catch (System.ComponentModel.Win32Exception)
         {
             return null; // espeak-ng is not installed
         }
-
-        return FromIpa(ipa);
     }
 
     /// <summary>Maps an IPA transcription (stress and length marks ignored) to CMU phones.</summary>

@@ -86,14 +86,11 @@ public sealed class PocketsphinxCommandEngine : IStreamingSpeechEngine
     {
         var added = new Dictionary<string, string>(StringComparer.Ordinal);
         var unknown = new List<string>();
-        foreach (var word in words)
+        var missing = words.Where(w => _decoder.Lookup(w) is null).Distinct(StringComparer.Ordinal).ToList();
+        var pronunciations = EspeakPronouncer.PronounceAll(missing);
+        foreach (var word in missing)
         {
-            if (_decoder.Lookup(word) is not null)
-            {
-                continue;
-            }
-
-            if (EspeakPronouncer.Pronounce(word) is { } phones)
+            if (pronunciations.GetValueOrDefault(word) is { } phones)
             {
                 _decoder.AddWord(word, phones);
                 added[word] = phones;

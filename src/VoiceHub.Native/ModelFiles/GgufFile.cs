@@ -116,7 +116,8 @@ public sealed class GgufFile
             }
         }
 
-        var infos = new List<(string Name, long[] Shape, GgmlType Type, long Offset)>((int)tensorCount);
+        // Grown as tensors are read: a corrupt count must not reserve memory the file cannot back.
+        var infos = new List<(string Name, long[] Shape, GgmlType Type, long Offset)>();
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (ulong i = 0; i < tensorCount; i++)
         {
@@ -179,6 +180,11 @@ public sealed class GgufFile
         if (tensors.Count == 0)
         {
             throw reader.Error("has no tensors");
+        }
+
+        if (GgufHyperParameters.Problem((string)architecture, metadata, tensors) is { } problem)
+        {
+            throw reader.Error(problem);
         }
 
         return new GgufFile(path, version, metadata, tensors, dataOffset, reader.Length);
@@ -248,7 +254,7 @@ public sealed class GgufFile
             return new GgufArray(elementType, (long)count, null);
         }
 
-        var values = keep ? new List<object>((int)Math.Min(count, int.MaxValue)) : null;
+        var values = keep ? new List<object>((int)Math.Min(count, KeptArrayLength)) : null;
         for (ulong i = 0; i < count; i++)
         {
             var value = ReadValue(reader, elementType, key);

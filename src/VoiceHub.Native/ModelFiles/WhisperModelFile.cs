@@ -169,6 +169,14 @@ public sealed class WhisperModelFile
             throw reader.Error($"truncated or incomplete: {expected.Count} tensors missing, e.g. '{expected.Keys.First()}'");
         }
 
+        // A file without tensors (whisper.cpp's own test models) leaves nothing to bound the
+        // hyper-parameters by, and whisper.cpp allocates and computes from them alone: accept it only
+        // with the exact dimensions of a published model size.
+        if (seen == 0 && !IsPublishedShape(h))
+        {
+            throw reader.Error($"has no tensors, and its hyper-parameters ({h.AudioState} state, {h.AudioHeads} heads, {h.AudioLayers}/{h.TextLayers} layers) are not those of a published whisper model; the download is incomplete");
+        }
+
         return new WhisperModelFile(path, h, seen, weightType);
     }
 
@@ -177,9 +185,11 @@ public sealed class WhisperModelFile
         static bool InRange(int value, int low, int high) => value >= low && value <= high;
         var problems = new List<string>();
         if (!InRange(h.VocabularySize, 1000, 60000)) problems.Add($"n_vocab {h.VocabularySize}");
-        if (!InRange(h.AudioContext, 1, 1500)) problems.Add($"n_audio_ctx {h.AudioContext}");
-        if (!InRange(h.TextContext, 1, 448)) problems.Add($"n_text_ctx {h.TextContext}");
-        if (!InRange(h.AudioLayers, 1, 64) || !InRange(h.TextLayers, 1, 64)) problems.Add($"{h.AudioLayers}/{h.TextLayers} layers");
+        // Every whisper model (OpenAI's, distil-whisper, turbo, fine-tunes) has 30 s of audio context and
+        // 448 text positions; whisper.cpp sizes its buffers from these and crashes on smaller ones.
+        if (h.AudioContext != 1500) problems.Add($"n_audio_ctx {h.AudioContext} (always 1500)");
+        if (h.TextContext != 448) problems.Add($"n_text_ctx {h.TextContext} (always 448)");
+        if (!InRange(h.AudioLayers, 1, 32) || !InRange(h.TextLayers, 1, 32)) problems.Add($"{h.AudioLayers}/{h.TextLayers} layers (1 to 32)");
         if (h.MelBands is not (80 or 128)) problems.Add($"n_mels {h.MelBands}");
         if (!InRange(h.AudioHeads, 1, 64) || !InRange(h.TextHeads, 1, 64)) problems.Add($"{h.AudioHeads}/{h.TextHeads} heads");
         if (!InRange(h.AudioState, 1, 8192) || h.AudioState != h.TextState) problems.Add($"state {h.AudioState}/{h.TextState}");
@@ -189,6 +199,13 @@ public sealed class WhisperModelFile
             throw reader.Error($"impossible hyper-parameters: {string.Join(", ", problems)}");
         }
     }
+
+    // (state, heads, encoder layers) of tiny, base, small, medium and large (large-v3-turbo and distil models only cut decoder layers).
+    private static readonly (int State, int Heads, int Layers)[] s_publishedShapes = [(384, 6, 4), (512, 8, 6), (768, 12, 12), (1024, 16, 24), (1280, 20, 32)];
+
+    private static bool IsPublishedShape(WhisperHyperParameters h) =>
+        s_publishedShapes.Contains((h.AudioState, h.AudioHeads, h.AudioLayers)) && h.TextHeads == h.AudioHeads && h.TextLayers <= h.AudioLayers
+        && h.VocabularySize is 51864 or 51865 or 51866;
 
     private static string Shape(long[] shape) => string.Join(", ", shape.Select(s => s.ToString(CultureInfo.InvariantCulture)));
 

@@ -16,7 +16,8 @@ public static class GgufWriter
 {
     private const int Alignment = 32;
 
-    public static string WriteLlama(string path, LlamaShape shape, bool f16 = true, int seed = 1, string name = "voicehub-test-llama")
+    /// <param name="metadata">Changes the metadata before it is written (tests of malformed headers).</param>
+    public static string WriteLlama(string path, LlamaShape shape, bool f16 = true, int seed = 1, string name = "voicehub-test-llama", Action<List<(string Key, object Value)>>? metadata = null)
     {
         ArgumentNullException.ThrowIfNull(shape);
         var tokenizer = GgufFile.Read(TestPaths.LlamaTestModel, keepLargeArrays: true).Metadata
@@ -44,7 +45,7 @@ public static class GgufWriter
         tensors.Add(("output_norm.weight", [shape.Embedding], false));
         tensors.Add(("output.weight", [shape.Embedding, vocabulary], true));
 
-        var metadata = new List<(string Key, object Value)>
+        var entries = new List<(string Key, object Value)>
         {
             ("general.architecture", "llama"),
             ("general.name", name),
@@ -58,15 +59,16 @@ public static class GgufWriter
             ("llama.attention.head_count_kv", (uint)shape.KvHeads),
             ("llama.attention.layer_norm_rms_epsilon", 1e-5f),
         };
-        metadata.AddRange(tokenizer.Select(kv => (kv.Key, kv.Value)));
+        entries.AddRange(tokenizer.Select(kv => (kv.Key, kv.Value)));
+        metadata?.Invoke(entries);
 
         using var stream = File.Create(path);
         using var writer = new BinaryWriter(stream);
         writer.Write(GgufFile.Magic);
         writer.Write(3u);
         writer.Write((ulong)tensors.Count);
-        writer.Write((ulong)metadata.Count);
-        foreach (var (key, value) in metadata)
+        writer.Write((ulong)entries.Count);
+        foreach (var (key, value) in entries)
         {
             WriteString(writer, key);
             WriteValue(writer, value);
