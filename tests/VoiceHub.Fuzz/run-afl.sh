@@ -27,7 +27,8 @@ sharpfuzz=$work/tools/sharpfuzz
 
 bin=$work/bin
 rm -rf "$bin"
-dotnet publish "$here/VoiceHub.Fuzz.csproj" -c Release -o "$bin" -nologo -v quiet >/dev/null
+# Its own build tree: a fuzz run beside a developer build must not share obj/ and bin/.
+dotnet publish "$here/VoiceHub.Fuzz.csproj" -c Release -o "$bin" --artifacts-path "$work/artifacts" -nologo -v quiet >/dev/null
 for assembly in VoiceHub.Core.dll VoiceHub.Native.dll VoiceHub.App.dll YamlDotNet.dll; do
   "$sharpfuzz" "$bin/$assembly" >/dev/null
 done
