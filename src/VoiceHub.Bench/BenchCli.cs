@@ -13,6 +13,7 @@ public static class BenchCli
         root.Subcommands.Add(MqttBench.Command());
         root.Subcommands.Add(PipelineBench.Create());
         root.Subcommands.Add(PipelineBench.CreateSoak());
+        root.Subcommands.Add(FloodBench.Create());
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {

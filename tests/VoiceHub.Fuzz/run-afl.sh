@@ -30,7 +30,8 @@ rm -rf "$bin"
 # Its own build tree: a fuzz run beside a developer build must not share obj/ and bin/.
 dotnet publish "$here/VoiceHub.Fuzz.csproj" -c Release -o "$bin" --artifacts-path "$work/artifacts" -nologo -v quiet >/dev/null
 for assembly in VoiceHub.Core.dll VoiceHub.Native.dll VoiceHub.App.dll YamlDotNet.dll; do
-  "$sharpfuzz" "$bin/$assembly" >/dev/null
+  "$sharpfuzz" "$bin/$assembly" >"$work/instrument.log" 2>&1 || grep -q "already instrumented" "$work/instrument.log" \
+    || { cat "$work/instrument.log" >&2; echo "run-afl.sh: could not instrument $assembly" >&2; exit 1; }
 done
 
 out=$work/$parser
