@@ -48,7 +48,11 @@ public sealed partial class MqttBus : IAsyncDisposable
     private readonly Dictionary<int, Item> _inFlight = [];
     private readonly HashSet<string> _subscriptions = new(StringComparer.Ordinal);
     private readonly Dictionary<string, byte[]> _retained = new(StringComparer.Ordinal);
-    private readonly Channel<MqttMessage> _incoming = Channel.CreateBounded<MqttMessage>(new BoundedChannelOptions(4096) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+    // Room for a whole home announcing itself at once (a bridge restart publishes every discovery config
+    // in a burst): messages are dropped only past this, and that is said once.
+    private const int IncomingCapacity = 65536;
+    private readonly Channel<MqttMessage> _incoming = Channel.CreateBounded<MqttMessage>(new BoundedChannelOptions(IncomingCapacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+    private int _incomingDropWarned;
     private readonly CancellationTokenSource _stop = new();
     private MosquittoClient? _client;
     private Task? _dispatcher;
@@ -139,7 +143,15 @@ public sealed partial class MqttBus : IAsyncDisposable
             }
         };
         _client.Published += OnPublished;
-        _client.MessageReceived += message => _incoming.Writer.TryWrite(message);
+        _client.MessageReceived += message =>
+        {
+            if (_incoming.Reader.Count >= IncomingCapacity - 1 && Interlocked.Exchange(ref _incomingDropWarned, 1) == 0)
+            {
+                LogIncomingOverflow(_logger, IncomingCapacity);
+            }
+
+            _incoming.Writer.TryWrite(message);
+        };
         _dispatcher = Task.Run(DispatchAsync);
         _expiryTimer = _clock.CreateTimer(_ => ExpireOld(), null, TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(250));
         _client.Start();
@@ -513,6 +525,9 @@ public sealed partial class MqttBus : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "MQTT broker {Host}:{Port} cannot be reached ({Reason}); retrying, commands wait in the outbox")]
     private static partial void LogUnreachable(ILogger logger, string host, int port, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "More than {Capacity} MQTT messages are waiting to be handled: the oldest are being dropped (is something flooding the broker?)")]
+    private static partial void LogIncomingOverflow(ILogger logger, int capacity);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "MQTT connection to {Host}:{Port} lost; reconnecting")]
     private static partial void LogLost(ILogger logger, string host, int port);

@@ -269,6 +269,10 @@ public sealed partial class ModelSets : IDisposable
         try
         {
             engine = SpeechEngines.Create(stt, _models, _pocketsphinx, whisper, intents, registry);
+            if (engine is PocketsphinxCommandEngine { GrammarRegistry: var heard } && heard.Entities.Count < registry.Entities.Count)
+            {
+                LogGrammarCapped(_logger, registry.Entities.Count, heard.Entities.Count);
+            }
             var slmModel = options.SlmModel.Length > 0 ? options.SlmModel : _slm.Model;
             if (slmModel.Length > 0 && slmModel != "none")
             {
@@ -316,6 +320,9 @@ public sealed partial class ModelSets : IDisposable
 
         _building.Dispose();
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The home has {Entities} entities; the closed-set speech grammar names {Heard} of them (the devices file's first; speech.pocketsphinx.maxGrammarEntities). All of them are understood as text and by the whisper tier")]
+    private static partial void LogGrammarCapped(ILogger logger, int entities, int heard);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Models ready: {Description}")]
     private static partial void LogBuilt(ILogger logger, string description);

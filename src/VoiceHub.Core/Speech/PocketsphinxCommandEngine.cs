@@ -15,6 +15,15 @@ public sealed class PocketsphinxEngineOptions
     /// </summary>
     public double RejectionThreshold { get; set; } = -0.6;
 
+    /// <summary>
+    /// Most entity names the command grammar spells out. pocketsphinx copies the name list into every
+    /// sentence that uses it, so memory grows with sentences times names (about 0.6 MiB per entity with
+    /// the shipped English intents): a home beyond this is heard for the devices file's entities first,
+    /// then the rest in registry order, and everything stays reachable by text and by the whisper tier.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 100000)]
+    public int MaxGrammarEntities { get; set; } = 100;
+
     /// <summary>Decoder settings over VoiceHub's defaults, e.g. <c>beam: 1e-60</c>.</summary>
     public Dictionary<string, string> Settings { get; set; } = [];
 
@@ -48,7 +57,10 @@ public sealed class PocketsphinxCommandEngine : IStreamingSpeechEngine
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
-        Grammar = JsgfGrammarBuilder.Build(intents, registry, onlyIntents);
+        ArgumentNullException.ThrowIfNull(registry);
+        GrammarRegistry = registry.Entities.Count <= options.MaxGrammarEntities ? registry : new DeviceRegistry(registry.Floors, registry.Areas,
+            registry.Entities.OrderBy(e => e.Source == "mqtt" ? 1 : 0).Take(options.MaxGrammarEntities)); // a stable sort: registry order within each source
+        Grammar = JsgfGrammarBuilder.Build(intents, GrammarRegistry, onlyIntents);
         var settings = new Dictionary<string, string>(PocketsphinxEngineOptions.Defaults, StringComparer.Ordinal);
         foreach (var (key, value) in options.Settings)
         {
@@ -78,6 +90,9 @@ public sealed class PocketsphinxCommandEngine : IStreamingSpeechEngine
     public bool IsClosedSet => true;
 
     public SpeechGrammar Grammar { get; }
+
+    /// <summary>The home as the grammar spells it: the whole registry, or the first <see cref="PocketsphinxEngineOptions.MaxGrammarEntities"/> entities of a larger one.</summary>
+    public DeviceRegistry GrammarRegistry { get; }
 
     /// <summary>Words the dictionary lacked, with the pronunciation espeak-ng gave them.</summary>
     public IReadOnlyDictionary<string, string> AddedWords { get; private set; } = new Dictionary<string, string>();

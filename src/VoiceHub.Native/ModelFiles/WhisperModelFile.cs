@@ -191,9 +191,10 @@ public sealed class WhisperModelFile
         if (h.TextContext != 448) problems.Add($"n_text_ctx {h.TextContext} (always 448)");
         if (!InRange(h.AudioLayers, 1, 32) || !InRange(h.TextLayers, 1, 32)) problems.Add($"{h.AudioLayers}/{h.TextLayers} layers (1 to 32)");
         if (h.MelBands is not (80 or 128)) problems.Add($"n_mels {h.MelBands}");
-        if (!InRange(h.AudioHeads, 1, 64) || !InRange(h.TextHeads, 1, 64)) problems.Add($"{h.AudioHeads}/{h.TextHeads} heads");
+        var headsValid = InRange(h.AudioHeads, 1, 64) && InRange(h.TextHeads, 1, 64);
+        if (!headsValid) problems.Add($"{h.AudioHeads}/{h.TextHeads} heads");
         if (!InRange(h.AudioState, 1, 8192) || h.AudioState != h.TextState) problems.Add($"state {h.AudioState}/{h.TextState}");
-        else if (h.AudioState % h.AudioHeads != 0 || h.TextState % h.TextHeads != 0) problems.Add($"state {h.AudioState} not divisible by heads");
+        else if (headsValid && (h.AudioState % h.AudioHeads != 0 || h.TextState % h.TextHeads != 0)) problems.Add($"state {h.AudioState} not divisible by heads"); // found by AFL: 0 heads divided by zero
         if (problems.Count > 0)
         {
             throw reader.Error($"impossible hyper-parameters: {string.Join(", ", problems)}");

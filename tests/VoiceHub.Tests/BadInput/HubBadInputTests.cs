@@ -152,3 +152,28 @@ public sealed class HubBadInputTests : IDisposable
         Assert.NotNull(registry.FindEntity("switch.coffee_plug"));
     }
 }
+
+/// <summary>A home far larger than a speech grammar can hold (issue 17, failure 9): the grammar names a bounded part of it.</summary>
+public sealed class LargeHomeGrammarTests
+{
+    [Fact]
+    public void The_closed_set_grammar_names_the_devices_files_entities_first_and_stops_at_its_cap()
+    {
+        var curated = new Entity("light.kitchen_ceiling", "kitchen light", null, [], null, new Dictionary<string, object?>());
+        var discovered = Enumerable.Range(0, 50).Select(i => new Entity($"switch.plug_{i}", $"{s_fruits[i % 10]} {s_animals[i / 10]} plug", null, [], null, new Dictionary<string, object?>(), Source: "mqtt"));
+        var registry = new DeviceRegistry([], [], [.. discovered, curated]);
+        var intents = VoiceHub.Core.Intents.IntentSet.Load(Path.Combine(TestPaths.Root, "intents", "en"));
+
+        using var engine = new VoiceHub.Core.Speech.PocketsphinxCommandEngine("/usr/share/pocketsphinx/model/en-us", new VoiceHub.Core.Speech.PocketsphinxEngineOptions { MaxGrammarEntities = 10 }, intents, registry);
+
+        Assert.Equal(10, engine.GrammarRegistry.Entities.Count);
+        Assert.Equal("light.kitchen_ceiling", engine.GrammarRegistry.Entities[0].Id); // curated before discovered, though listed last
+        Assert.Equal(["switch.plug_0", "switch.plug_1"], engine.GrammarRegistry.Entities.Skip(1).Take(2).Select(e => e.Id));
+        Assert.Contains("tiger", engine.Grammar.Words);
+        Assert.DoesNotContain("zebra", engine.Grammar.Words); // the last discovered names are past the cap
+        Assert.Contains("kitchen", engine.Grammar.Words);
+    }
+
+    private static readonly string[] s_fruits = ["apple", "banana", "cherry", "lemon", "mango", "melon", "peach", "pear", "plum", "grape"];
+    private static readonly string[] s_animals = ["tiger", "horse", "camel", "otter", "zebra"];
+}

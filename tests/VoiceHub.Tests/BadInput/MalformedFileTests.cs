@@ -174,6 +174,7 @@ public sealed class MalformedFileTests
     [InlineData(new[] { 5 }, 1, "n_text_ctx 1 (always 448)")]
     [InlineData(new[] { 4, 8 }, 64, "64/64 layers (1 to 32)")]
     [InlineData(new[] { 4, 8 }, 5, "has no tensors, and its hyper-parameters (384 state, 6 heads, 5/5 layers)")]
+    [InlineData(new[] { 3 }, 0, "0/6 heads")] // found by AFL: the divisibility check divided by zero
     public void A_whisper_file_whose_header_whisper_cpp_would_crash_on_is_refused(int[] fields, int value, string problem)
     {
         using var temp = new TempDirectory();
