@@ -58,9 +58,10 @@ dotnet publish "$root/src/VoiceHub.App/VoiceHub.App.csproj" -c Release -r "$rid"
   -p:DebugType=none -p:GenerateDocumentationFile=false -o "$lib" "${extra[@]}" -nologo -v quiet >"$stage/publish.log" 2>&1 \
   || { tail -n 30 "$stage/publish.log" >&2; echo "build-deb.sh: dotnet publish failed" >&2; exit 1; }
 
-# The engines for the target (libraries and build info; the peer tools stay in the developer cache).
+# llama.cpp for the target (libraries and build info; the peer tools stay in the developer cache).
+# whisper.cpp came with the publish: Whisper.net's runtime package for this runtime identifier.
 rm -rf "$lib/native"
-for engine in whisper llama; do
+for engine in llama; do
   if [ "$engine_arch" = "$(uname -m)" ]; then
     dir=$(readlink -f "$root/artifacts/native/$engine")
   else
@@ -79,8 +80,8 @@ install -m 644 "$root/README.md" "$pkg/usr/share/doc/voicehub/README.md"
 install -m 755 "$root/image-build/deb/postinst" "$root/image-build/deb/prerm" "$root/image-build/deb/postrm" "$pkg/DEBIAN/"
 echo /etc/voicehub/config.yaml > "$pkg/DEBIAN/conffiles"
 cat > "$pkg/usr/share/doc/voicehub/copyright" <<EOF
-VoiceHub, with whisper.cpp (MIT, from the npm package nodejs-whisper) and llama.cpp (MIT, from
-the npm package node-llama-cpp) linked into its engine libraries, and the .NET runtime (MIT).
+VoiceHub, with whisper.cpp (MIT) through Whisper.net and Whisper.net.Runtime (MIT), llama.cpp
+(MIT, from the npm package node-llama-cpp) linked into its engine library, and the .NET runtime (MIT).
 EOF
 size=$(du -sk "$pkg" | cut -f1)
 cat > "$pkg/DEBIAN/control" <<EOF

@@ -6,7 +6,6 @@ using System.Text.RegularExpressions;
 using VoiceHub.Core.Audio;
 using VoiceHub.Native;
 using VoiceHub.Native.Llama;
-using VoiceHub.Native.Whisper;
 using VoiceHub.Tests.Support;
 
 namespace VoiceHub.Bench;
@@ -50,18 +49,18 @@ public static partial class NativeBench
 
     private static async Task<IReadOnlyList<Comparison>> WhisperAsync(string model, string audio, int threads, int rounds)
     {
-        var cli = Tool("whisper", "whisper-cli");
-        string[] arguments = ["-m", model, "-f", audio, "-t", threads.ToString(CultureInfo.InvariantCulture), "-l", "en", "-bs", "1"];
-        var options = new WhisperRunOptions { Threads = threads, Language = "en", BeamSize = 1 };
+        // whisper-cli of the same whisper.cpp release Whisper.net packages (1.9.1), built once for the bench.
+        var cli = WhisperCli();
+        string[] arguments = ["-m", model, "-f", audio, "-t", threads.ToString(CultureInfo.InvariantCulture), "-l", "en", "-bs", "1", "-fa"];
+        var options = new Core.Speech.WhisperEngineOptions { Threads = threads, Language = "en", BeamSize = 1, PromptWithNames = false, FlashAttention = true, MinimumAverageLogProbability = float.NegativeInfinity };
         double cliInternal = 0;
         double ourInProcess = 0;
 
         async Task<double> Ours()
         {
             var clock = Stopwatch.StartNew();
-            using var loaded = WhisperModel.Load(model);
-            using var session = loaded.CreateSession();
-            await session.TranscribeToEndAsync(AudioFile.ReadMono16k(audio), options).ConfigureAwait(false);
+            using var engine = new Core.Speech.WhisperEngine(model, options, null, Core.Intents.Registry.DeviceRegistry.Empty);
+            await engine.TranscribeAsync(AudioFile.ReadMono16k(audio)).ConfigureAwait(false);
             return ourInProcess = clock.Elapsed.TotalMilliseconds;
         }
 
@@ -164,6 +163,18 @@ public static partial class NativeBench
         }
 
         return path;
+    }
+
+    /// <summary>whisper-cli from the pinned whisper.cpp source (src/native/build-engine.sh whisper; cached after the first build).</summary>
+    private static string WhisperCli()
+    {
+        var script = Path.Combine(SideBySide.RepositoryRoot(), "src", "native", "build-engine.sh");
+        var start = new ProcessStartInfo(script, ["whisper"]) { RedirectStandardOutput = true };
+        using var process = Process.Start(start)!;
+        var directory = process.StandardOutput.ReadToEnd().Trim();
+        process.WaitForExit();
+        var cli = Path.Combine(directory, "bin", "whisper-cli");
+        return process.ExitCode == 0 && File.Exists(cli) ? cli : throw new FileNotFoundException($"building whisper-cli with {script} whisper failed", cli);
     }
 
     private static string Tool(string engine, string name)

@@ -33,8 +33,6 @@ public sealed unsafe class NativeLog
 
     private NativeLog(string engine) => Engine = engine;
 
-    public static NativeLog Whisper { get; } = new("whisper");
-
     public static NativeLog Llama { get; } = new("llama");
 
     public string Engine { get; }
@@ -63,14 +61,7 @@ public sealed unsafe class NativeLog
 
         _self = GCHandle.Alloc(this);
         var user = GCHandle.ToIntPtr(_self);
-        if (Engine == "whisper")
-        {
-            Interop.Whisper.whisper_log_set(&OnMessage, user);
-        }
-        else
-        {
-            Interop.Llama.llama_log_set(&OnMessage, user);
-        }
+        Interop.Llama.llama_log_set(&OnMessage, user);
     }
 
     /// <summary>Collects the warnings and errors the engine logs on this thread until disposed.</summary>

@@ -52,10 +52,11 @@ voicehub_ensure_dotnet() {
 voicehub_ensure_engines() {
   local root=$1 engine dir
   mkdir -p "$root/artifacts/native"
-  for engine in whisper llama; do
+  # whisper.cpp comes with Whisper.net's NuGet runtime; only llama.cpp is still built here.
+  for engine in llama; do
     dir=$("$root/src/native/build-engine.sh" "$engine" --print-dir)
     if [ ! -f "$dir/.complete" ]; then
-      voicehub_log "building the $engine engine into $dir (once; whisper takes about 1 minute, llama about 3 on 2 cores)"
+      voicehub_log "building the $engine engine into $dir (once; about 3 minutes on 2 cores)"
       dir=$("$root/src/native/build-engine.sh" "$engine")
     fi
     if [ "$(readlink "$root/artifacts/native/$engine" 2>/dev/null)" != "$dir" ]; then

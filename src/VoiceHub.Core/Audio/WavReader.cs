@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 namespace VoiceHub.Core.Audio;
 
 /// <summary>An audio file VoiceHub cannot use; names the file and what is wrong with it.</summary>
-public sealed class AudioFormatException(string path, string problem) : Exception($"{path}: {problem}")
+public sealed class AudioFormatException(string path, string problem) : Exception(Native.PrintableText.Escape($"{path}: {problem}"))
 {
     public string Path { get; } = path;
 

@@ -4,8 +4,11 @@ using YamlDotNet.RepresentationModel;
 
 namespace VoiceHub.Core.Configuration;
 
-/// <summary>A configuration file that is not valid YAML: names the file, line and problem.</summary>
-public sealed class ConfigurationFileException(string message, Exception? inner = null) : Exception(message, inner);
+/// <summary>
+/// A configuration file that is not valid YAML: names the file, line and problem, on one line (a key
+/// it quotes from the file may hold a newline or a terminal escape: those are shown escaped).
+/// </summary>
+public sealed class ConfigurationFileException(string message, Exception? inner = null) : Exception(Native.PrintableText.Escape(message), inner);
 
 /// <summary>
 /// Reads a YAML file into configuration keys (<c>mqtt: { host: x }</c> becomes <c>mqtt:host</c>;

@@ -51,7 +51,18 @@ public sealed class Doctor(ModelsOptions models, MqttOptions mqtt, MachineRoots 
 
     public static IEnumerable<Finding> Engines()
     {
-        foreach (var engine in new[] { "whisper", "llama" })
+        Finding whisper;
+        try
+        {
+            whisper = new Finding(FindingStatus.Ok, "whisper engine", $"Whisper.net {typeof(Whisper.net.WhisperFactory).Assembly.GetName().Version?.ToString(3)}: {Speech.WhisperEngine.RuntimeInfo.ReplaceLineEndings(" ").Trim()}");
+        }
+        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or InvalidOperationException)
+        {
+            whisper = new Finding(FindingStatus.Fix, "whisper engine", $"Whisper.net's native runtime did not load: {e.Message}");
+        }
+
+        yield return whisper;
+        foreach (var engine in new[] { "llama" })
         {
             Finding finding;
             try

@@ -7,7 +7,6 @@ using VoiceHub.Core.Intents.Registry;
 using VoiceHub.Native;
 using VoiceHub.Native.Llama;
 using VoiceHub.Native.ModelFiles;
-using VoiceHub.Native.Whisper;
 using VoiceHub.Tests.Support;
 
 namespace VoiceHub.Tests.BadInput;
@@ -88,6 +87,16 @@ public sealed class MalformedFileTests
             Assert.StartsWith(path + ": ", e.Message, StringComparison.Ordinal);
             Assert.DoesNotContain('\n', e.Message);
         });
+    }
+
+    [Fact]
+    public void A_key_with_a_newline_in_it_is_quoted_on_one_line()
+    {
+        // Found by AFL: a quoted key may span lines, and the error about it quoted it raw.
+        var error = Assert.Throws<ConfigurationFileException>(() => DevicesFile.Parse("devices.yaml", "?  \u007f \" ?\n  \n C"));
+
+        Assert.DoesNotContain('\n', error.Message);
+        Assert.Contains("unknown section", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -187,7 +196,7 @@ public sealed class MalformedFileTests
 
         File.WriteAllBytes(path, bytes);
 
-        var error = Assert.Throws<ModelFormatException>(() => WhisperModel.Load(path));
+        var error = Assert.Throws<ModelFormatException>(() => new VoiceHub.Core.Speech.WhisperEngine(path, new VoiceHub.Core.Speech.WhisperEngineOptions(), null, VoiceHub.Core.Intents.Registry.DeviceRegistry.Empty));
 
         Assert.StartsWith(path + ": ", error.Message, StringComparison.Ordinal);
         Assert.Contains(problem, error.Message, StringComparison.Ordinal);

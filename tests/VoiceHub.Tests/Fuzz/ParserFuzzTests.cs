@@ -10,7 +10,6 @@ using VoiceHub.Core.Intents.Registry;
 using VoiceHub.Native;
 using VoiceHub.Native.Llama;
 using VoiceHub.Native.ModelFiles;
-using VoiceHub.Native.Whisper;
 using VoiceHub.Tests.Support;
 
 namespace VoiceHub.Tests.Fuzz;
@@ -66,7 +65,7 @@ public sealed class ParserFuzzTests : IDisposable
         MutationGen.Of(valid, MutationGen.Binary).Sample(input => OneLineOr<ModelFormatException>(input, () =>
         {
             File.WriteAllBytes(path, input);
-            using var model = WhisperModel.Load(path);
+            using var model = new VoiceHub.Core.Speech.WhisperEngine(path, new VoiceHub.Core.Speech.WhisperEngineOptions(), null, VoiceHub.Core.Intents.Registry.DeviceRegistry.Empty);
         }), iter: ModelCases, threads: 1);
     }
 

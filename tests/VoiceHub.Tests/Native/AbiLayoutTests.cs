@@ -8,7 +8,7 @@ using VoiceHub.Tests.Support;
 namespace VoiceHub.Tests.Native;
 
 /// <summary>
-/// Every struct mirrored from whisper.h and llama.h must have the layout the C compiler gives it.
+/// Every struct mirrored from llama.h and the system headers must have the layout the C compiler gives it.
 /// The expected layouts come from the ABI probe that the native build compiles against the
 /// pinned headers (native/ENGINE/abi.json); the actual ones are read from the CLR's layout of the
 /// C# declarations, so a field added, removed, reordered or mistyped on either side fails here.
@@ -41,7 +41,6 @@ public sealed class AbiLayoutTests
     }
 
     [Theory]
-    [InlineData("whisper", GgmlTypes.WhisperTypeCount)]
     [InlineData("llama", GgmlTypes.LlamaTypeCount)]
     public void Ggml_type_table_matches_each_engines_ggml(string engine, int typeCount)
     {
@@ -64,7 +63,7 @@ public sealed class AbiLayoutTests
     {
         // The mirrored structs of both headers, so a new one without [NativeStruct] is noticed.
         var names = MirroredTypes().Select(t => t.GetCustomAttribute<NativeStructAttribute>()!.Name).ToHashSet();
-        Assert.Superset(new HashSet<string> { "whisper_full_params", "whisper_context_params", "whisper_token_data", "whisper_grammar_element", "llama_model_params", "llama_context_params", "llama_batch", "llama_chat_message", "mosquitto_message", "gpiod_line_event" }, names);
+        Assert.Superset(new HashSet<string> { "llama_model_params", "llama_context_params", "llama_batch", "llama_chat_message", "mosquitto_message", "gpiod_line_event" }, names);
     }
 
     private static IEnumerable<Type> MirroredTypes() =>

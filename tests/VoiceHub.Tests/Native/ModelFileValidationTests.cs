@@ -1,7 +1,6 @@
 using VoiceHub.Native;
 using VoiceHub.Native.Llama;
 using VoiceHub.Native.ModelFiles;
-using VoiceHub.Native.Whisper;
 using VoiceHub.Tests.Support;
 
 namespace VoiceHub.Tests.Native;
@@ -52,13 +51,13 @@ public sealed class ModelFileValidationTests
         File.WriteAllText(path, "<html>404 Not Found</html> and some more bytes to pass the length check");
 
         Assert.Contains("wrong magic", Assert.Throws<ModelFormatException>(() => LlamaModel.Load(path)).Message, StringComparison.Ordinal);
-        Assert.Contains("wrong magic", Assert.Throws<ModelFormatException>(() => WhisperModel.Load(path)).Message, StringComparison.Ordinal);
+        Assert.Contains("wrong magic", Assert.Throws<ModelFormatException>(() => new VoiceHub.Core.Speech.WhisperEngine(path, new VoiceHub.Core.Speech.WhisperEngineOptions(), null, VoiceHub.Core.Intents.Registry.DeviceRegistry.Empty)).Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void A_gguf_given_as_a_whisper_model_says_what_it_is()
     {
-        var error = Assert.Throws<ModelFormatException>(() => WhisperModel.Load(TestPaths.LlamaTestModel));
+        var error = Assert.Throws<ModelFormatException>(() => new VoiceHub.Core.Speech.WhisperEngine(TestPaths.LlamaTestModel, new VoiceHub.Core.Speech.WhisperEngineOptions(), null, VoiceHub.Core.Intents.Registry.DeviceRegistry.Empty));
 
         Assert.Contains("GGUF file, not a whisper.cpp ggml model", error.Message, StringComparison.Ordinal);
     }
@@ -98,7 +97,7 @@ public sealed class ModelFileValidationTests
             writer.Write(new byte[512 * 4]);
         }
 
-        var error = Assert.Throws<ModelFormatException>(() => WhisperModel.Load(path));
+        var error = Assert.Throws<ModelFormatException>(() => new VoiceHub.Core.Speech.WhisperEngine(path, new VoiceHub.Core.Speech.WhisperEngineOptions(), null, VoiceHub.Core.Intents.Registry.DeviceRegistry.Empty));
 
         Assert.Contains("'encoder.ln_post.weight' has shape [512, 1, 1], the hyper-parameters need [384, 1, 1]", error.Message, StringComparison.Ordinal);
     }
@@ -112,7 +111,7 @@ public sealed class ModelFileValidationTests
         BitConverter.GetBytes(5).CopyTo(bytes, 4 + (10 * 4)); // ftype 5 makes ggml_ftype_to_ggml_type assert
         File.WriteAllBytes(path, bytes);
 
-        Assert.Contains("ftype 5", Assert.Throws<ModelFormatException>(() => WhisperModel.Load(path)).Message, StringComparison.Ordinal);
+        Assert.Contains("ftype 5", Assert.Throws<ModelFormatException>(() => new VoiceHub.Core.Speech.WhisperEngine(path, new VoiceHub.Core.Speech.WhisperEngineOptions(), null, VoiceHub.Core.Intents.Registry.DeviceRegistry.Empty)).Message, StringComparison.Ordinal);
     }
 
     [Fact]
