@@ -255,10 +255,17 @@ public sealed class GgufFile
         }
 
         var values = keep ? new List<object>((int)Math.Min(count, KeptArrayLength)) : null;
+        // llama.cpp asserts (aborting the process) when two vocabulary entries are the same token text,
+        // as it reads them: a C string, so up to the first NUL.
+        var distinct = key == "tokenizer.ggml.tokens" && elementType == 8 ? new HashSet<string>(StringComparer.Ordinal) : null;
         for (ulong i = 0; i < count; i++)
         {
             var value = ReadValue(reader, elementType, key);
             values?.Add(value);
+            if (distinct is not null && value is string token && !distinct.Add(token.Split('\0')[0]))
+            {
+                throw reader.Error($"token {i} of the vocabulary, '{token}', appears twice (a corrupt tokenizer)");
+            }
         }
 
         return new GgufArray(elementType, (long)count, values);
