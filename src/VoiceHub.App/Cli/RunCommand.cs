@@ -25,10 +25,8 @@ public static class RunCommand
         command.SetAction((parse, cancellationToken) => CliApplication.Guard(io, "run", async () =>
         {
             var file = parse.GetValue(config)?.FullName;
-            using (var check = AppConfiguration.Load(file))
-            {
-                check.ValidateAll(); // a bad setting is one line here, not a host start-up failure
-            }
+            // Loading validates every section: a bad setting is one line here, not a host start-up failure.
+            AppConfiguration.Load(file).Dispose();
 
             var wav = parse.GetValue(input);
             if (wav is not null && !wav.StartsWith("alsa:", StringComparison.Ordinal))
