@@ -1,15 +1,12 @@
 #!/usr/bin/env bash
-# Builds the voicehub .deb with dpkg-deb: the self-contained published app, the native engines
-# for the target architecture, the systemd unit, sysusers/tmpfiles entries, the default config in
-# /etc/voicehub, the shipped intents, and maintainer scripts that enable the service.
+# Builds the voicehub .deb with dpkg-deb: the self-contained app published for the target (with
+# the engines its NuGet packages carry for that runtime: Whisper.net.Runtime, LLamaSharp.Backend.Cpu),
+# the systemd unit, sysusers/tmpfiles entries, the default config in /etc/voicehub, the shipped
+# intents, and maintainer scripts that enable the service. Nothing is compiled but C#, so an arm64
+# package builds on any machine.
 #
 # usage: image-build/build-deb.sh [--arch amd64|arm64] [--out DIR]
 # prints the path of the .deb it wrote.
-#
-# arm64 needs two inputs these build machines cannot fetch, given as environment variables:
-#   VOICEHUB_ARM64_NUGET   a folder of NuGet packages holding Microsoft.NETCore.App.Runtime.linux-arm64
-#                          and Microsoft.NETCore.App.Host.linux-arm64 10.0.x (from nuget.org)
-#   the aarch64 cross compiler (Debian: apt-get install g++-aarch64-linux-gnu) for the engines.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 arch=amd64
@@ -23,24 +20,16 @@ while [ $# -gt 0 ]; do
 done
 
 case "$arch" in
-  amd64) rid=linux-x64 engine_arch=x86_64 ;;
-  arm64) rid=linux-arm64 engine_arch=aarch64
-    if [ -z "${VOICEHUB_ARM64_NUGET:-}" ] || [ ! -d "$VOICEHUB_ARM64_NUGET" ]; then
-      echo "build-deb.sh: arm64 needs the .NET runtime for linux-arm64, which this machine's NuGet feed lacks:" >&2
-      echo "  download Microsoft.NETCore.App.Runtime.linux-arm64 and Microsoft.NETCore.App.Host.linux-arm64 (10.0.x) from nuget.org" >&2
-      echo "  into a folder and run again with VOICEHUB_ARM64_NUGET=/that/folder" >&2
-      exit 2
-    fi
-    command -v aarch64-linux-gnu-g++ >/dev/null || { echo "build-deb.sh: arm64 engines need the cross compiler: apt-get install -y g++-aarch64-linux-gnu" >&2; exit 2; } ;;
+  amd64) rid=linux-x64 ;;
+  arm64) rid=linux-arm64 ;;
   *) echo "build-deb.sh: unknown architecture $arch (amd64 or arm64)" >&2; exit 2 ;;
 esac
 
 . "$root/src/setup/setup.sh"
-# Packages and engines only: dotnet publish below builds the app for the target itself (the
-# solution's own build is left alone; the test suite may be running from it).
+# Packages only: dotnet publish below builds the app for the target itself (the solution's own
+# build is left alone; the test suite may be running from it).
 VOICEHUB_QUIET=1 voicehub_ensure_packages
 VOICEHUB_QUIET=1 voicehub_ensure_dotnet
-VOICEHUB_QUIET=1 voicehub_ensure_engines "$root"
 
 version=$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' "$root/Directory.Build.props" | head -n 1)
 version=${version:-0.1.0}
@@ -52,24 +41,9 @@ mkdir -p "$lib" "$pkg/DEBIAN" "$pkg/usr/bin" "$pkg/usr/lib/systemd/system" "$pkg
          "$pkg/usr/lib/tmpfiles.d" "$pkg/etc/voicehub" "$pkg/usr/share/doc/voicehub"
 
 # The app, self-contained (Debian has no .NET runtime package), without the developer's symbols.
-extra=()
-[ "$arch" = arm64 ] && extra=(--source "$VOICEHUB_ARM64_NUGET" --source https://api.nuget.org/v3/index.json)
 dotnet publish "$root/src/VoiceHub.App/VoiceHub.App.csproj" -c Release -r "$rid" --self-contained \
-  -p:DebugType=none -p:GenerateDocumentationFile=false -o "$lib" "${extra[@]}" -nologo -v quiet >"$stage/publish.log" 2>&1 \
+  -p:DebugType=none -p:GenerateDocumentationFile=false -o "$lib" -nologo -v quiet >"$stage/publish.log" 2>&1 \
   || { tail -n 30 "$stage/publish.log" >&2; echo "build-deb.sh: dotnet publish failed" >&2; exit 1; }
-
-# llama.cpp for the target (libraries and build info; the peer tools stay in the developer cache).
-# whisper.cpp came with the publish: Whisper.net's runtime package for this runtime identifier.
-rm -rf "$lib/native"
-for engine in llama; do
-  if [ "$engine_arch" = "$(uname -m)" ]; then
-    dir=$(readlink -f "$root/artifacts/native/$engine")
-  else
-    dir=$("$root/src/native/build-engine.sh" "$engine" --arch "$engine_arch")
-  fi
-  mkdir -p "$lib/native/$engine"
-  cp -a "$dir/lib" "$dir/build-info.json" "$dir/abi.json" "$lib/native/$engine/"
-done
 
 ln -s ../lib/voicehub/VoiceHub.App "$pkg/usr/bin/voicehub"
 install -m 644 "$root/systemd/voicehub.service" "$pkg/usr/lib/systemd/system/voicehub.service"
@@ -81,7 +55,7 @@ install -m 755 "$root/image-build/deb/postinst" "$root/image-build/deb/prerm" "$
 echo /etc/voicehub/config.yaml > "$pkg/DEBIAN/conffiles"
 cat > "$pkg/usr/share/doc/voicehub/copyright" <<EOF
 VoiceHub, with whisper.cpp (MIT) through Whisper.net and Whisper.net.Runtime (MIT), llama.cpp
-(MIT, from the npm package node-llama-cpp) linked into its engine library, and the .NET runtime (MIT).
+(MIT) through LLamaSharp and LLamaSharp.Backend.Cpu (MIT), and the .NET runtime (MIT).
 EOF
 size=$(du -sk "$pkg" | cut -f1)
 cat > "$pkg/DEBIAN/control" <<EOF

@@ -10,7 +10,7 @@ using VoiceHub.Core.Intents;
 using VoiceHub.Core.Intents.Registry;
 using VoiceHub.Core.Intents.Slm;
 using VoiceHub.Native.Grammar;
-using VoiceHub.Native.Llama;
+using VoiceHub.Core.Language;
 using VoiceHub.Tests.Support;
 
 namespace VoiceHub.Bench;
@@ -28,7 +28,7 @@ public static class IntentsBench
     {
         var entities = new Option<int>("--entities") { Description = "Entities in the synthetic home", DefaultValueFactory = _ => 500 };
         var runs = new Option<int>("--runs") { Description = "Timed recognitions", DefaultValueFactory = _ => 5000 };
-        var model = new Option<string?>("--llama-model") { Description = "GGUF model for time to first token (default: the generated 58M-parameter llama)" };
+        var model = new Option<string?>("--llama-model") { Description = "GGUF model for time to first token (default: the generated 220M-parameter Q4_0 llama)" };
         var bdn = new Option<bool>("--bdn") { Description = "Also run the BenchmarkDotNet suite" };
         var command = new Command("intents", "Template latency, SLM time to first token cached vs uncached, memory") { entities, runs, model, bdn };
         command.SetAction(async (parse, cancellationToken) =>
@@ -125,8 +125,8 @@ public static class IntentsBench
 
     private static async Task<object> TimeToFirstTokenAsync(string modelPath, IntentSet intents, DeviceRegistry registry)
     {
-        using var model = LlamaModel.Load(modelPath);
-        using var context = model.CreateContext(new LlamaContextOptions { ContextTokens = 2048, BatchTokens = 512, Threads = Environment.ProcessorCount });
+        using var model = LanguageModel.Load(modelPath);
+        using var context = model.CreateContext(new LanguageContextOptions { ContextTokens = 2048, BatchTokens = 512, Threads = Environment.ProcessorCount });
         using var fallback = new SlmIntentFallback(model, registry, intents, new SlmOptions());
         // The fixed part of the real prompt, padded with more area and intent text to at least 500 tokens.
         var prefixText = fallback.SystemPart;
@@ -145,7 +145,7 @@ public static class IntentsBench
             }
 
             var suffix = model.Tokenize($"\nDevices: Kitchen lamp (light, Kitchen)\nCommand: please brighten lamp number {variant}\n", addSpecial: false);
-            using var sampler = new LlamaSampler(model, new LlamaSamplerOptions { Grammar = grammar });
+            using var sampler = new LanguageSampler(model, new LanguageSamplerOptions { Grammar = grammar });
             var clock = Stopwatch.StartNew();
             await foreach (var piece in context.GenerateAsync([.. prefix, .. suffix], sampler, maxTokens: 1).ConfigureAwait(false))
             {

@@ -5,7 +5,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using VoiceHub.Core.Audio;
 using VoiceHub.Native;
-using VoiceHub.Native.Llama;
+using VoiceHub.Core.Language;
 using VoiceHub.Tests.Support;
 
 namespace VoiceHub.Bench;
@@ -25,8 +25,8 @@ public static partial class NativeBench
         var threads = new Option<int>("--threads") { Description = "Threads for both sides", DefaultValueFactory = _ => Environment.ProcessorCount };
         var whisperModel = new Option<string?>("--whisper-model") { Description = "whisper model (default: the weightless tiny.en test model, which runs the full tiny.en encoder)" };
         var audio = new Option<string?>("--audio") { Description = "16 kHz WAV to transcribe (default: audio-fixtures/coffee-iced-mocha.wav)" };
-        var llamaModel = new Option<string?>("--llama-model") { Description = "GGUF model (default: a generated 58M-parameter llama with random F16 weights)" };
-        var command = new Command("native", "whisper binding vs whisper-cli, llama binding vs llama-bench") { rounds, threads, whisperModel, audio, llamaModel };
+        var llamaModel = new Option<string?>("--llama-model") { Description = "GGUF model (default: a generated 220M-parameter llama, random weights quantized to Q4_0)" };
+        var command = new Command("native", "Whisper.net vs whisper-cli, LLamaSharp vs llama-bench") { rounds, threads, whisperModel, audio, llamaModel };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var root = SideBySide.RepositoryRoot();
@@ -50,7 +50,7 @@ public static partial class NativeBench
     private static async Task<IReadOnlyList<Comparison>> WhisperAsync(string model, string audio, int threads, int rounds)
     {
         // whisper-cli of the same whisper.cpp release Whisper.net packages (1.9.1), built once for the bench.
-        var cli = WhisperCli();
+        var cli = PeerTool("whisper", "whisper-cli");
         string[] arguments = ["-m", model, "-f", audio, "-t", threads.ToString(CultureInfo.InvariantCulture), "-l", "en", "-bs", "1", "-fa"];
         var options = new Core.Speech.WhisperEngineOptions { Threads = threads, Language = "en", BeamSize = 1, PromptWithNames = false, FlashAttention = true, MinimumAverageLogProbability = float.NegativeInfinity };
         double cliInternal = 0;
@@ -94,9 +94,9 @@ public static partial class NativeBench
     {
         const int PromptTokens = 512;
         const int GeneratedTokens = 128;
-        var tool = Tool("llama", "llama-bench");
-        using var model = LlamaModel.Load(modelPath);
-        using var context = model.CreateContext(new LlamaContextOptions { ContextTokens = PromptTokens + GeneratedTokens, BatchTokens = PromptTokens, Threads = threads, FlashAttention = false });
+        var tool = PeerTool("llama", "llama-bench");
+        using var model = LanguageModel.Load(modelPath);
+        using var context = model.CreateContext(new LanguageContextOptions { ContextTokens = PromptTokens + GeneratedTokens, BatchTokens = PromptTokens, Threads = threads, FlashAttention = false });
         var random = new Random(5);
         var prompt = Enumerable.Range(0, PromptTokens).Select(_ => random.Next(3, model.VocabularySize)).ToArray();
         double peerPrompt = 0;
@@ -151,37 +151,45 @@ public static partial class NativeBench
         return [promptComparison, generationComparison];
     }
 
-    /// <summary>A 58M-parameter llama (512 wide, 8 layers, real Llama-2 vocabulary) written once into artifacts/bench.</summary>
+    /// <summary>
+    /// A 220M-parameter llama (1024 wide, 12 layers, real Llama-2 vocabulary; big enough that compute,
+    /// not per-call overhead, sets the pace) with random F16 weights, quantized to Q4_0 by
+    /// <see cref="LanguageModelQuantizer"/> (as the thermal ladder's lightest rung is), both written
+    /// once into artifacts/bench.
+    /// </summary>
     internal static string GeneratedLlama(string root)
     {
-        var path = Path.Combine(root, "artifacts", "bench", "models", "random-llama-58m-f16.gguf");
-        if (!File.Exists(path))
+        var f16 = Path.Combine(root, "artifacts", "bench", "models", "random-llama-220m-f16.gguf");
+        if (!File.Exists(f16))
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            GgufWriter.WriteLlama(path + ".part", new LlamaShape(Embedding: 512, Layers: 8, Heads: 8, KvHeads: 8, FeedForward: 1536, Context: 2048));
-            File.Move(path + ".part", path);
+            Directory.CreateDirectory(Path.GetDirectoryName(f16)!);
+            GgufWriter.WriteLlama(f16 + ".part", new LlamaShape(Embedding: 1024, Layers: 12, Heads: 16, KvHeads: 16, FeedForward: 2816, Context: 2048));
+            File.Move(f16 + ".part", f16);
         }
 
-        return path;
+        var q4 = Path.Combine(Path.GetDirectoryName(f16)!, "random-llama-220m-q4_0.gguf");
+        if (!File.Exists(q4))
+        {
+            LanguageModelQuantizer.Quantize(f16, q4, QuantizationType.Q4_0);
+        }
+
+        return q4;
     }
 
-    /// <summary>whisper-cli from the pinned whisper.cpp source (src/native/build-engine.sh whisper; cached after the first build).</summary>
-    private static string WhisperCli()
+    /// <summary>
+    /// A peer tool built from the pinned engine source (src/native/build-engine.sh; cached after the
+    /// first build): whisper-cli of the whisper.cpp release Whisper.net packages, llama-bench of the
+    /// llama.cpp the project's own binding ran before LLamaSharp.
+    /// </summary>
+    private static string PeerTool(string engine, string name)
     {
         var script = Path.Combine(SideBySide.RepositoryRoot(), "src", "native", "build-engine.sh");
-        var start = new ProcessStartInfo(script, ["whisper"]) { RedirectStandardOutput = true };
+        var start = new ProcessStartInfo(script, [engine]) { RedirectStandardOutput = true };
         using var process = Process.Start(start)!;
         var directory = process.StandardOutput.ReadToEnd().Trim();
         process.WaitForExit();
-        var cli = Path.Combine(directory, "bin", "whisper-cli");
-        return process.ExitCode == 0 && File.Exists(cli) ? cli : throw new FileNotFoundException($"building whisper-cli with {script} whisper failed", cli);
-    }
-
-    private static string Tool(string engine, string name)
-    {
-        var located = NativeLibraryResolver.Process.LocateEngine(engine);
-        var path = Path.Combine(located.EngineDirectory, "bin", name);
-        return File.Exists(path) ? path : throw new FileNotFoundException($"{name} was not built next to lib{engine}.so: run ./voicehub setup", path);
+        var tool = Path.Combine(directory, "bin", name);
+        return process.ExitCode == 0 && File.Exists(tool) ? tool : throw new FileNotFoundException($"building {name} with {script} {engine} failed", tool);
     }
 
     private static async Task<(double WallMilliseconds, string Output)> RunProcessAsync(string file, string[] arguments, bool stdout = false)

@@ -1,14 +1,16 @@
 # shellcheck shell=bash
-# Sets up a VoiceHub source tree on a Debian machine: system packages, the native engines (built
-# into a cache outside the tree, keyed by version and flags), and the .NET build. Sourced by the
-# ./voicehub wrapper; every step is skipped in milliseconds when it is already done.
+# Sets up a VoiceHub source tree on a Debian machine: system packages and the .NET build. The
+# speech and language engines come prebuilt in their NuGet packages (Whisper.net.Runtime,
+# LLamaSharp.Backend.Cpu), so nothing is compiled here but C#. Sourced by the ./voicehub wrapper;
+# every step is skipped in milliseconds when it is already done.
 
 # Libraries and tools the appliance uses at run time (Debian bookworm package names).
 VOICEHUB_RUNTIME_PACKAGES=(libpocketsphinx3 pocketsphinx-en-us libmosquitto1 mosquitto libgpiod2 libasound2
                            libsoxr0 espeak-ng sox)
-# What building the engines and running the tests needs besides.
-VOICEHUB_BUILD_PACKAGES=(build-essential cmake ninja-build git curl ca-certificates openssl
-                         libmosquitto-dev libgpiod-dev systemd)
+# What the tests need besides: a C compiler and headers for the ABI probes, systemd-analyze.
+VOICEHUB_BUILD_PACKAGES=(build-essential ca-certificates libmosquitto-dev libgpiod-dev systemd)
+# What the benchmarks need to build their peers (whisper-cli, llama-bench) from source.
+VOICEHUB_BENCH_PACKAGES=(cmake ninja-build git curl openssl)
 
 voicehub_log() { [ "${VOICEHUB_QUIET:-0}" = 1 ] || echo "[setup] $*" >&2; }
 voicehub_die() { echo "voicehub setup: $*" >&2; exit 1; }
@@ -23,11 +25,12 @@ voicehub_missing_packages() {
   done
 }
 
+# Installs what is missing of the runtime and build packages and of any named in the arguments.
 voicehub_ensure_packages() {
   command -v dpkg-query >/dev/null || voicehub_die "this is not a Debian system (no dpkg-query); install the equivalents of: ${VOICEHUB_RUNTIME_PACKAGES[*]} ${VOICEHUB_BUILD_PACKAGES[*]}"
   local missing_lines missing
   # A command substitution, not `< <(…)`: a failing check must stop the set-up, not read as "nothing missing".
-  missing_lines=$(voicehub_missing_packages "${VOICEHUB_RUNTIME_PACKAGES[@]}" "${VOICEHUB_BUILD_PACKAGES[@]}") \
+  missing_lines=$(voicehub_missing_packages "${VOICEHUB_RUNTIME_PACKAGES[@]}" "${VOICEHUB_BUILD_PACKAGES[@]}" "$@") \
     || voicehub_die "could not ask dpkg-query which packages are installed"
   [ -n "$missing_lines" ] || return 0
   mapfile -t missing <<<"$missing_lines"
@@ -49,23 +52,6 @@ voicehub_ensure_dotnet() {
   fi
 }
 
-voicehub_ensure_engines() {
-  local root=$1 engine dir
-  mkdir -p "$root/artifacts/native"
-  # whisper.cpp comes with Whisper.net's NuGet runtime; only llama.cpp is still built here.
-  for engine in llama; do
-    dir=$("$root/src/native/build-engine.sh" "$engine" --print-dir)
-    if [ ! -f "$dir/.complete" ]; then
-      voicehub_log "building the $engine engine into $dir (once; about 3 minutes on 2 cores)"
-      dir=$("$root/src/native/build-engine.sh" "$engine")
-    fi
-    if [ "$(readlink "$root/artifacts/native/$engine" 2>/dev/null)" != "$dir" ]; then
-      ln -sfn "$dir" "$root/artifacts/native/$engine"
-      rm -f "$root/artifacts/.build-stamp"   # the engines changed: copy them into the outputs again
-    fi
-  done
-}
-
 voicehub_ensure_build() {
   local root=$1 stamp="$root/artifacts/.build-stamp"
   if [ -f "$stamp" ] && [ -z "$(cd "$root" && find src tests intents Directory.Build.props Directory.Packages.props VoiceHub.sln global.json \
@@ -81,11 +67,11 @@ voicehub_ensure_build() {
   touch "$stamp"
 }
 
+# Arguments: extra Debian packages this use needs (the benchmarks' build tools).
 voicehub_setup() {
   local root
   root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-  voicehub_ensure_packages
+  voicehub_ensure_packages "$@"
   voicehub_ensure_dotnet
-  voicehub_ensure_engines "$root"
   voicehub_ensure_build "$root"
 }

@@ -2,18 +2,19 @@ using System.CommandLine;
 using System.Globalization;
 using Spectre.Console;
 using VoiceHub.Core.Configuration;
+using VoiceHub.Core.Language;
 using VoiceHub.Core.Models;
 
 namespace VoiceHub.App.Cli;
 
-/// <summary><c>voicehub models list|download|verify</c>: the models users fetch (no model ships in the image).</summary>
+/// <summary><c>voicehub models list|download|verify|quantize</c>: the models users fetch (no model ships in the image), and lighter ones made from them.</summary>
 public static class ModelsCommand
 {
     public static Command Create(CliIo io)
     {
         var config = new Option<FileInfo?>("--config") { Description = "YAML configuration file (for models.directory)", Recursive = true };
         var catalog = new Option<string>("--catalog") { Description = "Model catalog", DefaultValueFactory = _ => ModelCatalog.DefaultPath, Recursive = true };
-        var command = new Command("models", "Known models: list them, download one (resumable, checked), verify installed ones") { config, catalog };
+        var command = new Command("models", "Known models: list them, download one (resumable, checked), verify installed ones, quantize one for a lighter tier") { config, catalog };
 
         var list = new Command("list", "Known models and whether they are installed");
         list.SetAction((parse, cancellationToken) => CliApplication.Guard(io, "models list", async () =>
@@ -97,9 +98,29 @@ public static class ModelsCommand
             return checks.All(c => c.Ok) ? CliApplication.Success : CliApplication.BadInput;
         }));
 
+        var source = new Argument<string>("FILE") { Description = "GGUF model to quantize (a name in the models directory, or a path)" };
+        var type = new Option<QuantizationType>("--type") { Description = "Weight type of the result: Q8_0, Q4_K_M or Q4_0 (the thermal ladder's rungs)", DefaultValueFactory = _ => QuantizationType.Q4_0 };
+        var output = new Option<string?>("--output") { Description = "Where to write it (default: beside the source, as NAME.TYPE.gguf)" };
+        var quantize = new Command("quantize", "Make a lighter GGUF for a cooler-running tier (llama.cpp's quantizer)") { source, type, output };
+        quantize.SetAction((parse, cancellationToken) => CliApplication.Guard(io, "models quantize", async () =>
+        {
+            using var configuration = AppConfiguration.Load(parse.GetValue(config)?.FullName);
+            var from = ModelPaths.Resolve(parse.GetValue(source)!, configuration.Get<ModelsOptions>());
+            var to = parse.GetValue(output) ?? Path.Combine(Path.GetDirectoryName(from)!, $"{Path.GetFileNameWithoutExtension(from)}.{LanguageModelQuantizer.FileSuffix(parse.GetValue(type))}.gguf");
+            if (Path.GetFullPath(from) == Path.GetFullPath(to))
+            {
+                throw new InputException($"{to}: the quantized model must not overwrite its source");
+            }
+
+            var result = LanguageModelQuantizer.Quantize(from, to, parse.GetValue(type));
+            await io.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{to}: {result.DominantTensorType}, {new FileInfo(to).Length / (1024.0 * 1024.0):F1} MiB (from {new FileInfo(from).Length / (1024.0 * 1024.0):F1} MiB)")).ConfigureAwait(false);
+            return CliApplication.Success;
+        }));
+
         command.Subcommands.Add(list);
         command.Subcommands.Add(download);
         command.Subcommands.Add(verify);
+        command.Subcommands.Add(quantize);
         return command;
     }
 

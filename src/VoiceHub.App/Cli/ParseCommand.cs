@@ -4,7 +4,7 @@ using VoiceHub.Core.Intents;
 using VoiceHub.Core.Configuration;
 using VoiceHub.Core.Intents.Registry;
 using VoiceHub.Core.Intents.Slm;
-using VoiceHub.Native.Llama;
+using VoiceHub.Core.Language;
 
 namespace VoiceHub.App.Cli;
 
@@ -28,7 +28,7 @@ public static class ParseCommand
             var registry = parse.GetValue(devices) is { } file ? DevicesFile.Load(file.FullName) : DeviceRegistry.Empty;
             var slmOptions = configuration.Get<SlmOptions>();
             var modelPath = parse.GetValue(slm) ?? (slmOptions.Model.Length > 0 ? slmOptions.Model : null);
-            using var model = modelPath is null ? null : LlamaModel.Load(ModelPaths.Resolve(modelPath, configuration.Get<ModelsOptions>()));
+            using var model = modelPath is null ? null : LanguageModel.Load(ModelPaths.Resolve(modelPath, configuration.Get<ModelsOptions>()));
             using var fallback = model is null ? null : new SlmIntentFallback(model, registry, intentSet, slmOptions);
             var recognizer = IntentRecognizer.Create(intentSet, registry, fallback: fallback);
             var speaker = Inputs.Context(parse.GetValue(context));

@@ -62,37 +62,23 @@ public sealed class Doctor(ModelsOptions models, MqttOptions mqtt, MachineRoots 
         }
 
         yield return whisper;
-        foreach (var engine in new[] { "llama" })
-        {
-            Finding finding;
-            try
-            {
-                var located = NativeLibraryResolver.Process.LocateEngine(engine);
-                var info = ReadBuildInfo(Path.Combine(located.EngineDirectory, "build-info.json"));
-                finding = new Finding(FindingStatus.Ok, $"{engine} engine", $"{info} ({located.Variant}) {located.Path}");
-            }
-            catch (NativeLibraryNotFoundException e)
-            {
-                finding = new Finding(FindingStatus.Fix, $"{engine} engine", e.Message);
-            }
-
-            yield return finding;
-        }
-    }
-
-    private static string ReadBuildInfo(string path)
-    {
+        Finding llama;
         try
         {
-            using var document = JsonDocument.Parse(File.ReadAllText(path));
-            var root = document.RootElement;
-            return $"{root.GetProperty("version").GetString()} from {root.GetProperty("package").GetString()}";
+            llama = new Finding(FindingStatus.Ok, "llama engine", $"LLamaSharp {LlamaSharpVersion()}: {Language.LanguageModel.SystemInfo.ReplaceLineEndings(" ").Trim()}");
         }
-        catch (Exception e) when (e is IOException or JsonException or KeyNotFoundException)
+        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or InvalidOperationException or LLama.Exceptions.RuntimeError)
         {
-            return "version unknown";
+            llama = new Finding(FindingStatus.Fix, "llama engine", $"LLamaSharp's native backend did not load: {e.Message}");
         }
+
+        yield return llama;
     }
+
+    /// <summary>The LLamaSharp package version this build references (its assembly carries none).</summary>
+    private static string LlamaSharpVersion() =>
+        typeof(Doctor).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
+            .OfType<System.Reflection.AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == "LLamaSharpVersion")?.Value ?? "unknown";
 
     public static IEnumerable<Finding> SystemLibraries()
     {

@@ -6,7 +6,7 @@ using VoiceHub.Core.Intents.Registry;
 using VoiceHub.Core.Intents.Slm;
 using VoiceHub.Core.Speech;
 using VoiceHub.Core.Thermal;
-using VoiceHub.Native.Llama;
+using VoiceHub.Core.Language;
 
 namespace VoiceHub.Core.Pipeline;
 
@@ -17,7 +17,7 @@ namespace VoiceHub.Core.Pipeline;
 /// </summary>
 public sealed class ModelSet : IDisposable
 {
-    internal ModelSet(int tier, TierOptions options, ISpeechEngine engine, IntentRecognizer recognizer, DeviceRegistry registry, IntentSet intents, LlamaModel? llama, SlmIntentFallback? slm)
+    internal ModelSet(int tier, TierOptions options, ISpeechEngine engine, IntentRecognizer recognizer, DeviceRegistry registry, IntentSet intents, LanguageModel? llama, SlmIntentFallback? slm)
     {
         Tier = tier;
         Options = options;
@@ -41,7 +41,7 @@ public sealed class ModelSet : IDisposable
 
     public IntentSet Intents { get; }
 
-    public LlamaModel? Llama { get; }
+    public LanguageModel? Llama { get; }
 
     public SlmIntentFallback? Slm { get; }
 
@@ -264,7 +264,7 @@ public sealed partial class ModelSets : IDisposable
             Timeout = _whisper.Timeout,
         };
         var stt = options.Stt == "auto" ? _speech.Engine : options.Stt;
-        LlamaModel? llama = null;
+        LanguageModel? llama = null;
         SlmIntentFallback? slm = null;
         ISpeechEngine? engine = null;
         try
@@ -277,7 +277,7 @@ public sealed partial class ModelSets : IDisposable
             var slmModel = options.SlmModel.Length > 0 ? options.SlmModel : _slm.Model;
             if (slmModel.Length > 0 && slmModel != "none")
             {
-                llama = LlamaModel.Load(ModelPaths.Resolve(slmModel, _models));
+                llama = LanguageModel.Load(ModelPaths.Resolve(slmModel, _models));
                 var slmOptions = new SlmOptions
                 {
                     Model = slmModel,

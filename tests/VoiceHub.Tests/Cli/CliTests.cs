@@ -10,7 +10,7 @@ public sealed class CliTests
         var (code, output, _) = await Run("doctor");
 
         Assert.Contains(output.Split('\n'), l => l.StartsWith("OK    whisper engine", StringComparison.Ordinal) && l.Contains("Whisper.net 1.9.1", StringComparison.Ordinal));
-        Assert.Contains(output.Split('\n'), l => l.StartsWith("OK    llama engine", StringComparison.Ordinal) && l.Contains("node-llama-cpp@3.22.1", StringComparison.Ordinal));
+        Assert.Contains(output.Split('\n'), l => l.StartsWith("OK    llama engine", StringComparison.Ordinal) && l.Contains("LLamaSharp 0.30.0", StringComparison.Ordinal));
         Assert.Contains(output.Split('\n'), l => l.Contains("MQTT broker", StringComparison.Ordinal));
         Assert.Equal(output.Contains("\nFIX ", StringComparison.Ordinal) || output.StartsWith("FIX ", StringComparison.Ordinal) ? 1 : 0, code);
     }

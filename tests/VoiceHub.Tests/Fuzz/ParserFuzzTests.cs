@@ -8,7 +8,7 @@ using VoiceHub.Core.Configuration;
 using VoiceHub.Core.Intents;
 using VoiceHub.Core.Intents.Registry;
 using VoiceHub.Native;
-using VoiceHub.Native.Llama;
+using VoiceHub.Core.Language;
 using VoiceHub.Native.ModelFiles;
 using VoiceHub.Tests.Support;
 
@@ -57,7 +57,7 @@ public sealed class ParserFuzzTests : IDisposable
         MutationGen.Of(valid, MutationGen.Binary).Sample(input => OneLineOr<ModelFormatException>(input, () =>
         {
             File.WriteAllBytes(path, input);
-            using var model = LlamaModel.Load(path); // reaches llama.cpp only after GgufFile.Read accepted it
+            using var model = LanguageModel.Load(path); // reaches llama.cpp only after GgufFile.Read accepted it
         }), iter: ModelCases, threads: 1, seed: s_seed);
     }
 

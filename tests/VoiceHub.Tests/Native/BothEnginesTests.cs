@@ -1,8 +1,7 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 using VoiceHub.Native;
 using VoiceHub.Native.Grammar;
-using VoiceHub.Native.Llama;
+using VoiceHub.Core.Language;
 using VoiceHub.Core.Intents.Registry;
 using VoiceHub.Core.Speech;
 using VoiceHub.Tests.Support;
@@ -10,8 +9,8 @@ using VoiceHub.Tests.Support;
 namespace VoiceHub.Tests.Native;
 
 /// <summary>
-/// whisper.cpp (from Whisper.net's runtime, its ggml renamed <c>*-whisper</c>) and llama.cpp (built
-/// here with its ggml linked in statically and hidden) load into one process without symbol clashes.
+/// whisper.cpp (from Whisper.net's runtime, its ggml renamed <c>*-whisper</c>) and llama.cpp (from
+/// LLamaSharp.Backend.Cpu, its own ggml) load into one process without clashing.
 /// </summary>
 public sealed class BothEnginesTests
 {
@@ -19,9 +18,9 @@ public sealed class BothEnginesTests
     public async Task Whisper_and_llama_run_in_the_same_process()
     {
         using var whisper = new WhisperEngine(TestPaths.WhisperTestModel, new WhisperEngineOptions { Threads = 2, PromptWithNames = false, MinimumAverageLogProbability = float.NegativeInfinity }, null, DeviceRegistry.Empty);
-        using var llama = LlamaModel.Load(TestPaths.LlamaTestModel);
-        using var context = llama.CreateContext(new LlamaContextOptions { ContextTokens = 128, Threads = 2 });
-        using var sampler = new LlamaSampler(llama, new LlamaSamplerOptions { Grammar = GbnfGrammar.Parse("root ::= \"on\" | \"off\"") });
+        using var llama = LanguageModel.Load(TestPaths.LlamaTestModel);
+        using var context = llama.CreateContext(new LanguageContextOptions { ContextTokens = 128, Threads = 2 });
+        using var sampler = new LanguageSampler(llama, new LanguageSamplerOptions { Grammar = GbnfGrammar.Parse("root ::= \"on\" | \"off\"") });
         var audio = VoiceHub.Core.Audio.AudioFile.ReadMono16k(TestPaths.Fixture("turn-on-the-kitchen-light.wav"));
 
         var transcript = await whisper.TranscribeAsync(audio);
@@ -30,51 +29,39 @@ public sealed class BothEnginesTests
 
         Assert.Contains(text, new[] { "on", "off" });
         Assert.Equal(transcript.Text, transcriptAfterLlama.Text);
-        var loaded = File.ReadAllLines("/proc/self/maps").Where(l => l.EndsWith(".so", StringComparison.Ordinal)).Select(l => Path.GetFileName(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[^1])).ToHashSet();
-        Assert.Contains("libwhisper.so", loaded);
-        Assert.Contains("libllama.so", loaded);
-        // Whisper.net's ggml carries its own names; llama's is inside libllama.so, so no plain libggml is shared.
-        Assert.All(loaded.Where(l => l.StartsWith("libggml", StringComparison.Ordinal)), l => Assert.EndsWith("-whisper.so", l, StringComparison.Ordinal));
+        var loaded = LoadedLibraries();
+        Assert.Contains(loaded, p => Path.GetFileName(p) == "libwhisper.so");
+        Assert.Contains(loaded, p => Path.GetFileName(p) == "libllama.so");
+        // Whisper.net renames its ggml (*-whisper.so), so each engine has its own and no file name is loaded twice.
+        var ggml = loaded.Where(p => Path.GetFileName(p).StartsWith("libggml", StringComparison.Ordinal)).ToList();
+        Assert.Contains(ggml, p => p.EndsWith("-whisper.so", StringComparison.Ordinal));
+        Assert.Contains(ggml, p => Path.GetFileName(p) == "libggml-base.so");
+        Assert.Equal(ggml.Count, ggml.Select(Path.GetFileName).Distinct(StringComparer.Ordinal).Count());
     }
 
     [Fact]
-    public void The_llama_engine_exports_only_its_own_api()
+    public void LLamaSharp_loads_the_best_cpu_variant_this_machine_runs()
     {
-        var libraries = Directory.GetFiles(Path.Combine(TestPaths.NativeEngine("llama"), "lib"), "libllama.so", SearchOption.AllDirectories);
-        Assert.True(libraries.Length >= 2, "one library per CPU variant");
-        foreach (var library in libraries)
+        var flags = File.ReadAllLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("flags", StringComparison.Ordinal))?.Split(' ') ?? [];
+        var expected = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? null
+            : flags.Contains("avx512f") ? "avx512" : flags.Contains("avx2") ? "avx2" : flags.Contains("avx") ? "avx" : "noavx";
+        using var llama = LanguageModel.Load(TestPaths.LlamaTestModel, new LanguageModelOptions { VocabularyOnly = true });
+
+        var library = LoadedLibraries().Single(p => Path.GetFileName(p) == "libllama.so");
+
+        Assert.Contains($"runtimes/linux-{(RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? "arm64" : "x64")}/native/", library, StringComparison.Ordinal);
+        if (expected is not null)
         {
-            var exported = DynamicSymbols(library);
-            Assert.Contains(exported, s => s.StartsWith("llama_", StringComparison.Ordinal));
-            Assert.All(exported, s => Assert.StartsWith("llama_", s, StringComparison.Ordinal));
+            Assert.Equal(expected, Path.GetFileName(Path.GetDirectoryName(library)));
         }
+
+        Assert.Contains("CPU", LanguageModel.SystemInfo, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public unsafe void The_portable_baseline_variant_loads_and_runs_on_this_machine()
-    {
-        var baselineVariant = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? "armv8-a" : "x86-64-v2";
-        var resolver = new NativeLibraryResolver([Path.Combine(AppContext.BaseDirectory, "native")], CpuFeatures.ReadCurrent(), forcedVariant: baselineVariant);
-
-        var baseline = resolver.LocateEngine("llama");
-        var handle = NativeLibrary.Load(baseline.Path);
-        try
-        {
-            var systemInfo = (delegate* unmanaged<byte*>)NativeLibrary.GetExport(handle, "llama_print_system_info");
-            Assert.Contains("CPU", Marshal.PtrToStringUTF8((nint)systemInfo()), StringComparison.Ordinal);
-        }
-        finally
-        {
-            NativeLibrary.Free(handle);
-        }
-    }
-
-    private static List<string> DynamicSymbols(string library)
-    {
-        using var nm = Process.Start(new ProcessStartInfo("nm", ["-D", "--defined-only", library]) { RedirectStandardOutput = true })!;
-        var output = nm.StandardOutput.ReadToEnd();
-        nm.WaitForExit();
-        Assert.Equal(0, nm.ExitCode);
-        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')[^1]).ToList();
-    }
+    private static List<string> LoadedLibraries() =>
+        File.ReadAllLines("/proc/self/maps")
+            .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[^1])
+            .Where(p => p.EndsWith(".so", StringComparison.Ordinal))
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
 }

@@ -1,5 +1,5 @@
 using VoiceHub.Native;
-using VoiceHub.Native.Llama;
+using VoiceHub.Core.Language;
 using VoiceHub.Native.ModelFiles;
 using VoiceHub.Tests.Support;
 
@@ -36,7 +36,7 @@ public sealed class ModelFileValidationTests
         var path = temp.File("truncated.gguf");
         File.WriteAllBytes(path, File.ReadAllBytes(TestPaths.LlamaTestModel)[..keptBytes]);
 
-        var error = Assert.Throws<ModelFormatException>(() => LlamaModel.Load(path));
+        var error = Assert.Throws<ModelFormatException>(() => LanguageModel.Load(path));
 
         Assert.Equal(path, error.Path);
         Assert.StartsWith(path + ": truncated", error.Message, StringComparison.Ordinal);
@@ -50,7 +50,7 @@ public sealed class ModelFileValidationTests
         var path = temp.File("not-a-model.bin");
         File.WriteAllText(path, "<html>404 Not Found</html> and some more bytes to pass the length check");
 
-        Assert.Contains("wrong magic", Assert.Throws<ModelFormatException>(() => LlamaModel.Load(path)).Message, StringComparison.Ordinal);
+        Assert.Contains("wrong magic", Assert.Throws<ModelFormatException>(() => LanguageModel.Load(path)).Message, StringComparison.Ordinal);
         Assert.Contains("wrong magic", Assert.Throws<ModelFormatException>(() => new VoiceHub.Core.Speech.WhisperEngine(path, new VoiceHub.Core.Speech.WhisperEngineOptions(), null, VoiceHub.Core.Intents.Registry.DeviceRegistry.Empty)).Message, StringComparison.Ordinal);
     }
 
@@ -73,7 +73,7 @@ public sealed class ModelFileValidationTests
         BitConverter.GetBytes(77u).CopyTo(bytes, at);
         File.WriteAllBytes(path, bytes);
 
-        var error = Assert.Throws<ModelFormatException>(() => LlamaModel.Load(path));
+        var error = Assert.Throws<ModelFormatException>(() => LanguageModel.Load(path));
 
         Assert.Contains("'output_norm.weight' has type id 77", error.Message, StringComparison.Ordinal);
     }
@@ -117,7 +117,7 @@ public sealed class ModelFileValidationTests
     [Fact]
     public void A_missing_model_file_says_so()
     {
-        var error = Assert.Throws<ModelFormatException>(() => LlamaModel.Load("/nonexistent/model.gguf"));
+        var error = Assert.Throws<ModelFormatException>(() => LanguageModel.Load("/nonexistent/model.gguf"));
 
         Assert.Equal("/nonexistent/model.gguf: file not found", error.Message);
     }

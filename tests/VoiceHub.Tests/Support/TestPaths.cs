@@ -24,8 +24,6 @@ public static class TestPaths
 
     public static string Fixture(string name) => Path.Combine(Root, "audio-fixtures", name);
 
-    /// <summary>The engines' build directories as copied next to the test assembly.</summary>
-    public static string NativeEngine(string engine) => Path.Combine(AppContext.BaseDirectory, "native", engine);
 }
 
 /// <summary>A directory under the system temp directory, deleted with the test.</summary>

@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
 using VoiceHub.Core.Configuration;
 using VoiceHub.Core.Intents;
+using VoiceHub.Core.Language;
 using VoiceHub.Core.Intents.Registry;
 using VoiceHub.Core.Intents.Slm;
 using VoiceHub.Core.Pipeline;
@@ -160,9 +161,9 @@ public sealed class ThermalTests : IDisposable
     {
         using var models = new TempDirectory();
         var f16 = GgufWriter.WriteLlama(Path.Combine(models.Path, "ladder-f16.gguf"), new LlamaShape(Embedding: 256, Layers: 1, Heads: 4, KvHeads: 4, FeedForward: 512));
-        foreach (var type in new[] { "Q8_0", "Q4_K_M", "Q4_0" })
+        foreach (var type in new[] { QuantizationType.Q8_0, QuantizationType.Q4_K_M, QuantizationType.Q4_0 })
         {
-            Quantize(f16, Path.Combine(models.Path, $"ladder-{type.ToLowerInvariant()}.gguf"), type);
+            LanguageModelQuantizer.Quantize(f16, Path.Combine(models.Path, $"ladder-{type.ToString().ToLowerInvariant()}.gguf"), type, threads: 1);
         }
 
         var scheduler = new SchedulerOptions
@@ -187,17 +188,7 @@ public sealed class ThermalTests : IDisposable
             types.Add(current.Llama?.FileTypeName ?? "templates only");
         }
 
-        Assert.Equal(["Q8_0", "Q4_K - Medium", "Q4_0", "templates only"], types);
+        Assert.Equal(["Q8_0", "Q4_K_M", "Q4_0", "templates only"], types);
         Assert.Equal("closed-set", sets.Tiers[^1].Name);
-    }
-
-    private static void Quantize(string input, string output, string type)
-    {
-        var tool = Path.Combine(TestPaths.NativeEngine("llama"), "bin", "llama-quantize");
-        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(tool) { ArgumentList = { input, output, type, "1" }, RedirectStandardOutput = true, RedirectStandardError = true })!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"llama-quantize {type}: {stderr.Result}");
     }
 }

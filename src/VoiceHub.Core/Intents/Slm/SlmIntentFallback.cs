@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using VoiceHub.Core.Intents.Registry;
-using VoiceHub.Native.Llama;
+using VoiceHub.Core.Language;
 
 namespace VoiceHub.Core.Intents.Slm;
 
@@ -47,15 +47,15 @@ public sealed record SlmTrace(string Prompt, int PromptTokens, long PromptTokens
 /// </summary>
 public sealed class SlmIntentFallback : IIntentFallback, IDisposable
 {
-    private readonly LlamaModel _model;
-    private readonly LlamaContext _context;
+    private readonly LanguageModel _model;
+    private readonly LanguageContext _context;
     private readonly SlmOptions _options;
     private readonly IReadOnlyList<string> _colors;
     private DeviceRegistry _registry;
     private string _system;
     private uint _calls;
 
-    public SlmIntentFallback(LlamaModel model, DeviceRegistry registry, IntentSet intents, SlmOptions options)
+    public SlmIntentFallback(LanguageModel model, DeviceRegistry registry, IntentSet intents, SlmOptions options)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(intents);
@@ -63,14 +63,14 @@ public sealed class SlmIntentFallback : IIntentFallback, IDisposable
         _registry = registry;
         _options = options;
         _colors = intents.Lists.GetValueOrDefault("color") is ValuesList colors ? [.. colors.Values.Select(v => v.Out.ToString()!).Distinct()] : [];
-        _context = model.CreateContext(new LlamaContextOptions { ContextTokens = options.ContextTokens, Threads = options.Threads, BatchTokens = 512 });
+        _context = model.CreateContext(new LanguageContextOptions { ContextTokens = options.ContextTokens, Threads = options.Threads, BatchTokens = 512 });
         _system = SystemPrompt(registry);
     }
 
     /// <summary>The last call's trace (prompt size, tokens actually evaluated, answer).</summary>
     public SlmTrace? LastTrace { get; private set; }
 
-    public LlamaContext Context => _context;
+    public LanguageContext Context => _context;
 
     /// <summary>The prompt's fixed part: instructions, intents and areas. It changes only with the registry.</summary>
     public string SystemPart => _system;
@@ -113,7 +113,7 @@ public sealed class SlmIntentFallback : IIntentFallback, IDisposable
         user.Append($"\nCommand: {text}");
         var prompt = Render(_system, user.ToString());
         var tokens = _model.Tokenize(prompt, addSpecial: true);
-        using var sampler = new LlamaSampler(_model, new LlamaSamplerOptions { Grammar = schema.Grammar, Temperature = _options.Temperature, TopK = 0, TopP = 1f, Seed = _options.Seed + _calls++ });
+        using var sampler = new LanguageSampler(_model, new LanguageSamplerOptions { Grammar = schema.Grammar, Temperature = _options.Temperature, TopK = 0, TopP = 1f, Seed = _options.Seed + _calls++ });
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(_options.Timeout);
         var before = _context.PromptTokensEvaluated;

@@ -2,12 +2,14 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Threading.Channels;
-using static VoiceHub.Native.Interop.Llama;
+using LLama.Common;
+using LLama.Native;
+using VoiceHub.Native;
 
-namespace VoiceHub.Native.Llama;
+namespace VoiceHub.Core.Language;
 
 /// <summary>How a context is sized and run.</summary>
-public sealed record LlamaContextOptions
+public sealed record LanguageContextOptions
 {
     /// <summary>Tokens the KV cache holds (prompt plus output).</summary>
     public int ContextTokens { get; init; } = 2048;
@@ -21,56 +23,60 @@ public sealed record LlamaContextOptions
 }
 
 /// <summary>
-/// One llama.cpp context (KV cache and compute buffers) with its own worker thread.
-/// Generations are serialized, stream their text as it is produced, and stop promptly on
-/// cancellation through llama.cpp's abort callback. The KV cache keeps the tokens of the last
-/// prompt; a new prompt that starts the same way evaluates only what differs (the shared prefix
-/// is kept, the rest dropped), which <see cref="PromptTokensEvaluated"/> lets callers verify.
+/// One llama.cpp context (KV cache and compute buffers, LLamaSharp's <see cref="LLama.LLamaContext"/>)
+/// with its own worker thread. Generations are serialized, stream their text as it is produced, and
+/// stop promptly on cancellation through llama.cpp's abort callback. The KV cache keeps the tokens of
+/// the last prompt; a new prompt that starts the same way evaluates only what differs (the shared
+/// prefix is kept, the rest dropped), which <see cref="PromptTokensEvaluated"/> lets callers verify.
 /// </summary>
-public sealed class LlamaContext : IDisposable
+public sealed class LanguageContext : IDisposable
 {
-    private const int Sequence = 0;
-    private readonly LlamaModel _model;
-    private readonly LlamaContextHandle _context;
+    private static readonly LLamaSeqId Sequence = LLamaSeqId.Zero;
+
+    // ggml_abort_callback, one delegate for every context (each passes itself as the user data).
+    private static readonly AbortQuery s_abortQuery = OnAbortQuery;
+
+    private readonly LanguageModel _model;
+    private readonly LLama.LLamaContext _context;
     private readonly NativeWorker _worker = new("llama");
     private readonly List<int> _cached = [];
+    private readonly LLamaBatch _batch = new();
     private readonly int _batchCapacity;
-    private llama_batch _batch;
     private GCHandle _self;
     private CancellationToken _abortToken;
 
-    internal unsafe LlamaContext(LlamaModel model, LlamaContextOptions options)
+    internal LanguageContext(LanguageModel model, LanguageContextOptions options)
     {
         _model = model;
-        var parameters = llama_context_default_params();
-        parameters.n_ctx = (uint)options.ContextTokens;
-        parameters.n_batch = (uint)options.BatchTokens;
-        parameters.n_ubatch = (uint)options.BatchTokens;
-        parameters.n_seq_max = 1;
-        parameters.n_threads = options.Threads;
-        parameters.n_threads_batch = options.Threads;
-        parameters.flash_attn_type = options.FlashAttention ? llama_flash_attn_type.LLAMA_FLASH_ATTN_TYPE_AUTO : llama_flash_attn_type.LLAMA_FLASH_ATTN_TYPE_DISABLED;
-        parameters.no_perf = false;
-        using (var capture = NativeLog.Llama.CaptureOnThisThread())
+        var parameters = new ModelParams(model.File.Path)
+        {
+            ContextSize = (uint)options.ContextTokens,
+            BatchSize = (uint)options.BatchTokens,
+            UBatchSize = (uint)options.BatchTokens,
+            SeqMax = 1,
+            Threads = options.Threads,
+            BatchThreads = options.Threads,
+            FlashAttention = options.FlashAttention,
+        };
+        using (var capture = LlamaRuntime.CaptureOnThisThread())
         {
             try
             {
-                _context = LlamaContextHandle.Create(model.Handle, parameters);
+                _context = model.Weights.CreateContext(parameters);
             }
-            catch (NativeEngineException e)
+            catch (LLama.Exceptions.RuntimeError e)
             {
-                throw new NativeEngineException("llama", e.Function, e.Code, capture.LastProblem);
+                throw new NativeEngineException("llama", "llama_init_from_model", -1, $"{e.Message} {capture.LastProblem}");
             }
         }
 
         _batchCapacity = options.BatchTokens;
-        _batch = llama_batch_init(_batchCapacity, 0, 1);
         _self = GCHandle.Alloc(this, GCHandleType.Weak);
-        llama_set_abort_callback(_context, &OnAbortQuery, GCHandle.ToIntPtr(_self));
-        ContextTokens = (int)llama_n_ctx(_context);
+        NativeApi.llama_set_abort_callback(_context.NativeHandle, Marshal.GetFunctionPointerForDelegate(s_abortQuery), GCHandle.ToIntPtr(_self));
+        ContextTokens = (int)_context.ContextSize;
     }
 
-    public LlamaModel Model => _model;
+    public LanguageModel Model => _model;
 
     public int ContextTokens { get; }
 
@@ -89,7 +95,7 @@ public sealed class LlamaContext : IDisposable
     /// </summary>
     public async IAsyncEnumerable<string> GenerateAsync(
         IReadOnlyList<int> prompt,
-        LlamaSampler sampler,
+        LanguageSampler sampler,
         int maxTokens,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
@@ -116,7 +122,7 @@ public sealed class LlamaContext : IDisposable
     }
 
     /// <summary>Generates to the end and returns the whole text.</summary>
-    public async Task<string> GenerateTextAsync(IReadOnlyList<int> prompt, LlamaSampler sampler, int maxTokens, CancellationToken cancellationToken = default)
+    public async Task<string> GenerateTextAsync(IReadOnlyList<int> prompt, LanguageSampler sampler, int maxTokens, CancellationToken cancellationToken = default)
     {
         var text = new StringBuilder();
         await foreach (var piece in GenerateAsync(prompt, sampler, maxTokens, cancellationToken).ConfigureAwait(false))
@@ -142,11 +148,11 @@ public sealed class LlamaContext : IDisposable
     /// <summary>Forgets everything in the KV cache (e.g. when the fixed prompt prefix changes).</summary>
     public Task ClearCacheAsync() => _worker.RunAsync(() =>
     {
-        llama_memory_clear(llama_get_memory(_context), true);
+        _context.NativeHandle.MemoryClear(true);
         _cached.Clear();
     });
 
-    private void Generate(IReadOnlyList<int> prompt, LlamaSampler sampler, int maxTokens, ChannelWriter<string> writer, CancellationToken token)
+    private void Generate(IReadOnlyList<int> prompt, LanguageSampler sampler, int maxTokens, ChannelWriter<string> writer, CancellationToken token)
     {
         try
         {
@@ -158,7 +164,7 @@ public sealed class LlamaContext : IDisposable
             for (var i = 0; i < maxTokens; i++)
             {
                 token.ThrowIfCancellationRequested();
-                var next = llama_sampler_sample(sampler.Handle, _context, -1);
+                var next = sampler.Sample(_context.NativeHandle);
                 if (_model.IsEndOfGeneration(next))
                 {
                     break;
@@ -209,13 +215,7 @@ public sealed class LlamaContext : IDisposable
             common++;
         }
 
-        var memory = llama_get_memory(_context);
-        if (!llama_memory_seq_rm(memory, Sequence, common, -1))
-        {
-            llama_memory_clear(memory, true);
-            common = 0;
-        }
-
+        _context.NativeHandle.MemorySequenceRemove(Sequence, common, -1);
         _cached.RemoveRange(common, _cached.Count - common);
         var pending = new int[prompt.Count - common];
         for (var i = common; i < prompt.Count; i++)
@@ -236,45 +236,37 @@ public sealed class LlamaContext : IDisposable
         }
     }
 
-    private unsafe void Decode(ReadOnlySpan<int> tokens, int startPosition)
+    private void Decode(ReadOnlySpan<int> tokens, int startPosition)
     {
-        _batch.n_tokens = tokens.Length;
+        _batch.Clear();
         for (var i = 0; i < tokens.Length; i++)
         {
-            _batch.token[i] = tokens[i];
-            _batch.pos[i] = startPosition + i;
-            _batch.n_seq_id[i] = 1;
-            _batch.seq_id[i][0] = Sequence;
-            _batch.logits[i] = (sbyte)(i == tokens.Length - 1 ? 1 : 0);
+            _batch.Add(tokens[i], startPosition + i, Sequence, i == tokens.Length - 1);
         }
 
-        var result = llama_decode(_context, _batch);
-        if (result != 0)
+        var result = _context.NativeHandle.Decode(_batch);
+        if (result != DecodeResult.Ok)
         {
             // A failed or aborted batch may have left part of itself in the cache.
-            llama_memory_seq_rm(llama_get_memory(_context), Sequence, startPosition, -1);
+            _context.NativeHandle.MemorySequenceRemove(Sequence, startPosition, -1);
             _abortToken.ThrowIfCancellationRequested();
-            throw new NativeEngineException("llama", "llama_decode", result, result == 1 ? "no room in the KV cache" : "decode failed");
+            throw new NativeEngineException("llama", "llama_decode", (int)result, result == DecodeResult.NoKvSlot ? "no room in the KV cache" : $"decode failed ({result})");
         }
     }
 
-    [UnmanagedCallersOnly]
-    private static byte OnAbortQuery(nint user) =>
-        GCHandle.FromIntPtr(user).Target is LlamaContext context && context._abortToken.IsCancellationRequested ? (byte)1 : (byte)0;
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    private delegate byte AbortQuery(nint user);
 
-    public unsafe void Dispose()
+    private static byte OnAbortQuery(nint user) =>
+        GCHandle.FromIntPtr(user).Target is LanguageContext context && context._abortToken.IsCancellationRequested ? (byte)1 : (byte)0;
+
+    public void Dispose()
     {
         _worker.Dispose(); // lets a running job finish; nothing touches the context afterwards
         if (_self.IsAllocated)
         {
-            llama_set_abort_callback(_context, null, 0);
+            NativeApi.llama_set_abort_callback(_context.NativeHandle, 0, 0);
             _self.Free();
-        }
-
-        if (_batch.token is not null)
-        {
-            llama_batch_free(_batch);
-            _batch = default;
         }
 
         _context.Dispose();
