@@ -23,7 +23,6 @@ public static class TestPaths
     public static string LlamaTestModel => Path.Combine(Root, "tests", "models", "llama-2-tiny-random.gguf");
 
     public static string Fixture(string name) => Path.Combine(Root, "audio-fixtures", name);
-
 }
 
 /// <summary>A directory under the system temp directory, deleted with the test.</summary>
