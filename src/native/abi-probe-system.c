@@ -1,10 +1,10 @@
 /* Layouts of the structs VoiceHub mirrors from system libraries' headers (Debian -dev packages):
-   libmosquitto's message, libgpiod 1.x's line event, and libc's pollfd. Compiled by the ABI tests. */
+   libmosquitto's message and libc's pollfd. Compiled by the ABI tests. (GPIO goes through
+   System.Device.Gpio, which mirrors libgpiod itself.) */
 #define ABI_PROBE_SYSTEM
 #include <time.h>
 #include <poll.h>
 #include <mosquitto.h>
-#include <gpiod.h>
 #include "abi-probe.h"
 
 int main(void) {
@@ -15,7 +15,6 @@ int main(void) {
     END_STRUCT();
     STRUCT(pollfd) FIELD(pollfd, fd) FIELD(pollfd, events) FIELD(pollfd, revents) END_STRUCT();
     STRUCT(timespec) FIELD(timespec, tv_sec) FIELD(timespec, tv_nsec) END_STRUCT();
-    STRUCT(gpiod_line_event) FIELD(gpiod_line_event, ts.tv_sec) FIELD(gpiod_line_event, ts.tv_nsec) FIELD(gpiod_line_event, event_type) END_STRUCT();
     printf("}}\n");
     return 0;
 }

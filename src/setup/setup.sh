@@ -8,7 +8,7 @@
 VOICEHUB_RUNTIME_PACKAGES=(libpocketsphinx3 pocketsphinx-en-us libmosquitto1 mosquitto libgpiod2 libasound2
                            libsoxr0 espeak-ng sox)
 # What the tests need besides: a C compiler and headers for the ABI probes, systemd-analyze.
-VOICEHUB_BUILD_PACKAGES=(build-essential ca-certificates libmosquitto-dev libgpiod-dev systemd)
+VOICEHUB_BUILD_PACKAGES=(build-essential ca-certificates libmosquitto-dev systemd)
 # What the benchmarks need to build their peers (whisper-cli, llama-bench) from source.
 VOICEHUB_BENCH_PACKAGES=(cmake ninja-build git curl openssl)
 

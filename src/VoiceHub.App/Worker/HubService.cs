@@ -133,8 +133,40 @@ public sealed partial class HubService(
         Own(gpioHub);
         gpioHub.Start(home.Current.Entities, _status);
         gpioHub.MutePressed += () => _status.SetMuted(!_status.Muted);
+        if (gpio.Value.LedRing is { } ringOptions)
+        {
+            var ringLogger = loggers.CreateLogger("VoiceHub.LedRing");
+            try
+            {
+                var ring = LedRing.Open(ringOptions, ringLogger);
+                Own(ring);
+                ring.Follow(_status);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or PlatformNotSupportedException or InvalidOperationException)
+            {
+                LogRingUnavailable(ringLogger, ringOptions.SpiBus, ringOptions.ChipSelect, e.Message);
+            }
+        }
+
+        var roomSensor = false;
+        if (gpio.Value.RoomSensor is { } sensorOptions)
+        {
+            var sensorLogger = loggers.CreateLogger("VoiceHub.RoomSensor");
+            try
+            {
+                var sensor = RoomSensor.Open(sensorOptions, sensorLogger);
+                Own(sensor);
+                sensor.Start(_status);
+                roomSensor = true;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or PlatformNotSupportedException or InvalidOperationException)
+            {
+                LogSensorUnavailable(sensorLogger, sensorOptions.Kind, sensorOptions.I2cBus, e.Message);
+            }
+        }
+
         var bridge = new HomeAssistantBridge(bus, _status, mqtt.Value.DiscoveryPrefix, mqtt.Value.HubId, loggers.CreateLogger("VoiceHub.HomeAssistant"), gpioHub, states);
-        bridge.Start(home.Current.Entities, [.. intents.IntentNames, "timer_finished"]);
+        bridge.Start(home.Current.Entities, [.. intents.IntentNames, "timer_finished"], roomSensor);
 
         var modelSets = new ModelSets(intents, home.Current, models.Value, speech.Value, whisper.Value, pocketsphinx.Value, slm.Value, scheduler.Value, loggers.CreateLogger("VoiceHub.Models"), states);
         Own(modelSets);
@@ -397,6 +429,12 @@ public sealed partial class HubService(
             return ValueTask.CompletedTask;
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "No LED ring: /dev/spidev{Bus}.{ChipSelect} could not be opened ({Problem}); enable SPI (dtparam=spi=on) or remove gpio.ledRing")]
+    private static partial void LogRingUnavailable(ILogger logger, int bus, int chipSelect, string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "No room sensor: {Kind} on /dev/i2c-{Bus} could not be opened ({Problem}); enable I2C (dtparam=i2c_arm=on) or remove gpio.roomSensor")]
+    private static partial void LogSensorUnavailable(ILogger logger, string kind, int bus, string problem);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Reloaded {Intents} and {Devices}")]
     private static partial void LogReloaded(ILogger logger, string intents, string devices);

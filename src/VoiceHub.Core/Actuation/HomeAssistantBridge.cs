@@ -32,6 +32,7 @@ public sealed partial class HomeAssistantBridge
     private readonly string _version;
     private IReadOnlyList<Entity> _gpioEntities = [];
     private IReadOnlyList<string> _eventTypes = [];
+    private bool _roomSensor;
 
     public HomeAssistantBridge(MqttBus bus, HubStatus status, string discoveryPrefix, string hubId, ILogger logger, GpioHub? gpio = null, EntityStateStore? states = null, string? version = null)
     {
@@ -64,8 +65,10 @@ public sealed partial class HomeAssistantBridge
     public string GpioStateTopic(string entityId) => $"{Base}/gpio/{ObjectId(entityId)}/state";
 
     /// <summary>Announces the hub, subscribes to its command topics, and follows the status.</summary>
-    public void Start(IEnumerable<Entity> gpioEntities, IEnumerable<string> intentNames)
+    /// <param name="roomSensor">Whether a room sensor reports temperature and humidity (announced as sensors).</param>
+    public void Start(IEnumerable<Entity> gpioEntities, IEnumerable<string> intentNames, bool roomSensor = false)
     {
+        _roomSensor = roomSensor;
         _gpioEntities = [.. gpioEntities.Where(e => e.Gpio is not null && _gpio?.OutputState(e.Id) is not null)];
         _eventTypes = [.. intentNames.Order(StringComparer.Ordinal)];
         _bus.MessageReceived += OnMessage;
@@ -124,6 +127,20 @@ public sealed partial class HomeAssistantBridge
             ["name"] = "CPU temperature", ["state_topic"] = StateTopic, ["value_template"] = "{{ value_json.cpu_temperature }}",
             ["unit_of_measurement"] = "°C", ["device_class"] = "temperature", ["state_class"] = "measurement", ["entity_category"] = "diagnostic",
         });
+        if (_roomSensor)
+        {
+            Add("sensor", "room_temperature", new JsonObject
+            {
+                ["name"] = "Temperature", ["state_topic"] = StateTopic, ["value_template"] = "{{ value_json.room_temperature }}",
+                ["unit_of_measurement"] = "°C", ["device_class"] = "temperature", ["state_class"] = "measurement",
+            });
+            Add("sensor", "room_humidity", new JsonObject
+            {
+                ["name"] = "Humidity", ["state_topic"] = StateTopic, ["value_template"] = "{{ value_json.room_humidity }}",
+                ["unit_of_measurement"] = "%", ["device_class"] = "humidity", ["state_class"] = "measurement",
+            });
+        }
+
         Add("sensor", "model_tier", new JsonObject { ["name"] = "Model tier", ["state_topic"] = StateTopic, ["value_template"] = "{{ value_json.model_tier }}", ["entity_category"] = "diagnostic" });
         Add("binary_sensor", "throttled", new JsonObject { ["name"] = "Throttled", ["state_topic"] = ThrottledTopic, ["device_class"] = "problem", ["entity_category"] = "diagnostic" });
         Add("switch", "mute", new JsonObject { ["name"] = "Mute microphone", ["command_topic"] = MuteCommandTopic, ["state_topic"] = MuteStateTopic, ["icon"] = "mdi:microphone-off" });
@@ -189,6 +206,8 @@ public sealed partial class HomeAssistantBridge
             ["cpu_temperature"] = snapshot.CpuTemperatureCelsius is { } t ? Math.Round(t, 1) : null,
             ["model_tier"] = snapshot.ModelTier,
             ["throttled"] = snapshot.Throttled,
+            ["room_temperature"] = snapshot.Room?.TemperatureCelsius,
+            ["room_humidity"] = snapshot.Room?.HumidityPercent,
         };
         _bus.PublishState(StateTopic, json.ToJsonString(), retain: true);
         _bus.PublishState(MuteStateTopic, snapshot.Muted ? "ON" : "OFF", retain: true);

@@ -1,7 +1,7 @@
+using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Logging;
 using VoiceHub.Core.Hub;
 using VoiceHub.Core.Intents.Registry;
-using VoiceHub.Native.Gpio;
 
 namespace VoiceHub.Core.Gpio;
 
@@ -11,7 +11,7 @@ public sealed class GpioLineOptions
     /// <summary>gpiochip0, /dev/gpiochip0, or "simulated" (an in-memory chip, for demos and tests).</summary>
     public string Chip { get; set; } = "gpiochip0";
 
-    [System.ComponentModel.DataAnnotations.Range(0, 1023)]
+    [Range(0, 1023)]
     public int Line { get; set; }
 
     public bool ActiveLow { get; set; }
@@ -20,7 +20,7 @@ public sealed class GpioLineOptions
 }
 
 /// <summary>The hub's buttons and LEDs (section <c>gpio</c>); relays are GPIO bindings of entities in the devices file.</summary>
-public sealed class GpioOptions
+public sealed class GpioOptions : IValidatableObject
 {
     public const string Section = "gpio";
 
@@ -37,8 +37,29 @@ public sealed class GpioOptions
     /// <summary>Pressed: toggles the microphone mute.</summary>
     public GpioLineOptions? MuteButton { get; set; }
 
+    /// <summary>The ReSpeaker HATs' APA102 LED ring; absent: none.</summary>
+    public LedRingOptions? LedRing { get; set; }
+
+    /// <summary>A temperature/humidity sensor on I2C, published to Home Assistant; absent: none.</summary>
+    public RoomSensorOptions? RoomSensor { get; set; }
+
     /// <summary>A button's level must hold this long to count (contacts bounce for a few ms).</summary>
     public TimeSpan Debounce { get; set; } = TimeSpan.FromMilliseconds(30);
+
+    /// <summary>Data annotations do not look inside nested objects: the lines, ring and sensor are checked here.</summary>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        var nested = new (string Name, object? Value)[] { ("statusLed", StatusLed), ("muteLed", MuteLed), ("pushToTalk", PushToTalk), ("muteButton", MuteButton), ("ledRing", LedRing), ("roomSensor", RoomSensor) };
+        foreach (var (name, value) in nested.Where(n => n.Value is not null))
+        {
+            var results = new List<ValidationResult>();
+            Validator.TryValidateObject(value!, new ValidationContext(value!), results, validateAllProperties: true);
+            foreach (var result in results)
+            {
+                yield return new ValidationResult($"gpio.{name}: {result.ErrorMessage}", [.. result.MemberNames.Select(m => $"{name}.{m}")]);
+            }
+        }
+    }
 }
 
 /// <summary>A blink pattern: level as a function of time since it started.</summary>
@@ -104,7 +125,7 @@ public sealed partial class GpioHub : IDisposable
     private DateTimeOffset _patternStart;
     private ITimer? _ledTimer;
 
-    /// <param name="openChip">Opens a chip by name; the default opens "simulated" in memory and anything else through libgpiod.</param>
+    /// <param name="openChip">Opens a chip by name; the default opens "simulated" in memory and anything else through System.Device.Gpio's libgpiod driver.</param>
     public GpioHub(GpioOptions options, ILogger logger, Func<string, IGpioChip>? openChip = null, TimeProvider? clock = null)
     {
         _options = options;

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using VoiceHub.Native.Gpio;
 
 namespace VoiceHub.Core.Gpio;
 

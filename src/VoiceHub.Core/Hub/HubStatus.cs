@@ -24,7 +24,11 @@ public sealed record HubSnapshot(
     IReadOnlyDictionary<string, double> StageMilliseconds,
     double? CpuTemperatureCelsius,
     string ModelTier,
-    bool Throttled);
+    bool Throttled)
+{
+    /// <summary>The room sensor's last reading, when the hub has one.</summary>
+    public Gpio.RoomClimate? Room { get; init; }
+}
 
 /// <summary>
 /// The hub's observable state, written by the pipeline, the scheduler and the mute controls,
@@ -60,6 +64,8 @@ public sealed class HubStatus
 
     public void SetThermal(double? cpuTemperatureCelsius, bool throttled, string modelTier) =>
         Update(s => s with { CpuTemperatureCelsius = cpuTemperatureCelsius, Throttled = throttled, ModelTier = modelTier });
+
+    public void SetRoomClimate(Gpio.RoomClimate reading) => Update(s => s with { Room = reading });
 
     private void Update(Func<HubSnapshot, HubSnapshot> change)
     {

@@ -47,6 +47,26 @@ public sealed class HomeAssistantBridgeTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public void A_room_sensor_is_announced_as_temperature_and_humidity_sensors_and_its_readings_published()
+    {
+        var bridge = new HomeAssistantBridge(_bus, _status, "homeassistant", "kitchen", _log, _gpio, new EntityStateStore(_log));
+        using var ha = new TestDevice(_broker.Port, "voicehub/kitchen/state", clientId: "state-reader", persistentSession: false);
+        ha.Subscribed.Wait(TimeSpan.FromSeconds(10));
+
+        bridge.Start([s_pump], ["HassTurnOn"], roomSensor: true);
+        _status.SetRoomClimate(new RoomClimate(22.5, 45.0));
+
+        var configs = bridge.DiscoveryConfigs().ToDictionary(c => c.Topic, c => JsonDocument.Parse(c.Payload).RootElement);
+        var temperature = configs["homeassistant/sensor/voicehub_kitchen/room_temperature/config"];
+        Assert.Equal("temperature", temperature.GetProperty("device_class").GetString());
+        Assert.Equal("°C", temperature.GetProperty("unit_of_measurement").GetString());
+        Assert.Equal("humidity", configs["homeassistant/sensor/voicehub_kitchen/room_humidity/config"].GetProperty("device_class").GetString());
+        var state = ha.WaitFor(r => r.Any(m => m.Payload.Contains("\"room_temperature\":22.5", StringComparison.Ordinal)));
+        Assert.Contains(state, m => m.Payload.Contains("\"room_humidity\":45", StringComparison.Ordinal));
+        Assert.DoesNotContain(_bridge.DiscoveryConfigs(), c => c.Topic.Contains("room_", StringComparison.Ordinal)); // none without a sensor
+    }
+
+    [Fact]
     public void The_hub_announces_itself_with_retained_configs_our_own_parser_reads_back()
     {
         var configs = _bridge.DiscoveryConfigs();

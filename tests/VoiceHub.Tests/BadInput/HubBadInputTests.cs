@@ -43,6 +43,9 @@ public sealed class HubBadInputTests : IDisposable
     [InlineData("wake:\n  phrases:\n    - phrase: jarvis\n      sensitivty: 0.5\n", "'wake:phrases:0:sensitivty' is not a setting")]
     [InlineData("mqtt: broker.local\n", "'mqtt' must be a mapping of settings")]
     [InlineData("pipeline:\n  area: [kitchen]\n", "'pipeline:area' must be a single value")]
+    [InlineData("gpio:\n  ledRing:\n    brightnes: 0.3\n", "'gpio:ledRing:brightnes' is not a setting (did you mean 'brightness'?)")]
+    [InlineData("gpio:\n  roomSensor:\n    kind: dht22\n", "gpio.roomSensor: The field Kind must match")]
+    [InlineData("gpio:\n  ledRing:\n    leds: 0\n", "gpio.ledRing: The field Leds must be between 1 and 255")]
     public async Task A_misspelt_or_misshapen_configuration_key_is_one_line_naming_it(string yaml, string problem)
     {
         var config = _dir.File("config.yaml");
