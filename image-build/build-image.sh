@@ -10,9 +10,11 @@
 #
 # usage: image-build/build-image.sh [--arch amd64|arm64] [--out DIR] [--deb FILE]
 #   amd64: boots with systemd-boot on UEFI (QEMU with OVMF: image-build/boot-qemu.sh)
-#   arm64: for the Raspberry Pi 4/5; needs RPI_FIRMWARE_DIR (the boot folder of
-#          github.com/raspberrypi/firmware: start4.elf, fixup4.dat, bcm27*.dtb, overlays/) and the
-#          arm64 .deb inputs (see build-deb.sh), which these build machines cannot fetch.
+#   arm64: for the Raspberry Pi 4 (and 3/400/CM4): Debian's raspi-firmware and the Pi device trees
+#          of linux-image-arm64 on the boot partition, the root made with debootstrap --foreign and
+#          finished under qemu-user-static; boot-qemu.sh --arch arm64 boots it on QEMU's virt machine.
+#          RPI_FIRMWARE_DIR (the boot/ folder of github.com/raspberrypi/firmware) overrides the
+#          firmware, e.g. for the foundation's overlays/.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 arch=amd64
@@ -32,13 +34,7 @@ ensure_tools debootstrap mkfs.ext4 mkfs.vfat mcopy sfdisk
 
 case "$arch" in
   amd64) ;;
-  arm64)
-    [ -n "${RPI_FIRMWARE_DIR:-}" ] && [ -f "$RPI_FIRMWARE_DIR/start4.elf" ] || {
-      echo "build-image.sh: the Raspberry Pi image needs its boot firmware, which this machine cannot fetch:" >&2
-      echo "  get the boot/ folder of https://github.com/raspberrypi/firmware (start4.elf, fixup4.dat, bcm2711-rpi-4-b.dtb, ...)" >&2
-      echo "  and run again with RPI_FIRMWARE_DIR=/that/folder (plus the arm64 inputs of build-deb.sh)" >&2
-      exit 2; }
-    command -v qemu-aarch64-static >/dev/null || ensure_tools qemu-user-static ;;
+  arm64) ensure_binfmt_aarch64 ;;   # apt and the kernel's hooks run arm64 programs in the root
   *) echo "build-image.sh: unknown architecture $arch" >&2; exit 2 ;;
 esac
 
@@ -120,11 +116,19 @@ if [ "$arch" = amd64 ]; then
   printf 'default voicehub.conf\ntimeout 0\n' > "$boot/loader/loader.conf"
   printf 'title VoiceHub\nlinux /vmlinuz\ninitrd /initrd.img\noptions %s\n' "$cmdline" > "$boot/loader/entries/voicehub.conf"
 else
-  cp -r "$RPI_FIRMWARE_DIR"/. "$boot/"
+  # The Pi's GPU firmware loads config.txt, the device tree, the kernel and the initrd from here.
+  if [ -n "${RPI_FIRMWARE_DIR:-}" ]; then
+    cp -r "$RPI_FIRMWARE_DIR"/. "$boot/"
+  else
+    cp "$rootfs"/usr/lib/raspi-firmware/* "$boot/"
+    cp "$rootfs"/usr/lib/linux-image-"${kernel##*/vmlinuz-}"/broadcom/bcm27*-rpi-*.dtb "$boot/"
+  fi
   cp "$kernel" "$boot/kernel8.img"
   cp "$initrd" "$boot/initrd.img"
-  printf 'arm_64bit=1\nkernel=kernel8.img\ninitramfs initrd.img followkernel\nenable_uart=1\n' > "$boot/config.txt"
-  echo "${cmdline/ttyS0/serial0}" > "$boot/cmdline.txt"
+  # upstream_kernel: Debian's kernel and device trees, as Debian's raspi-firmware configures it.
+  printf 'arm_64bit=1\nupstream_kernel=1\nenable_uart=1\nkernel=kernel8.img\ninitramfs initrd.img followkernel\ndtparam=audio=on\n' > "$boot/config.txt"
+  # The Pi 4's mini UART (the GPIO header's serial pins) is ttyS1 under the upstream kernel.
+  echo "${cmdline/ttyS0,115200/ttyS1,115200}" > "$boot/cmdline.txt"
 fi
 umount -l "$rootfs/proc"
 

@@ -30,12 +30,24 @@ extract() { # extract NUMBER FILE   (prints the partition's first sector)
 
 boot_start=$(extract 1 "$work/boot.img")
 file -s "$work/boot.img" | grep -q "FAT (32 bit)" || fail "p1 is not FAT32"
-for f in voicehub.yaml EFI/BOOT/BOOTX64.EFI loader/entries/voicehub.conf vmlinuz initrd.img; do
-  mdir -i "$work/boot.img" "::$f" >/dev/null 2>&1 || fail "boot partition lacks $f"
-done
+has() { mdir -i "$work/boot.img" "::$1" >/dev/null 2>&1; }
+if has kernel8.img; then
+  # The Raspberry Pi image: the GPU firmware, the Pi 4's device tree, config.txt and cmdline.txt.
+  for f in voicehub.yaml start4.elf fixup4.dat bcm2711-rpi-4-b.dtb config.txt cmdline.txt kernel8.img initrd.img; do
+    has "$f" || fail "boot partition lacks $f"
+  done
+  mtype -i "$work/boot.img" ::config.txt | grep -q "^arm_64bit=1" || fail "config.txt does not boot the 64-bit kernel"
+  mtype -i "$work/boot.img" ::cmdline.txt | grep -q "root=PARTLABEL=vh-root ro" || fail "cmdline.txt does not mount the root read-only"
+  what="Raspberry Pi firmware, device trees, kernel8.img, initrd"
+else
+  for f in voicehub.yaml EFI/BOOT/BOOTX64.EFI loader/entries/voicehub.conf vmlinuz initrd.img; do
+    has "$f" || fail "boot partition lacks $f"
+  done
+  mtype -i "$work/boot.img" ::loader/entries/voicehub.conf | grep -q "root=PARTLABEL=vh-root ro" || fail "the boot entry does not mount the root read-only"
+  what="systemd-boot, kernel, initrd"
+fi
 mtype -i "$work/boot.img" ::voicehub.yaml | grep -q "^mqtt:" || fail "voicehub.yaml has no mqtt section"
-mtype -i "$work/boot.img" ::loader/entries/voicehub.conf | grep -q "root=PARTLABEL=vh-root ro" || fail "the boot entry does not mount the root read-only"
-ok "p1 FAT32 (at sector $boot_start): systemd-boot, kernel, initrd, voicehub.yaml"
+ok "p1 FAT32 (at sector $boot_start): $what, voicehub.yaml"
 
 extract 2 "$work/root.img" >/dev/null
 dumpe2fs -h "$work/root.img" 2>/dev/null | grep -q "Filesystem volume name:   vh-root" || fail "p2 is not the ext4 vh-root"
@@ -46,7 +58,14 @@ in_root_fs "cat /etc/fstab" | grep -qE "^PARTLABEL=vh-root +/ +ext4 +ro" || fail
 in_root_fs "cat /etc/fstab" | grep -qE "^PARTLABEL=vh-data +/var/lib/voicehub" || fail "fstab does not mount the data partition"
 in_root_fs "stat /usr/lib/voicehub/VoiceHub.App" | grep -q "Type: regular" || fail "no /usr/lib/voicehub/VoiceHub.App"
 in_root_fs "cat /var/lib/dpkg/status" | grep -A1 "^Package: voicehub$" | grep -q "install ok installed" || fail "the voicehub package is not installed"
-ok "p2 ext4 vh-root: voicehub installed, voicehub.service and first boot enabled, / read-only in fstab"
+# The app and the engines it loads are built for the image's machine.
+expected="x86-64"; has kernel8.img && expected="ARM aarch64"
+for f in /usr/lib/voicehub/VoiceHub.App "$(in_root_fs "ls -p /usr/lib/voicehub" | grep -o 'libwhisper.so' | head -n 1 | sed 's:^:/usr/lib/voicehub/:')"; do
+  [ "$f" = /usr/lib/voicehub/ ] && continue
+  debugfs -R "dump $f $work/binary" "$work/root.img" 2>/dev/null
+  file -b "$work/binary" | grep -q "$expected" || fail "$f is not built for $expected ($(file -b "$work/binary" | cut -c1-60))"
+done
+ok "p2 ext4 vh-root: voicehub installed ($expected), voicehub.service and first boot enabled, / read-only in fstab"
 
 extract 3 "$work/data.img" >/dev/null
 dumpe2fs -h "$work/data.img" 2>/dev/null | grep -q "Filesystem volume name:   vh-data" || fail "p3 is not the ext4 vh-data"

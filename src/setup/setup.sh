@@ -53,12 +53,14 @@ voicehub_ensure_dotnet() {
 }
 
 voicehub_ensure_build() {
-  local root=$1 stamp="$root/artifacts/.build-stamp"
+  local root=$1
+  local stamp="$root/artifacts/.build-stamp"   # its own statement: `local` expands all its words first
   if [ -f "$stamp" ] && [ -z "$(cd "$root" && find src tests intents Directory.Build.props Directory.Packages.props VoiceHub.sln global.json \
         -newer "$stamp" -not -path '*/bin/*' -not -path '*/obj/*' -print -quit 2>/dev/null)" ]; then
     return 0
   fi
   voicehub_log "building the .NET solution"
+  mkdir -p "$root/artifacts"   # a fresh clone has none yet
   local log="$root/artifacts/build.log"
   if ! dotnet build "$root/VoiceHub.sln" -c Release -nologo -v quiet -clp:ErrorsOnly >"$log" 2>&1; then
     grep -E "error|Error" "$log" | sort -u | head -n 30 >&2

@@ -69,6 +69,33 @@ public sealed class SetupScriptTests
         Assert.Empty(machine.AptGetCalls());
     }
 
+    [Fact]
+    public async Task A_fresh_clone_without_artifacts_is_built_and_stamped()
+    {
+        // A fresh clone has no artifacts/ directory: the build log and stamp must not need one.
+        using var tree = new TempDirectory();
+        Directory.CreateDirectory(tree.File("src"));
+        var bin = Directory.CreateDirectory(tree.File("bin")).FullName;
+        var dotnet = Path.Combine(bin, "dotnet");
+        File.WriteAllText(dotnet, "#!/usr/bin/env bash\necho \"$*\" > \"$FAKE_ROOT/dotnet-call\"\n");
+        File.SetUnixFileMode(dotnet, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var start = new ProcessStartInfo("bash")
+        {
+            ArgumentList = { "-c", "set -euo pipefail; . \"$1\"; voicehub_ensure_build \"$2\"", "voicehub", Path.Combine(TestPaths.Root, "src", "setup", "setup.sh"), tree.Path },
+            RedirectStandardError = true,
+        };
+        start.Environment["PATH"] = $"{bin}:{Environment.GetEnvironmentVariable("PATH")}";
+        start.Environment["FAKE_ROOT"] = tree.Path;
+        start.Environment["VOICEHUB_QUIET"] = "1";
+        using var process = Process.Start(start)!;
+        var error = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+
+        Assert.True(process.ExitCode == 0, error);
+        Assert.StartsWith("build ", File.ReadAllText(tree.File("dotnet-call")), StringComparison.Ordinal);
+        Assert.True(File.Exists(tree.File("artifacts/.build-stamp")));
+    }
+
     /// <summary>A directory of stand-in commands put first on PATH.</summary>
     private sealed class FakeDebian : IDisposable
     {
