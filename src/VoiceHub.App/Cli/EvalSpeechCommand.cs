@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using VoiceHub.Core.Audio;
 using VoiceHub.Core.Configuration;
 using VoiceHub.Core.Intents;
 using VoiceHub.Core.Intents.Registry;
@@ -27,7 +28,8 @@ public static class EvalSpeechCommand
         var workers = new Option<int>("--workers") { Description = "Parallel decoders", DefaultValueFactory = _ => Environment.ProcessorCount };
         var verbose = new Option<bool>("--verbose") { Description = "List every wrong utterance" };
         var config = new Option<FileInfo?>("--config") { Description = "YAML configuration file" };
-        var command = new Command("speech", "Speech to intent accuracy, clean and in kitchen noise, per engine") { data, intents, engines, snrs, limit, settings, rejection, workers, verbose, config };
+        var resampler = new Option<ResamplerKind>("--resampler") { Description = "Converter for recordings not at 16 kHz: Soxr (libsoxr, as the appliance) or Wdl (NAudio's)", DefaultValueFactory = _ => ResamplerKind.Soxr };
+        var command = new Command("speech", "Speech to intent accuracy, clean and in kitchen noise, per engine") { data, intents, engines, snrs, limit, settings, rejection, workers, verbose, config, resampler };
         command.SetAction((parse, cancellationToken) => CliApplication.Guard(io, "eval speech", async () =>
         {
             var dataset = parse.GetValue(data)!;
@@ -37,7 +39,7 @@ public static class EvalSpeechCommand
                 .Select(c => c == "clean" ? (int?)null : int.Parse(c, CultureInfo.InvariantCulture)).ToList();
             var intentSet = IntentSet.Load(parse.GetValue(intents)!);
             using var configuration = AppConfiguration.Load(parse.GetValue(config)?.FullName);
-            var speech = Enumerable.Range(0, labels.Count).Select(i => SpeechEvaluation.Load(labels[i].File)).ToList();
+            var speech = Enumerable.Range(0, labels.Count).Select(i => AudioFile.ReadMono16k(labels[i].File, resampler: parse.GetValue(resampler))).ToList();
 
             foreach (var engineName in parse.GetValue(engines)!)
             {

@@ -1,5 +1,3 @@
-using VoiceHub.Native.Audio;
-
 namespace VoiceHub.Core.Audio;
 
 /// <summary>Whole-file helpers for the verbs that take one WAV per utterance.</summary>
@@ -10,9 +8,9 @@ public static class AudioFile
     /// <summary>The exact time of a sample position (a sample is 625 ticks: no rounding drift).</summary>
     public static TimeSpan Time(long samples) => TimeSpan.FromTicks(samples * (TimeSpan.TicksPerSecond / SampleRate));
 
-    /// <summary>A WAV file as 16 kHz mono samples: channels averaged, other rates resampled with libsoxr.</summary>
+    /// <summary>A WAV file as 16 kHz mono samples: channels averaged, other rates resampled (libsoxr unless told).</summary>
     /// <param name="warn">Told when the file is read despite a problem (a truncated recording).</param>
-    public static float[] ReadMono16k(string path, Action<string>? warn = null)
+    public static float[] ReadMono16k(string path, Action<string>? warn = null, ResamplerKind resampler = ResamplerKind.Soxr)
     {
         using var reader = WavReader.Open(path);
         if (reader.Warning is { } warning)
@@ -23,28 +21,28 @@ public static class AudioFile
         var channels = reader.Format.Channels;
         var block = new float[4096 * channels];
         var mono = new float[4096];
-        using var resampler = reader.Format.SampleRate == SampleRate ? null : new SoxrResampler(reader.Format.SampleRate, SampleRate);
-        var resampled = new float[resampler?.MaxOutputFor(mono.Length) ?? 0];
+        using var converter = reader.Format.SampleRate == SampleRate ? null : Resamplers.Create(resampler, reader.Format.SampleRate, SampleRate);
+        var resampled = new float[converter?.MaxOutputFor(mono.Length) ?? 0];
         var result = new List<float>((int)Math.Min(reader.FrameCount * SampleRate / reader.Format.SampleRate + 64, int.MaxValue));
         int read;
         while ((read = reader.Read(block)) > 0)
         {
             var frames = read / channels;
             DownMix(block.AsSpan(0, read), channels, mono.AsSpan(0, frames));
-            if (resampler is null)
+            if (converter is null)
             {
                 result.AddRange(mono.AsSpan(0, frames));
             }
             else
             {
-                result.AddRange(resampled.AsSpan(0, resampler.Process(mono.AsSpan(0, frames), resampled)));
+                result.AddRange(resampled.AsSpan(0, converter.Process(mono.AsSpan(0, frames), resampled)));
             }
         }
 
-        if (resampler is not null)
+        if (converter is not null)
         {
             int tail;
-            while ((tail = resampler.Flush(resampled)) > 0)
+            while ((tail = converter.Flush(resampled)) > 0)
             {
                 result.AddRange(resampled.AsSpan(0, tail));
             }

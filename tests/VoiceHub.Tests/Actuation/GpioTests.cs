@@ -75,7 +75,8 @@ public sealed class GpioTests
             driver.SetInput(7, level);
         }
 
-        Thread.Sleep(300);
+        // Waits for the press instead of a fixed time: a loaded machine may schedule the watcher late.
+        SpinWait.SpinUntil(() => Volatile.Read(ref presses) > 0, TimeSpan.FromSeconds(10));
         driver.SetInput(7, PinValue.High); // released
         Thread.Sleep(300);
 
@@ -159,7 +160,7 @@ public sealed class GpioTests
             chip.SetInput(7, level);
         }
 
-        Thread.Sleep(300);
+        SpinWait.SpinUntil(() => Volatile.Read(ref presses) > 0, TimeSpan.FromSeconds(10));
         chip.SetInput(7, true); // released
         Thread.Sleep(300);
 
