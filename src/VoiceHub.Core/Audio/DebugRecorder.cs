@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Globalization;
 
 namespace VoiceHub.Core.Audio;
@@ -55,41 +54,14 @@ public sealed class DebugRecorder(DebugRecordingOptions options, TimeProvider cl
     }
 }
 
-/// <summary>Writes 16 kHz mono 16-bit WAV files.</summary>
+/// <summary>Writes 16 kHz mono 16-bit WAV files (NAudio.Core's writer; samples are clipped to 16 bits here).</summary>
 public static class WavWriter
 {
     public static void Write(string path, ReadOnlySpan<float> samples, int sampleRate = AudioFile.SampleRate)
     {
-        using var stream = File.Create(path);
-        Write(stream, samples, sampleRate);
-    }
-
-    public static void Write(Stream stream, ReadOnlySpan<float> samples, int sampleRate = AudioFile.SampleRate)
-    {
-        ArgumentNullException.ThrowIfNull(stream);
-        var header = new byte[44];
-        var data = samples.Length * 2;
-        "RIFF"u8.CopyTo(header);
-        BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(4), 36 + data);
-        "WAVEfmt "u8.CopyTo(header.AsSpan(8));
-        BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(16), 16);
-        BinaryPrimitives.WriteInt16LittleEndian(header.AsSpan(20), 1);
-        BinaryPrimitives.WriteInt16LittleEndian(header.AsSpan(22), 1);
-        BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(24), sampleRate);
-        BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(28), sampleRate * 2);
-        BinaryPrimitives.WriteInt16LittleEndian(header.AsSpan(32), 2);
-        BinaryPrimitives.WriteInt16LittleEndian(header.AsSpan(34), 16);
-        "data"u8.CopyTo(header.AsSpan(36));
-        BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(40), data);
-        stream.Write(header);
         var pcm = Speech.Pcm.ToInt16(samples);
-        var bytes = new byte[data];
-        for (var i = 0; i < pcm.Length; i++)
-        {
-            BinaryPrimitives.WriteInt16LittleEndian(bytes.AsSpan(2 * i), pcm[i]);
-        }
-
-        stream.Write(bytes);
+        using var writer = new NAudio.Wave.WaveFileWriter(path, new NAudio.Wave.WaveFormat(sampleRate, 16, 1));
+        writer.WriteSamples(pcm, 0, pcm.Length);
     }
 
     internal static string Seconds(double value) => value.ToString("0.000", CultureInfo.InvariantCulture);
