@@ -13,19 +13,25 @@ namespace VoiceHub.Core.Pipeline;
 /// <summary>
 /// Everything one utterance is understood with: the speech engine and the intent recognizer
 /// (with its language-model fallback) of one rung, built for one version of the intents and the
-/// home. Immutable; the pipeline swaps whole sets between utterances.
+/// home. Immutable; the pipeline swaps whole sets between utterances. The speech engine and the
+/// language model's weights may be shared with the set this one replaced (a change of the home
+/// that the engine's grammar does not see): each is freed when the last set holding it is.
 /// </summary>
 public sealed class ModelSet : IDisposable
 {
-    internal ModelSet(int tier, TierOptions options, ISpeechEngine engine, IntentRecognizer recognizer, DeviceRegistry registry, IntentSet intents, LanguageModel? llama, SlmIntentFallback? slm)
+    private readonly Shared<ISpeechEngine> _engine;
+    private readonly Shared<LanguageModel>? _llama;
+    private int _disposed;
+
+    internal ModelSet(int tier, TierOptions options, Shared<ISpeechEngine> engine, IntentRecognizer recognizer, DeviceRegistry registry, IntentSet intents, Shared<LanguageModel>? llama, SlmIntentFallback? slm)
     {
         Tier = tier;
         Options = options;
-        Engine = engine;
+        _engine = engine;
         Recognizer = recognizer;
         Registry = registry;
         Intents = intents;
-        Llama = llama;
+        _llama = llama;
         Slm = slm;
     }
 
@@ -33,7 +39,7 @@ public sealed class ModelSet : IDisposable
 
     public TierOptions Options { get; }
 
-    public ISpeechEngine Engine { get; }
+    public ISpeechEngine Engine => _engine.Value;
 
     public IntentRecognizer Recognizer { get; }
 
@@ -41,18 +47,60 @@ public sealed class ModelSet : IDisposable
 
     public IntentSet Intents { get; }
 
-    public LanguageModel? Llama { get; }
+    public LanguageModel? Llama => _llama?.Value;
 
     public SlmIntentFallback? Slm { get; }
 
-    /// <summary>"default: stt whisper, slm Q4_K - Medium" as Home Assistant shows it.</summary>
+    /// <summary>"default: stt whisper, slm Q4_K_M" as Home Assistant shows it.</summary>
     public string Description => $"{Options.Name}: stt {Engine.Name}, slm {(Llama is null ? "none" : Llama.FileTypeName)}";
+
+    internal Shared<ISpeechEngine> SharedEngine => _engine;
+
+    internal Shared<LanguageModel>? SharedLlama => _llama;
 
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         Slm?.Dispose();
-        Llama?.Dispose();
-        Engine.Dispose();
+        _llama?.Release();
+        _engine.Release();
+    }
+}
+
+/// <summary>A model held by one or more sets; disposed when the last of them lets go.</summary>
+internal sealed class Shared<T>(T value)
+    where T : class, IDisposable
+{
+    private int _holders = 1;
+
+    public T Value { get; } = value;
+
+    /// <summary>One more set holds it; false when it has already been freed.</summary>
+    public bool TryAddHolder()
+    {
+        int holders;
+        do
+        {
+            holders = Volatile.Read(ref _holders);
+            if (holders == 0)
+            {
+                return false;
+            }
+        }
+        while (Interlocked.CompareExchange(ref _holders, holders + 1, holders) != holders);
+        return true;
+    }
+
+    public void Release()
+    {
+        if (Interlocked.Decrement(ref _holders) == 0)
+        {
+            Value.Dispose();
+        }
     }
 }
 
@@ -146,7 +194,7 @@ public sealed partial class ModelSets : IDisposable
     public Task SwitchTierAsync(int tier) => RebuildAsync(tier, null, null);
 
     /// <summary>The intents or devices were reloaded, or discovery changed the home.</summary>
-    public Task UpdateAsync(IntentSet? intents, DeviceRegistry? registry) => RebuildAsync(null, intents, registry);
+    public Task UpdateAsync(IntentSet? intents, DeviceRegistry? registry) => RebuildAsync(null, intents, registry, reuseModels: true);
 
     /// <summary>Builds the current rung afresh (after an engine failed), wherever the scheduler has moved it.</summary>
     public Task RebuildCurrentAsync() => RebuildAsync(null, null, null);
@@ -174,7 +222,7 @@ public sealed partial class ModelSets : IDisposable
         return Current;
     }
 
-    private async Task RebuildAsync(int? tier, IntentSet? intents, DeviceRegistry? registry)
+    private async Task RebuildAsync(int? tier, IntentSet? intents, DeviceRegistry? registry, bool reuseModels = false)
     {
         // Every request is recorded at once, so a request superseded while a build runs is not lost:
         // the newest build takes all of them.
@@ -202,7 +250,14 @@ public sealed partial class ModelSets : IDisposable
             }
 
             var clock = Stopwatch.StartNew();
-            var built = await Task.Run(() => Build(_tier, _intents, _registry)).ConfigureAwait(false);
+            // A change of the home alone keeps the loaded models the newest set has, where they still fit.
+            ModelSet? donor;
+            lock (_lock)
+            {
+                donor = reuseModels ? _pending ?? _current : null;
+            }
+
+            var built = await Task.Run(() => Build(_tier, _intents, _registry, donor)).ConfigureAwait(false);
             LastBuildTime = clock.Elapsed;
             Offer(built);
         }
@@ -247,7 +302,7 @@ public sealed partial class ModelSets : IDisposable
 
     private string WhisperModel(TierOptions tier) => tier.WhisperModel.Length > 0 ? tier.WhisperModel : _whisper.Model;
 
-    private ModelSet Build(int tier, IntentSet intents, DeviceRegistry registry)
+    private ModelSet Build(int tier, IntentSet intents, DeviceRegistry registry, ModelSet? donor = null)
     {
         var options = Tiers[tier];
         var whisper = new WhisperEngineOptions
@@ -264,20 +319,28 @@ public sealed partial class ModelSets : IDisposable
             Timeout = _whisper.Timeout,
         };
         var stt = options.Stt == "auto" ? _speech.Engine : options.Stt;
-        LanguageModel? llama = null;
+        // Same rung, same intents: the donor's engine serves if its grammar would not change (a closed-set
+        // grammar spells only the first entities), and its language model's weights serve as they are.
+        var sameRung = donor is not null && donor.Tier == tier && ReferenceEquals(donor.Intents, intents);
+        Shared<LanguageModel>? llama = null;
         SlmIntentFallback? slm = null;
-        ISpeechEngine? engine = null;
+        Shared<ISpeechEngine>? engine = null;
         try
         {
-            engine = SpeechEngines.Create(stt, _models, _pocketsphinx, whisper, intents, registry);
-            if (engine is PocketsphinxCommandEngine { GrammarRegistry: var heard } && heard.Entities.Count < registry.Entities.Count)
+            engine = sameRung && donor!.Engine is PocketsphinxCommandEngine heard && heard.WouldHear(registry) && donor.SharedEngine.TryAddHolder()
+                ? donor.SharedEngine
+                : new Shared<ISpeechEngine>(SpeechEngines.Create(stt, _models, _pocketsphinx, whisper, intents, registry));
+            if (engine.Value is PocketsphinxCommandEngine { GrammarRegistry: var spelled } && spelled.Entities.Count < registry.Entities.Count && !ReferenceEquals(engine, donor?.SharedEngine))
             {
-                LogGrammarCapped(_logger, registry.Entities.Count, heard.Entities.Count);
+                LogGrammarCapped(_logger, registry.Entities.Count, spelled.Entities.Count);
             }
+
             var slmModel = options.SlmModel.Length > 0 ? options.SlmModel : _slm.Model;
             if (slmModel.Length > 0 && slmModel != "none")
             {
-                llama = LanguageModel.Load(ModelPaths.Resolve(slmModel, _models));
+                llama = sameRung && donor!.SharedLlama is { } loaded && loaded.TryAddHolder()
+                    ? loaded
+                    : new Shared<LanguageModel>(LanguageModel.Load(ModelPaths.Resolve(slmModel, _models)));
                 var slmOptions = new SlmOptions
                 {
                     Model = slmModel,
@@ -289,7 +352,7 @@ public sealed partial class ModelSets : IDisposable
                     Temperature = _slm.Temperature,
                     Seed = _slm.Seed,
                 };
-                slm = new SlmIntentFallback(llama, registry, intents, slmOptions);
+                slm = new SlmIntentFallback(llama.Value, registry, intents, slmOptions);
             }
 
             var recognizer = IntentRecognizer.Create(intents, registry, fallback: slm, states: _states);
@@ -300,8 +363,8 @@ public sealed partial class ModelSets : IDisposable
         catch
         {
             slm?.Dispose();
-            llama?.Dispose();
-            engine?.Dispose();
+            llama?.Release();
+            engine?.Release();
             throw;
         }
     }

@@ -52,15 +52,18 @@ public sealed class PocketsphinxCommandEngine : IStreamingSpeechEngine
     private readonly PocketsphinxDecoder _phones; // a decoder of its own, so both passes can run while the user speaks
     private readonly NativeWorker _worker = new("pocketsphinx");
     private readonly PocketsphinxEngineOptions _options;
+    private readonly IntentSet _intents;
+    private readonly List<string>? _onlyIntents;
 
     public PocketsphinxCommandEngine(string modelDirectory, PocketsphinxEngineOptions options, IntentSet intents, DeviceRegistry registry, IEnumerable<string>? onlyIntents = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
         ArgumentNullException.ThrowIfNull(registry);
-        GrammarRegistry = registry.Entities.Count <= options.MaxGrammarEntities ? registry : new DeviceRegistry(registry.Floors, registry.Areas,
-            registry.Entities.OrderBy(e => e.Source == "mqtt" ? 1 : 0).Take(options.MaxGrammarEntities)); // a stable sort: registry order within each source
-        Grammar = JsgfGrammarBuilder.Build(intents, GrammarRegistry, onlyIntents);
+        _intents = intents;
+        _onlyIntents = onlyIntents?.ToList();
+        GrammarRegistry = Spelled(registry, options);
+        Grammar = JsgfGrammarBuilder.Build(intents, GrammarRegistry, _onlyIntents);
         var settings = new Dictionary<string, string>(PocketsphinxEngineOptions.Defaults, StringComparer.Ordinal);
         foreach (var (key, value) in options.Settings)
         {
@@ -93,6 +96,19 @@ public sealed class PocketsphinxCommandEngine : IStreamingSpeechEngine
 
     /// <summary>The home as the grammar spells it: the whole registry, or the first <see cref="PocketsphinxEngineOptions.MaxGrammarEntities"/> entities of a larger one.</summary>
     public DeviceRegistry GrammarRegistry { get; }
+
+    /// <summary>
+    /// Whether this engine's grammar is also the one <paramref name="registry"/> would give: a home that
+    /// grew past <see cref="PocketsphinxEngineOptions.MaxGrammarEntities"/>, or changed only in what the
+    /// grammar does not spell, needs no new engine (building one costs a second acoustic model in memory).
+    /// </summary>
+    public bool WouldHear(DeviceRegistry registry) =>
+        JsgfGrammarBuilder.Build(_intents, Spelled(registry, _options), _onlyIntents).Jsgf == Grammar.Jsgf;
+
+    /// <summary>The home as the grammar spells it: the devices file's entities first, then discovered ones, capped.</summary>
+    private static DeviceRegistry Spelled(DeviceRegistry registry, PocketsphinxEngineOptions options) =>
+        registry.Entities.Count <= options.MaxGrammarEntities ? registry : new DeviceRegistry(registry.Floors, registry.Areas,
+            registry.Entities.OrderBy(e => e.Source == "mqtt" ? 1 : 0).Take(options.MaxGrammarEntities)); // a stable sort: registry order within each source
 
     /// <summary>Words the dictionary lacked, with the pronunciation espeak-ng gave them.</summary>
     public IReadOnlyDictionary<string, string> AddedWords { get; private set; } = new Dictionary<string, string>();
