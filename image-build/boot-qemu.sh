@@ -55,7 +55,7 @@ if [ "$arch" = arm64 ]; then
     -kernel "$work/kernel8.img" -initrd "$work/initrd.img" \
     -append "root=PARTLABEL=vh-root ro rootwait console=ttyAMA0 systemd.show_status=1 ${VOICEHUB_QEMU_APPEND:-}" \
     -drive file="$work/overlay.qcow2",format=qcow2,if=none,id=disk -device virtio-blk-pci,drive=disk \
-    -nic user,model=virtio-net-pci -display none -serial file:"$console" -monitor none &
+    -netdev user,id=net -device virtio-net-pci,netdev=net,romfile= -display none -serial file:"$console" -monitor none &
 else
   qemu-system-x86_64 -machine q35,accel=$accel -m 2048 -smp 2 "${boot[@]}" \
     -drive file="$work/overlay.qcow2",format=qcow2,if=virtio -nic user,model=virtio-net-pci \
