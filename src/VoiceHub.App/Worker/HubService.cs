@@ -136,33 +136,16 @@ public sealed partial class HubService(
         if (gpio.Value.LedRing is { } ringOptions)
         {
             var ringLogger = loggers.CreateLogger("VoiceHub.LedRing");
-            try
-            {
-                var ring = LedRing.Open(ringOptions, ringLogger);
-                Own(ring);
-                ring.Follow(_status);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or PlatformNotSupportedException or InvalidOperationException)
-            {
-                LogRingUnavailable(ringLogger, ringOptions.SpiBus, ringOptions.ChipSelect, e.Message);
-            }
+            StartOptional(() => LedRing.Open(ringOptions, ringLogger), ring => ring.Follow(_status),
+                problem => LogRingUnavailable(ringLogger, ringOptions.SpiBus, ringOptions.ChipSelect, problem));
         }
 
         var roomSensor = false;
         if (gpio.Value.RoomSensor is { } sensorOptions)
         {
             var sensorLogger = loggers.CreateLogger("VoiceHub.RoomSensor");
-            try
-            {
-                var sensor = RoomSensor.Open(sensorOptions, sensorLogger);
-                Own(sensor);
-                sensor.Start(_status);
-                roomSensor = true;
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or PlatformNotSupportedException or InvalidOperationException)
-            {
-                LogSensorUnavailable(sensorLogger, sensorOptions.Kind, sensorOptions.I2cBus, e.Message);
-            }
+            roomSensor = StartOptional(() => RoomSensor.Open(sensorOptions, sensorLogger), sensor => sensor.Start(_status),
+                problem => LogSensorUnavailable(sensorLogger, sensorOptions.Kind, sensorOptions.I2cBus, problem));
         }
 
         var bridge = new HomeAssistantBridge(bus, _status, mqtt.Value.DiscoveryPrefix, mqtt.Value.HubId, loggers.CreateLogger("VoiceHub.HomeAssistant"), gpioHub, states);
@@ -427,6 +410,24 @@ public sealed partial class HubService(
         {
             dispose();
             return ValueTask.CompletedTask;
+        }
+    }
+
+    /// <summary>Opens optional hardware (an LED ring, a sensor) and owns it; a board without it is one warning, not a failure.</summary>
+    private bool StartOptional<T>(Func<T> open, Action<T> start, Action<string> unavailable)
+        where T : IDisposable
+    {
+        try
+        {
+            var device = open();
+            Own(device);
+            start(device);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or PlatformNotSupportedException or InvalidOperationException)
+        {
+            unavailable(e.Message);
+            return false;
         }
     }
 

@@ -22,7 +22,8 @@ public sealed class HubServiceTests : IDisposable
         using var devices = new TestDevice(broker.Port, "zigbee2mqtt/#", clientId: "demo-devices");
         devices.Subscribed.Wait(TimeSpan.FromSeconds(10));
         var config = _dir.File("config.yaml");
-        await File.WriteAllTextAsync(config, $"mqtt:\n  host: 127.0.0.1\n  port: {broker.Port}\nhub:\n  stateDirectory: {_dir.Path}/state\n  devices: {Path.Combine(TestPaths.Root, "src", "VoiceHub.App", "demo", "devices.yaml")}\n");
+        // An LED ring and a room sensor are configured but absent here (no SPI or I2C bus 9): the hub runs on without them.
+        await File.WriteAllTextAsync(config, $"mqtt:\n  host: 127.0.0.1\n  port: {broker.Port}\nhub:\n  stateDirectory: {_dir.Path}/state\n  devices: {Path.Combine(TestPaths.Root, "src", "VoiceHub.App", "demo", "devices.yaml")}\ngpio:\n  ledRing:\n    spiBus: 9\n  roomSensor:\n    i2cBus: 9\n");
         var notify = _dir.File("notify");
         using var systemd = SystemdTests.NotifySocket(notify);
         var traces = new List<UtteranceTrace>();

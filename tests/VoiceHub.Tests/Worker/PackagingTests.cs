@@ -5,8 +5,8 @@ namespace VoiceHub.Tests.Worker;
 
 /// <summary>
 /// The .deb and the SD-card image, built by the scripts in image-build/ (root and Debian's archive
-/// needed, as in CI). One test builds both in turn: they share the dotnet publish and the cached
-/// debootstrap root, and two at once would only fight over two cores.
+/// needed, as in CI), then the arm64 .deb. One test builds them in turn: they share the dotnet
+/// publish and the cached debootstrap root, and two at once would only fight over two cores.
 /// </summary>
 public sealed class PackagingTests
 {
@@ -41,5 +41,35 @@ public sealed class PackagingTests
         var verified = await Script("verify-image.sh", image);
         Assert.Contains("ok   GPT with partitions: vh-boot vh-root vh-data", verified, StringComparison.Ordinal);
         Assert.Contains("verify-image.sh: PASS", verified, StringComparison.Ordinal);
+
+        // The Raspberry Pi's package, structurally (its image takes half an hour to build and boot:
+        // image-build/build-image.sh --arch arm64 and boot-qemu.sh --arch arm64 are scripts).
+        using var temp = new TempDirectory();
+        var arm64 = (await Script("build-deb.sh", "--arch", "arm64", "--out", temp.Path)).Trim();
+        Assert.EndsWith("_arm64.deb", arm64, StringComparison.Ordinal);
+        await Run("dpkg-deb", "-x", arm64, temp.File("root"));
+        var lib = temp.File("root/usr/lib/voicehub");
+        foreach (var binary in new[] { "VoiceHub.App", "runtimes/linux-arm64/native/libllama.so", "runtimes/linux-arm64/libwhisper.so", "libSystem.Native.so" })
+        {
+            Assert.Contains("ARM aarch64", await Run("file", "-b", Path.Combine(lib, binary)), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(["linux-arm64"], Directory.GetDirectories(Path.Combine(lib, "runtimes")).Select(Path.GetFileName));
+    }
+
+    private static async Task<string> Run(string file, params string[] arguments)
+    {
+        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(info)!;
+        var errors = process.StandardError.ReadToEndAsync();
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, $"{file} exited {process.ExitCode}: {await errors}");
+        return output;
     }
 }
