@@ -83,10 +83,10 @@ public static class Resamplers
             }
 
             _flushed = true;
-            var latency = (int)Math.Ceiling(_wdl.GetCurrentLatency() * _outputRate);
-            Span<float> silence = stackalloc float[Math.Max(1, (int)Math.Ceiling(_wdl.GetCurrentLatency() * _inputRate) + 1)];
+            var latencySeconds = _wdl.GetCurrentLatency();
+            Span<float> silence = stackalloc float[Math.Max(1, (int)Math.Ceiling(latencySeconds * _inputRate) + 1)];
             var produced = Process(silence, output);
-            return Math.Min(produced, Math.Min(latency, output.Length));
+            return Math.Min(produced, Math.Min((int)Math.Ceiling(latencySeconds * _outputRate), output.Length));
         }
 
         public void Dispose()

@@ -108,7 +108,7 @@ public static class GpioChips
 
     public static GpioException OpenError(string path, int errno) => new(errno switch
     {
-        2 => $"{path}: no such GPIO chip (this machine has {(Available().Count == 0 ? "none" : string.Join(", ", Available()))}; check the chip name, or that the GPIO driver is loaded)",
+        2 => $"{path}: no such GPIO chip (this machine has {(Available() is { Count: > 0 } chips ? string.Join(", ", chips) : "none")}; check the chip name, or that the GPIO driver is loaded)",
         13 => $"{path}: permission denied (add the service user to the 'gpio' group)",
         _ => $"{path}: not a usable GPIO chip ({Marshal.GetPInvokeErrorMessage(errno)})",
     });

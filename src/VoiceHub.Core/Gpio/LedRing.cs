@@ -31,8 +31,8 @@ public sealed class LedRingOptions
     public int ClockHz { get; set; } = 8_000_000;
 }
 
-/// <summary>What the ring shows, as a function of time since the show started.</summary>
-public sealed record RingShow(string Name, Func<int, int, TimeSpan, Color> Pixel)
+/// <summary>What the ring shows, as a function of time since the show started; <paramref name="Moves"/>: it changes with time.</summary>
+public sealed record RingShow(string Name, Func<int, int, TimeSpan, Color> Pixel, bool Moves = false)
 {
     private static readonly Color s_blue = Color.FromArgb(0, 64, 255);
     private static readonly Color s_cyan = Color.FromArgb(0, 200, 255);
@@ -49,16 +49,16 @@ public sealed record RingShow(string Name, Func<int, int, TimeSpan, Color> Pixel
     public static readonly RingShow Listening = new("listening", (_, _, _) => s_cyan);
 
     /// <summary>Transcribing, understanding, acting: one LED goes round, once a second.</summary>
-    public static readonly RingShow Thinking = new("thinking", (led, count, t) => led == (int)(t.TotalSeconds * count) % count ? s_purple : Color.Black);
+    public static readonly RingShow Thinking = new("thinking", (led, count, t) => led == (int)(t.TotalSeconds * count) % count ? s_purple : Color.Black, Moves: true);
 
     /// <summary>Answering: the ring breathes green.</summary>
-    public static readonly RingShow Speaking = new("speaking", (_, _, t) => Scale(s_green, 0.55 + (0.45 * Math.Cos(t.TotalSeconds * Math.PI * 2))));
+    public static readonly RingShow Speaking = new("speaking", (_, _, t) => Scale(s_green, 0.55 + (0.45 * Math.Cos(t.TotalSeconds * Math.PI * 2))), Moves: true);
 
     /// <summary>Microphone muted: steady dim red.</summary>
     public static readonly RingShow Muted = new("muted", (_, _, _) => Scale(s_red, 0.25));
 
     /// <summary>A stage failed: red, blinking three times a second.</summary>
-    public static readonly RingShow Error = new("error", (_, _, t) => (int)(t.TotalMilliseconds / 167) % 2 == 0 ? s_red : Color.Black);
+    public static readonly RingShow Error = new("error", (_, _, t) => (int)(t.TotalMilliseconds / 167) % 2 == 0 ? s_red : Color.Black, Moves: true);
 
     public static RingShow ForState(PipelineState state, bool muted) => state switch
     {
@@ -77,7 +77,7 @@ public sealed record RingShow(string Name, Func<int, int, TimeSpan, Color> Pixel
 
 /// <summary>
 /// Shows the pipeline's state on an APA102 ring through Iot.Device.Bindings' <see cref="Apa102"/>:
-/// it follows <see cref="HubStatus"/> and redraws on a timer while a show moves. SPI writes happen
+/// it follows <see cref="HubStatus"/> and redraws on a timer while a show moves (a still one is sent once). SPI writes happen
 /// on the timer's thread, never on the audio thread; a failing SPI device is logged once and the
 /// ring is left dark, the rest of the hub runs on.
 /// </summary>
@@ -91,6 +91,7 @@ public sealed partial class LedRing : IDisposable
     private readonly TimeProvider _clock;
     private readonly Lock _lock = new();
     private RingShow _show = RingShow.Off;
+    private RingShow? _drawn; // a still show already on the ring is not sent again every frame
     private DateTimeOffset _showStart;
     private ITimer? _timer;
     private bool _failed;
@@ -155,7 +156,7 @@ public sealed partial class LedRing : IDisposable
     {
         lock (_lock)
         {
-            if (_failed)
+            if (_failed || (!_show.Moves && ReferenceEquals(_drawn, _show)))
             {
                 return;
             }
@@ -172,6 +173,7 @@ public sealed partial class LedRing : IDisposable
             try
             {
                 _ring.Flush();
+                _drawn = _show;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
             {

@@ -55,6 +55,26 @@ public sealed class LedRingTests
     }
 
     [Fact]
+    public void A_still_show_is_sent_once_and_a_moving_one_every_frame()
+    {
+        var spi = new RecordingSpiDevice();
+        var status = new HubStatus();
+        using var ring = new LedRing(spi, s_options, new RecordingLogger(), new ManualClock());
+        ring.Follow(status);
+        status.SetState(PipelineState.Woken);
+
+        var afterWake = spi.WriteCount;
+        ring.Draw();
+        ring.Draw();
+        Assert.Equal(afterWake, spi.WriteCount); // the idle ring does not keep the SPI bus busy
+
+        status.SetState(PipelineState.Transcribing);
+        var afterThinking = spi.WriteCount;
+        ring.Draw();
+        Assert.True(spi.WriteCount > afterThinking);
+    }
+
+    [Fact]
     public void Brightness_scales_the_colour_and_the_ring_goes_dark_when_the_hub_stops()
     {
         var spi = new RecordingSpiDevice();
@@ -93,6 +113,17 @@ public sealed class LedRingTests
         public bool Fail { get; init; }
 
         public bool Disposed { get; private set; }
+
+        public int WriteCount
+        {
+            get
+            {
+                lock (_writes)
+                {
+                    return _writes.Count;
+                }
+            }
+        }
 
         public override SpiConnectionSettings ConnectionSettings { get; } = new(0, 1);
 

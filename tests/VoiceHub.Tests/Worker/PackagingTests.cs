@@ -10,21 +10,8 @@ namespace VoiceHub.Tests.Worker;
 /// </summary>
 public sealed class PackagingTests
 {
-    private static async Task<string> Script(string name, params string[] arguments)
-    {
-        var info = new ProcessStartInfo(Path.Combine(TestPaths.Root, "image-build", name)) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(info)!;
-        var errors = process.StandardError.ReadToEndAsync();
-        var output = await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, $"{name} exited {process.ExitCode}:\n{output}\n{await errors}");
-        return output;
-    }
+    private static Task<string> Script(string name, params string[] arguments) =>
+        Run(Path.Combine(TestPaths.Root, "image-build", name), arguments);
 
     [Fact]
     public async Task The_deb_installs_and_purges_cleanly_and_the_image_has_its_partitions_unit_and_config()
@@ -69,7 +56,7 @@ public sealed class PackagingTests
         var errors = process.StandardError.ReadToEndAsync();
         var output = await process.StandardOutput.ReadToEndAsync();
         await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, $"{file} exited {process.ExitCode}: {await errors}");
+        Assert.True(process.ExitCode == 0, $"{Path.GetFileName(file)} exited {process.ExitCode}:\n{output}\n{await errors}");
         return output;
     }
 }
