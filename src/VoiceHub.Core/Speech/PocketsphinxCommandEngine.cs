@@ -16,10 +16,11 @@ public sealed class PocketsphinxEngineOptions
     public double RejectionThreshold { get; set; } = -0.6;
 
     /// <summary>
-    /// Most entity names the command grammar spells out. pocketsphinx copies the name list into every
-    /// sentence that uses it, so memory grows with sentences times names (about 0.6 MiB per entity with
-    /// the shipped English intents): a home beyond this is heard for the devices file's entities first,
-    /// then the rest in registry order, and everything stays reachable by text and by the whisper tier.
+    /// Most entity names the command grammar spells out. Each costs about 0.13 MiB of decoder memory
+    /// with the shipped English intents (the grammar's automaton spells the name list once), and many
+    /// similar names make each other harder to tell apart: a home beyond this is heard for the devices
+    /// file's entities first, then the rest in registry order, and everything stays reachable by text
+    /// and by the whisper tier.
     /// </summary>
     [System.ComponentModel.DataAnnotations.Range(1, 100000)]
     public int MaxGrammarEntities { get; set; } = 100;
@@ -75,7 +76,15 @@ public sealed class PocketsphinxCommandEngine : IStreamingSpeechEngine
         try
         {
             AddMissingWords(Grammar.Words);
-            _decoder.SetGrammar(CommandSearch, Grammar.Jsgf);
+            // The minimal automaton of the same sentences: a tenth of the memory and faster to search.
+            if (FsgCompiler.Compile(Grammar.Jsgf) is { } automaton)
+            {
+                _decoder.SetFsg(CommandSearch, automaton);
+            }
+            else
+            {
+                _decoder.SetGrammar(CommandSearch, Grammar.Jsgf);
+            }
             _decoder.Use(CommandSearch);
             _phones.SetPhoneLoop(PhoneSearch);
             _phones.Use(PhoneSearch);

@@ -34,6 +34,9 @@ internal static partial class Interop
         public static partial int ps_set_jsgf_string(PocketsphinxHandle ps, string name, string jsgf_string);
 
         [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+        public static partial int ps_set_fsg(PocketsphinxHandle ps, string name, nint fsg);
+
+        [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
         public static partial int ps_set_kws(PocketsphinxHandle ps, string name, string keyfile);
 
         [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
@@ -118,6 +121,12 @@ internal static partial class Interop
 
         [LibraryImport(Library)]
         public static partial void ckd_free(void* ptr);
+
+        [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+        public static partial nint fsg_model_readfile(string file, nint lmath, float lw);
+
+        [LibraryImport(Library)]
+        public static partial int fsg_model_free(nint fsg);
 
         [LibraryImport(Library)]
         public static partial void err_set_logfp(nint stream);

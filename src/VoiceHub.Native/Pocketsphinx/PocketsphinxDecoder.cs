@@ -150,6 +150,44 @@ public sealed unsafe class PocketsphinxDecoder : IDisposable
         _searches.Add(name);
     }
 
+    /// <summary>
+    /// Adds a word automaton in pocketsphinx's FSG text format as a named search (see
+    /// <c>FsgCompiler</c>: far smaller than the same grammar given as JSGF).
+    /// </summary>
+    public void SetFsg(string name, string fsg)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"voicehub-fsg-{Environment.ProcessId}-{Guid.NewGuid():N}.fsg");
+        File.WriteAllText(file, fsg);
+        try
+        {
+            // The language weight scales the automaton's probabilities, as ps_set_jsgf_string does with -lw.
+            var languageWeight = (Options.Settings.TryGetValue("-lw", out var lw) || Options.Settings.TryGetValue("lw", out lw)) && float.TryParse(lw, System.Globalization.CultureInfo.InvariantCulture, out var parsed) ? parsed : 6.5f;
+            var model = Interop.Sphinxbase.fsg_model_readfile(file, _logmath, languageWeight);
+            if (model == 0)
+            {
+                throw new NativeEngineException("pocketsphinx", "fsg_model_readfile", -1, "pocketsphinx could not read the word automaton");
+            }
+
+            try
+            {
+                if (ps_set_fsg(_decoder, name, model) < 0)
+                {
+                    throw new NativeEngineException("pocketsphinx", "ps_set_fsg", -1, "pocketsphinx rejected the word automaton (an out-of-dictionary word?)");
+                }
+            }
+            finally
+            {
+                _ = Interop.Sphinxbase.fsg_model_free(model); // the search keeps its own reference
+            }
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+
+        _searches.Add(name);
+    }
+
     /// <summary>Adds keyword spotting for phrases with per-phrase thresholds as a named search.</summary>
     public void SetKeywords(string name, IEnumerable<(string Phrase, double Threshold)> phrases)
     {
