@@ -20,13 +20,21 @@ public static class EvalCommand
     {
         var intents = new Option<string>("--intents") { Description = "Intents file or folder", DefaultValueFactory = _ => Inputs.DefaultIntents() };
         var devices = new Option<FileInfo?>("--devices") { Description = "Devices file (default: _fixtures.yaml beside the tests)" };
-        var files = new Argument<string[]>("FILE") { Description = "Test files or folders in Home Assistant's intent-test layout", Arity = ArgumentArity.OneOrMore };
-        var command = new Command("intents", "Accuracy per intent on test sentences") { intents, devices, files };
+        var files = new Argument<string[]>("FILE") { Description = "Test files or folders in Home Assistant's intent-test layout", Arity = ArgumentArity.ZeroOrMore };
+        var tests = new Option<string[]>("--tests") { Description = "Test files or folders (as FILE), e.g. a checkout's tests/en", AllowMultipleArgumentsPerToken = true };
+        var templatesOnly = new Option<bool>("--templates-only") { Description = "Judge the template match alone (intent and slots), as Home Assistant's tests judge hassil: no device resolution, status or response" };
+        var command = new Command("intents", "Accuracy per intent on test sentences") { intents, devices, files, tests, templatesOnly };
         command.SetAction((parse, cancellationToken) => CliApplication.Guard(io, "eval intents", async () =>
         {
             var set = IntentSet.Load(parse.GetValue(intents)!);
             var outcomes = new List<(IntentTestCase Test, string? Failure)>();
-            foreach (var path in parse.GetValue(files)!)
+            var paths = (parse.GetValue(files) ?? []).Concat(parse.GetValue(tests) ?? []).ToList();
+            if (paths.Count == 0)
+            {
+                throw new InputException("no tests given: name test files or folders (FILE or --tests DIR)");
+            }
+
+            foreach (var path in paths)
             {
                 if (!File.Exists(path) && !Directory.Exists(path))
                 {
@@ -37,6 +45,13 @@ public static class EvalCommand
                 var recognizer = IntentRecognizer.Create(set, registry);
                 foreach (var test in IntentTests.Load(path))
                 {
+                    if (parse.GetValue(templatesOnly))
+                    {
+                        var matches = recognizer.Matcher.Match(test.Sentence, test.Context);
+                        outcomes.Add((test, IntentTests.CheckMatch(test, matches.Count > 0 ? matches[0] : null)));
+                        continue;
+                    }
+
                     var result = await recognizer.RecognizeAsync(test.Sentence, test.Context, cancellationToken).ConfigureAwait(false);
                     outcomes.Add((test, IntentTests.Check(test, result)));
                 }

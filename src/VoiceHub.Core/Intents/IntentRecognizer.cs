@@ -40,7 +40,7 @@ public sealed class IntentRecognizer(TemplateMatcher matcher, IntentResolver res
     /// <summary>Templates only: synchronous and allocation-light, for the fast path and benchmarks.</summary>
     public IntentResult? RecognizeWithTemplates(string text, IReadOnlyDictionary<string, string> context)
     {
-        var matches = matcher.Match(TextNormalizer.Tokenize(text), context);
+        var matches = matcher.Match(text, context);
         if (matches.Count == 0)
         {
             return null;

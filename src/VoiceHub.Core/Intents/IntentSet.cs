@@ -121,7 +121,7 @@ public sealed class IntentSet
         private readonly Dictionary<string, (SlotList List, SourceLocation Where)> _lists = new(StringComparer.Ordinal);
         private readonly List<string[]> _skipWords = [];
         private readonly Dictionary<string, Dictionary<string, string>> _responses = new(StringComparer.Ordinal);
-        private readonly List<(string Rule, TemplateNode Node, SourceLocation Where)> _uses = [];
+        private readonly List<Dictionary<string, TemplateNode>> _localRules = []; // per data block, in _data's order
         private readonly List<string> _files = [];
         private string? _language;
 
@@ -212,9 +212,20 @@ public sealed class IntentSet
                 foreach (var key in mapping.Children.Keys)
                 {
                     var name = document.Scalar(key, "a key");
-                    if (name is not ("sentences" or "slots" or "requires_context" or "excludes_context" or "response" or "metadata"))
+                    if (name is not ("sentences" or "slots" or "requires_context" or "excludes_context" or "response" or "metadata" or "expansion_rules"))
                     {
-                        throw document.Error(key, $"unknown key '{name}' in a data block of {intent} (sentences, slots, requires_context, excludes_context, response)");
+                        throw document.Error(key, $"unknown key '{name}' in a data block of {intent} (sentences, slots, requires_context, excludes_context, expansion_rules, response, metadata)");
+                    }
+                }
+
+                // Rules of this block alone (hassil's data-level expansion_rules): inlined into its sentences at Finish.
+                var localRules = new Dictionary<string, TemplateNode>(StringComparer.Ordinal);
+                if (YamlFile.Child(mapping, "expansion_rules") is { } rulesNode)
+                {
+                    foreach (var (nameNode, rule) in document.Mapping(rulesNode, "expansion_rules").Children)
+                    {
+                        var name = document.Scalar(nameNode, "a rule name");
+                        localRules[name] = ParseTemplate(document, rule, document.Scalar(rule, $"rule '{name}'"));
                     }
                 }
 
@@ -224,9 +235,7 @@ public sealed class IntentSet
                 {
                     var text = document.Scalar(sentence, "a sentence");
                     var where = new SourceLocation(document.Path, sentence.Start.Line);
-                    var template = ParseTemplate(document, sentence, text);
-                    sentences.Add((template, text, where));
-                    _uses.Add((intent, template, where));
+                    sentences.Add((ParseTemplate(document, sentence, text), text, where));
                 }
 
                 var slots = YamlFile.Child(mapping, "slots") is { } slotsNode
@@ -243,6 +252,7 @@ public sealed class IntentSet
                     YamlFile.Child(mapping, "metadata") is { } metadataNode
                         ? document.Mapping(metadataNode, "metadata").Children.ToDictionary(kv => document.Scalar(kv.Key, "a metadata key"), kv => document.Scalar(kv.Value, "a metadata value"), StringComparer.Ordinal)
                         : null));
+                _localRules.Add(localRules);
             }
         }
 
@@ -291,9 +301,24 @@ public sealed class IntentSet
                         : throw document.Error(rangeNode, $"range '{key}' of list '{name}' is not a number: {text}");
                 }
 
+                foreach (var key in range.Children.Keys.Select(k => document.Scalar(k, "a range key")))
+                {
+                    if (key is not ("from" or "to" or "step" or "multiplier" or "type" or "fractions" or "digits" or "words" or "words_language" or "words_rule"))
+                    {
+                        throw document.Error(rangeNode, $"unknown key '{key}' in range of list '{name}' (from, to, step, multiplier, type, fractions, digits, words)");
+                    }
+                }
+
                 var from = Number("from", null);
                 var to = Number("to", null);
-                var step = Number("step", 1);
+                // hassil's fractions: "halves" takes 20.5, "tenths" 20.3, between the whole steps.
+                var step = document.OptionalString(range, "fractions") switch
+                {
+                    null => Number("step", 1),
+                    "halves" => 0.5,
+                    "tenths" => 0.1,
+                    var other => throw document.Error(rangeNode, $"range fractions '{other}' of list '{name}' is not halves or tenths"),
+                };
                 if (to < from || step <= 0)
                 {
                     throw document.Error(rangeNode, $"range of list '{name}' is empty ({from} to {to} step {step})");
@@ -356,14 +381,69 @@ public sealed class IntentSet
                 throw new ConfigurationFileException($"{string.Join(", ", _files)}: no intents defined");
             }
 
-            // Every list and rule a template names must exist; rules must not refer to themselves.
-            foreach (var (intent, template, where) in _uses.Concat(_rules.Select(r => (Rule: r.Key, r.Value.Node, r.Value.Where))))
+            // Every list and rule a sentence names must exist (with its block's own rules inlined);
+            // rules must not refer to themselves. A file-level rule is checked where it is used, as a
+            // rule may name one that only some data blocks define.
+            for (var i = 0; i < _data.Count; i++)
             {
-                CheckReferences(template, where, [intent]);
+                var data = _data[i];
+                var local = _localRules[i];
+                var sentences = new List<(TemplateNode, string, SourceLocation)>(data.Sentences.Count);
+                foreach (var (template, text, where) in data.Sentences)
+                {
+                    var inlined = local.Count == 0 ? template : Inline(template, local, where, []);
+                    CheckReferences(inlined, where, [data.Intent]);
+                    sentences.Add((inlined, text, where));
+                }
+
+                _data[i] = data with { Sentences = sentences };
             }
 
             return new IntentSet(_language ?? "en", _data, _rules, _lists, _skipWords, _responses, _files);
         }
+
+        /// <summary>The template with the block's own rules, and the file-level rules that name them, written out in place.</summary>
+        private TemplateNode Inline(TemplateNode node, Dictionary<string, TemplateNode> local, SourceLocation where, List<string> stack)
+        {
+            switch (node)
+            {
+                case RuleNode rule:
+                    var body = local.TryGetValue(rule.Name, out var own) ? own
+                        : _rules.TryGetValue(rule.Name, out var global) && Names(global.Node, local, []) ? global.Node : null;
+                    if (body is null)
+                    {
+                        return node;
+                    }
+
+                    if (stack.Contains(rule.Name))
+                    {
+                        throw new ConfigurationFileException($"{where}: expansion rule <{rule.Name}> refers to itself");
+                    }
+
+                    stack.Add(rule.Name);
+                    var inlined = Inline(body, local, where, stack);
+                    stack.RemoveAt(stack.Count - 1);
+                    return inlined;
+                case SequenceNode sequence:
+                    return new SequenceNode([.. sequence.Items.Select(i => Inline(i, local, where, stack))]);
+                case AlternativeNode alternative:
+                    return new AlternativeNode([.. alternative.Options.Select(o => Inline(o, local, where, stack))]);
+                case PermutationNode permutation:
+                    return new PermutationNode([.. permutation.Items.Select(i => Inline(i, local, where, stack))]);
+                default:
+                    return node;
+            }
+        }
+
+        /// <summary>Whether a template names one of the block's own rules, directly or through file-level rules.</summary>
+        private bool Names(TemplateNode node, Dictionary<string, TemplateNode> local, HashSet<string> seen) => node switch
+        {
+            RuleNode rule => local.ContainsKey(rule.Name) || (seen.Add(rule.Name) && _rules.TryGetValue(rule.Name, out var global) && Names(global.Node, local, seen)),
+            SequenceNode sequence => sequence.Items.Any(i => Names(i, local, seen)),
+            AlternativeNode alternative => alternative.Options.Any(o => Names(o, local, seen)),
+            PermutationNode permutation => permutation.Items.Any(i => Names(i, local, seen)),
+            _ => false,
+        };
 
         private void CheckReferences(TemplateNode node, SourceLocation where, List<string> ruleStack)
         {

@@ -10,7 +10,7 @@ public sealed record IntentTestCase(
     SourceLocation Where,
     string Sentence,
     string? Intent,
-    IReadOnlyDictionary<string, string> Slots,
+    IReadOnlyDictionary<string, IReadOnlyList<string>> Slots,
     IReadOnlyDictionary<string, string> Context,
     IReadOnlyList<string>? Targets,
     IReadOnlyList<string>? TargetsAny,
@@ -51,7 +51,7 @@ public static class IntentTests
         {
             var test = document.Mapping(node, "a test");
             string? intent = null;
-            var slots = new Dictionary<string, string>(StringComparer.Ordinal);
+            var slots = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
             if (YamlFile.Child(test, "intent") is YamlMappingNode intentNode)
             {
                 intent = document.RequiredString(intentNode, "name", "a test intent");
@@ -59,12 +59,14 @@ public static class IntentTests
                 {
                     foreach (var (k, v) in document.Mapping(slotsNode, "slots").Children)
                     {
-                        slots[document.Scalar(k, "a slot")] = document.Scalar(v, "a slot value");
+                        // A list of values: any of them is right (as Home Assistant's tests allow).
+                        slots[document.Scalar(k, "a slot")] = v is YamlSequenceNode values ? [.. values.Children.Select(c => document.Scalar(c, "a slot value"))] : [document.Scalar(v, "a slot value")];
                     }
                 }
             }
 
-            var context = YamlFile.Child(test, "context") is { } contextNode
+            // Home Assistant's tests put the context under intent:, ours beside it.
+            var context = (YamlFile.Child(test, "context") ?? (YamlFile.Child(test, "intent") is YamlMappingNode withContext ? YamlFile.Child(withContext, "context") : null)) is { } contextNode
                 ? document.Mapping(contextNode, "context").Children.ToDictionary(kv => document.Scalar(kv.Key, "a key"), kv => document.Scalar(kv.Value, "a value"), StringComparer.Ordinal)
                 : new Dictionary<string, string>(StringComparer.Ordinal);
             var statusText = document.OptionalString(test, "status");
@@ -115,9 +117,9 @@ public static class IntentTests
         foreach (var (slot, expected) in test.Slots)
         {
             var actual = result.Slots.TryGetValue(slot, out var value) ? NumberFormatting.Format(value) : null;
-            if (actual != expected)
+            if (actual is null || !expected.Contains(actual, StringComparer.Ordinal))
             {
-                problems.Add($"slot {slot} = {actual ?? "(missing)"}, expected {expected}");
+                problems.Add($"slot {slot} = {actual ?? "(missing)"}, expected {string.Join(" or ", expected)}");
             }
         }
 
@@ -139,6 +141,47 @@ public static class IntentTests
         if (test.Response is { } response && !string.Equals(response, result.Response, StringComparison.Ordinal))
         {
             problems.Add($"response \"{result.Response}\", expected \"{response}\"");
+        }
+
+        return problems.Count == 0 ? null : string.Join("; ", problems);
+    }
+
+    /// <summary>
+    /// What is wrong with the best template match for a case (intent and slots, as Home Assistant's
+    /// own tests judge hassil), or null when it is right.
+    /// </summary>
+    public static string? CheckMatch(IntentTestCase test, TemplateMatch? match)
+    {
+        ArgumentNullException.ThrowIfNull(test);
+        if (test.Status == IntentStatus.NoMatch || test.Intent is null)
+        {
+            return match is null ? null : $"matched {match.Data.Intent} (\"{match.Sentence}\"), expected no match";
+        }
+
+        if (match is null)
+        {
+            return $"no template matched, expected {test.Intent}";
+        }
+
+        var problems = new List<string>();
+        if (match.Data.Intent != test.Intent)
+        {
+            problems.Add($"intent {match.Data.Intent} (\"{match.Sentence}\"), expected {test.Intent}");
+        }
+
+        var slots = new Dictionary<string, object>(match.Data.FixedSlots, StringComparer.Ordinal);
+        foreach (var capture in match.Captures)
+        {
+            slots[capture.Slot] = capture.Value;
+        }
+
+        foreach (var (slot, expected) in test.Slots)
+        {
+            var actual = slots.TryGetValue(slot, out var value) ? NumberFormatting.Format(value) : null;
+            if (actual is null || !expected.Contains(actual, StringComparer.Ordinal))
+            {
+                problems.Add($"slot {slot} = {actual ?? "(missing)"}, expected {string.Join(" or ", expected)}");
+            }
         }
 
         return problems.Count == 0 ? null : string.Join("; ", problems);

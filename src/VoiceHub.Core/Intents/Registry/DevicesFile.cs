@@ -21,7 +21,8 @@ public static class DevicesFile
         foreach (var key in root.Children.Keys)
         {
             var name = document.Scalar(key, "a key");
-            if (name is not ("floors" or "areas" or "entities" or "language"))
+            // timers and media are Home Assistant test-fixture state (running timers, media titles): read past.
+            if (name is not ("floors" or "areas" or "entities" or "language" or "timers" or "media"))
             {
                 throw document.Error(key, $"unknown section '{name}' (floors, areas, entities)");
             }
@@ -68,7 +69,7 @@ public static class DevicesFile
             var mapping = document.Mapping(node, "an entity");
             var id = document.RequiredString(mapping, "id", "an entity");
             var dot = id.IndexOf('.', StringComparison.Ordinal);
-            if (dot <= 0 || dot == id.Length - 1 || id.Any(char.IsWhiteSpace))
+            if (dot <= 0 || dot == id.Length - 1 || id[..dot].Any(char.IsWhiteSpace))
             {
                 throw document.Error(node, $"entity id '{id}' is not <domain>.<object_id>");
             }
@@ -98,7 +99,8 @@ public static class DevicesFile
                 name,
                 area,
                 document.Strings(mapping, "aliases"),
-                document.OptionalString(mapping, "state"),
+                // Home Assistant's fixtures give a state as {in: what is said, out: the state}.
+                YamlFile.Child(mapping, "state") is YamlMappingNode state ? document.RequiredString(state, "out", "a state") : document.OptionalString(mapping, "state"),
                 attributes,
                 ReadMqtt(document, mapping),
                 ReadGpio(document, mapping)));

@@ -121,18 +121,36 @@ public static class TemplateParser
             var c = text[position];
             switch (c)
             {
-                case '(':
+                case '(' or '[':
+                    // A group of plain words glued to a word ("light[s]", "switch[es]", "name['s]") makes
+                    // whole words, as hassil's character-level matching reads it: (light|lights).
+                    var prefix = GluedWordBefore(literal);
                     FlushLiteral();
+                    var groupStart = ++position;
+                    var group = ParseAlternatives(text, ref position, c == '(' ? ')' : ']');
+                    var raw = text[groupStart..position];
                     position++;
-                    items.Add(ParseAlternatives(text, ref position, ')'));
-                    position++;
-                    break;
-                case '[':
-                    FlushLiteral();
-                    position++;
-                    var inner = ParseAlternatives(text, ref position, ']');
-                    position++;
-                    items.Add(new AlternativeNode([inner, new SequenceNode([])]));
+                    var suffixLength = 0;
+                    while (position + suffixLength < text.Length && (char.IsLetterOrDigit(text[position + suffixLength]) || text[position + suffixLength] == '\''))
+                    {
+                        suffixLength++;
+                    }
+
+                    if ((prefix.Length > 0 || suffixLength > 0) && raw.IndexOfAny(['(', '[', '{', '<', ';']) < 0)
+                    {
+                        var suffix = text.Substring(position, suffixLength);
+                        position += suffixLength;
+                        var options = raw.Split('|').Select(o => o.Trim()).Concat(c == '[' ? [string.Empty] : []);
+                        items.Add(new AlternativeNode([.. options.Distinct(StringComparer.Ordinal).Select(o => TextNormalizer.Tokenize(prefix + o + suffix)).Select(w => w.Length == 0 ? (TemplateNode)new SequenceNode([]) : new WordsNode(w))]));
+                        break;
+                    }
+
+                    if (prefix.Length > 0)
+                    {
+                        items.Add(new WordsNode(TextNormalizer.Tokenize(prefix)));
+                    }
+
+                    items.Add(c == '(' ? group : new AlternativeNode([group, new SequenceNode([])]));
                     break;
                 case '{':
                     FlushLiteral();
@@ -169,6 +187,20 @@ public static class TemplateParser
 
         FlushLiteral();
         return new SequenceNode(items);
+    }
+
+    /// <summary>Takes the word the literal ends with when nothing separates it from what follows ("light" of "turn on the light").</summary>
+    private static string GluedWordBefore(System.Text.StringBuilder literal)
+    {
+        var start = literal.Length;
+        while (start > 0 && (char.IsLetterOrDigit(literal[start - 1]) || literal[start - 1] == '\''))
+        {
+            start--;
+        }
+
+        var word = literal.ToString(start, literal.Length - start);
+        literal.Length = start;
+        return word;
     }
 
     private static ListNode ParseList(string text, ref int position)

@@ -65,28 +65,34 @@ public sealed class TemplateMatcher
     public int SentenceCount => _sentences.Count;
 
     /// <summary>All ways the words fit, best first (empty when nothing fits).</summary>
-    public IReadOnlyList<TemplateMatch> Match(IReadOnlyList<string> words, IReadOnlyDictionary<string, string>? context = null)
+    public IReadOnlyList<TemplateMatch> Match(IReadOnlyList<string> words, IReadOnlyDictionary<string, string>? context = null) => Match(words, words, context);
+
+    /// <summary>Matches text; wildcard slots capture its words as written ("play The Office").</summary>
+    public IReadOnlyList<TemplateMatch> Match(string text, IReadOnlyDictionary<string, string>? context = null) =>
+        Match(TextNormalizer.Tokenize(text), TextNormalizer.Tokenize(text, keepCase: true), context);
+
+    private List<TemplateMatch> Match(IReadOnlyList<string> words, IReadOnlyList<string> written, IReadOnlyDictionary<string, string>? context)
     {
         ArgumentNullException.ThrowIfNull(words);
         context ??= new Dictionary<string, string>();
-        var tokens = RemoveSkipWords(words);
+        var (tokens, writtenTokens) = RemoveSkipWords(words, written);
         if (tokens.Count == 0)
         {
             return [];
         }
 
-        var matches = Run(tokens, context, fuzzy: false);
+        var matches = Run(tokens, writtenTokens, context, fuzzy: false);
         if (matches.Count == 0)
         {
-            matches = Run(tokens, context, fuzzy: true);
+            matches = Run(tokens, writtenTokens, context, fuzzy: true);
         }
 
         return [.. matches.OrderByDescending(m => m.Score).ThenBy(m => m.Data.Order)];
     }
 
-    private List<TemplateMatch> Run(List<string> tokens, IReadOnlyDictionary<string, string> context, bool fuzzy)
+    private List<TemplateMatch> Run(List<string> tokens, List<string> written, IReadOnlyDictionary<string, string> context, bool fuzzy)
     {
-        var run = new MatchRun(this, tokens, context, fuzzy);
+        var run = new MatchRun(this, tokens, written, context, fuzzy);
         foreach (var sentence in _sentences)
         {
             if (sentence.FirstWords is { } first && !first.Contains(tokens[0]))
@@ -105,9 +111,10 @@ public sealed class TemplateMatcher
         return run.Results;
     }
 
-    private List<string> RemoveSkipWords(IReadOnlyList<string> words)
+    private (List<string> Tokens, List<string> Written) RemoveSkipWords(IReadOnlyList<string> words, IReadOnlyList<string> written)
     {
         var tokens = new List<string>(words);
+        var writtenTokens = new List<string>(written.Count == words.Count ? written : words);
         foreach (var skip in _intents.SkipWords)
         {
             for (var i = 0; i + skip.Length <= tokens.Count; i++)
@@ -115,12 +122,13 @@ public sealed class TemplateMatcher
                 if (tokens.Skip(i).Take(skip.Length).SequenceEqual(skip, StringComparer.Ordinal))
                 {
                     tokens.RemoveRange(i, skip.Length);
+                    writtenTokens.RemoveRange(i, skip.Length);
                     i--;
                 }
             }
         }
 
-        return tokens;
+        return (tokens, writtenTokens);
     }
 
     // ----- compilation -----
@@ -349,7 +357,7 @@ public sealed class TemplateMatcher
     private sealed record CompiledSentence(IntentData Data, string Text, SourceLocation Where, Node Root, HashSet<string>? FirstWords);
 
     /// <summary>The state of matching one utterance: captures and word counts kept on stacks while backtracking.</summary>
-    private sealed class MatchRun(TemplateMatcher owner, IReadOnlyList<string> tokens, IReadOnlyDictionary<string, string> context, bool fuzzy)
+    private sealed class MatchRun(TemplateMatcher owner, IReadOnlyList<string> tokens, IReadOnlyList<string> written, IReadOnlyDictionary<string, string> context, bool fuzzy)
     {
         private readonly List<Capture> _captures = [];
         private readonly Dictionary<(PhraseIndex, int), List<(int End, ListMatch Value)>> _fuzzyCache = [];
@@ -434,7 +442,7 @@ public sealed class TemplateMatcher
                     // Shortest first, so literal text after the wildcard gets the words it names.
                     for (var end = position + 1; end <= tokens.Count; end++)
                     {
-                        var text = Spoken(position, end);
+                        var text = string.Join(' ', written.Skip(position).Take(end - position));
                         _wildcardWords += end - position;
                         var stopped = Fill(new Capture(slot.Slot, text, text, position, end, null, true), next, listWords: 0, edits: 0);
                         _wildcardWords -= end - position;

@@ -10,7 +10,10 @@ namespace VoiceHub.Core.Intents.Templates;
 /// </summary>
 public static class TextNormalizer
 {
-    public static string[] Tokenize(string text)
+    public static string[] Tokenize(string text) => Tokenize(text, keepCase: false);
+
+    /// <summary>The same tokens, with their case kept when asked (what a wildcard slot captures: "play The Office").</summary>
+    public static string[] Tokenize(string text, bool keepCase)
     {
         ArgumentNullException.ThrowIfNull(text);
         var builder = new StringBuilder(text.Length + 8);
@@ -50,7 +53,7 @@ public static class TextNormalizer
 
             if (char.IsLetterOrDigit(c))
             {
-                builder.Append(char.ToLowerInvariant(c));
+                builder.Append(keepCase ? c : char.ToLowerInvariant(c));
             }
             else if (c == '.' && i > 0 && i + 1 < decomposed.Length && char.IsDigit(decomposed[i - 1]) && char.IsDigit(decomposed[i + 1]))
             {
@@ -121,6 +124,15 @@ public static class NumberWords
         ["twenty"] = 20, ["thirty"] = 30, ["forty"] = 40, ["fifty"] = 50, ["sixty"] = 60, ["seventy"] = 70, ["eighty"] = 80, ["ninety"] = 90,
     };
 
+    /// <summary>"point five" after a whole number: one decimal place.</summary>
+    private static IEnumerable<(double Value, int End)> Tenths(IReadOnlyList<string> tokens, int position, double whole)
+    {
+        if (position + 1 < tokens.Count && tokens[position] == "point" && s_units.TryGetValue(tokens[position + 1], out var digit) && digit < 10 && tokens[position + 1] != "a")
+        {
+            yield return (whole + digit / 10.0, position + 2);
+        }
+    }
+
     /// <summary>
     /// Every number that starts at <paramref name="start"/>, with the position after it: "twenty one"
     /// yields 20 (ending after "twenty") and 21 (after "one"), so the template decides how much to take.
@@ -166,14 +178,27 @@ public static class NumberWords
         if (s_tens.TryGetValue(word, out var tens))
         {
             yield return (hundreds + tens, position + 1);
+            foreach (var tenth in Tenths(tokens, position + 1, hundreds + tens))
+            {
+                yield return tenth;
+            }
+
             if (position + 1 < tokens.Count && s_units.TryGetValue(tokens[position + 1], out var unit) && unit is > 0 and < 10 && tokens[position + 1] != "a")
             {
                 yield return (hundreds + tens + unit, position + 2);
+                foreach (var tenth in Tenths(tokens, position + 2, hundreds + tens + unit))
+                {
+                    yield return tenth;
+                }
             }
         }
         else if (s_units.TryGetValue(word, out var small) && word != "a" && word != "oh")
         {
             yield return (hundreds + small, position + 1);
+            foreach (var tenth in Tenths(tokens, position + 1, hundreds + small))
+            {
+                yield return tenth;
+            }
         }
         else if (word == "half" && hundreds == 0)
         {
