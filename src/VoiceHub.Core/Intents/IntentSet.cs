@@ -76,10 +76,25 @@ public sealed class IntentSet
 
     public IEnumerable<string> IntentNames => Data.Select(d => d.Intent).Distinct(StringComparer.Ordinal);
 
-    /// <summary>Loads a file, or every *.yaml in a folder (sorted), as one set.</summary>
-    public static IntentSet Load(string path)
+    /// <summary>
+    /// Loads a file, or every *.yaml in a folder (sorted), as one set. A checkout of
+    /// home-assistant/intents (a folder with <c>sentences/</c>) loads <c>sentences/LANGUAGE</c>;
+    /// its <c>responses/</c> are Jinja templates for Home Assistant, so VoiceHub answers in its own words.
+    /// </summary>
+    public static IntentSet Load(string path, string language = "en")
     {
         ArgumentNullException.ThrowIfNull(path);
+        var checkout = Path.Combine(path, "sentences");
+        if (Directory.Exists(checkout))
+        {
+            path = Path.Combine(checkout, language);
+            if (!Directory.Exists(path))
+            {
+                var languages = Directory.GetDirectories(checkout).Select(Path.GetFileName).Order(StringComparer.Ordinal);
+                throw new ConfigurationFileException($"{checkout}: no '{language}' sentences in this home-assistant/intents checkout (it has: {string.Join(", ", languages)}); name the language folder, e.g. {Path.Combine(checkout, "de")}");
+            }
+        }
+
         string[] files;
         if (Directory.Exists(path))
         {

@@ -185,4 +185,26 @@ public sealed class HassilFormatTests
             Directory.Delete(folder, recursive: true);
         }
     }
+
+    [Fact]
+    public void A_checkout_of_home_assistant_intents_loads_the_sentences_of_its_language()
+    {
+        var checkout = Directory.CreateTempSubdirectory("voicehub-checkout-").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(checkout, "sentences", "en"));
+            Directory.CreateDirectory(Path.Combine(checkout, "sentences", "de"));
+            File.WriteAllText(Path.Combine(checkout, "sentences", "en", "on.yaml"), "language: en\nintents:\n  HassTurnOn:\n    data:\n      - sentences: [\"turn on {name}\"]\n");
+            File.WriteAllText(Path.Combine(checkout, "sentences", "de", "on.yaml"), "language: de\nintents:\n  HassTurnOn:\n    data:\n      - sentences: [\"schalte {name} ein\"]\n");
+
+            Assert.Equal("en", IntentSet.Load(checkout).Language);
+            Assert.Equal("de", IntentSet.Load(checkout, "de").Language);
+            var error = Assert.Throws<ConfigurationFileException>(() => IntentSet.Load(checkout, "fr"));
+            Assert.Contains("no 'fr' sentences in this home-assistant/intents checkout (it has: de, en)", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(checkout, recursive: true);
+        }
+    }
 }
