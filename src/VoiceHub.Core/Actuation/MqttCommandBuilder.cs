@@ -29,11 +29,12 @@ public static class MqttCommandBuilder
     {
         ["red"] = (255, 0, 0), ["orange"] = (255, 165, 0), ["yellow"] = (255, 255, 0), ["green"] = (0, 128, 0),
         ["blue"] = (0, 0, 255), ["purple"] = (128, 0, 128), ["pink"] = (255, 192, 203), ["white"] = (255, 255, 255),
-        ["cyan"] = (0, 255, 255), ["magenta"] = (255, 0, 255),
+        ["cyan"] = (0, 255, 255), ["magenta"] = (255, 0, 255), ["gold"] = (255, 215, 0), ["lavender"] = (230, 230, 250),
+        ["teal"] = (0, 128, 128), ["brown"] = (165, 42, 42),
     };
 
-    // Color temperatures in mireds, as Home Assistant's "warm white" (2700 K) and "cool white" (6500 K).
-    private static readonly Dictionary<string, int> s_whites = new(StringComparer.OrdinalIgnoreCase) { ["warm white"] = 370, ["cool white"] = 153 };
+    // Color temperatures in mireds: "warm white" 2700 K, "cool white" 6500 K (as Home Assistant), daylight 5500 K.
+    private static readonly Dictionary<string, int> s_whites = new(StringComparer.OrdinalIgnoreCase) { ["warm white"] = 370, ["cool white"] = 153, ["daylight"] = 182 };
 
     public static IReadOnlyList<DeviceCommand> Build(IntentResult result, Entity entity, EntityState? state)
     {

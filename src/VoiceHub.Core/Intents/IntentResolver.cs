@@ -28,7 +28,8 @@ public sealed class IntentResolver(DeviceRegistry registry, IntentSet intents, I
     /// <summary>Intents that act on nothing in the home.</summary>
     private static readonly HashSet<string> s_noTargets = new(StringComparer.Ordinal)
     {
-        "HassNevermind", "HassStartTimer", "HassCancelTimer", "HassTimerStatus", "HassGetCurrentTime", "HassGetCurrentDate",
+        "HassNevermind", "HassStartTimer", "HassCancelTimer", "HassCancelAllTimers", "HassPauseTimer", "HassUnpauseTimer",
+        "HassIncreaseTimer", "HassDecreaseTimer", "HassTimerStatus", "HassGetCurrentTime", "HassGetCurrentDate",
     };
 
     private static readonly Dictionary<string, (string One, string Many)> s_nouns = new(StringComparer.Ordinal)
@@ -122,6 +123,7 @@ public sealed class IntentResolver(DeviceRegistry registry, IntentSet intents, I
         var floor = candidate.Captures.FirstOrDefault(c => c.Slot == "floor")?.List?.Floor;
         var contextArea = context.TryGetValue("area", out var a) ? registry.FindAreaByName(a) ?? registry.FindArea(a) : null;
         var single = candidate.Metadata?.GetValueOrDefault("targets") == "one";
+        var all = candidate.Metadata?.GetValueOrDefault("targets") == "all"; // a question about the whole home when no place is named
         bool Wanted(Entity e) => (domains is null || domains.Contains(e.Domain)) && (deviceClass is null || e.DeviceClass == deviceClass);
 
         if (candidate.Captures.FirstOrDefault(c => c.List?.Entities.Count > 0) is { } named)
@@ -185,7 +187,7 @@ public sealed class IntentResolver(DeviceRegistry registry, IntentSet intents, I
         }
 
         // No name, no place: the speaker's own room, else the only such device in the home.
-        var local = contextArea is null ? [] : registry.InArea(contextArea.Id).Where(Wanted).ToList();
+        var local = contextArea is null || all ? [] : registry.InArea(contextArea.Id).Where(Wanted).ToList();
         if (local.Count > 0)
         {
             slots.TryAdd("area", contextArea!.Name);
@@ -198,7 +200,7 @@ public sealed class IntentResolver(DeviceRegistry registry, IntentSet intents, I
         }
 
         var everywhere = registry.Entities.Where(Wanted).ToList();
-        if (everywhere.Count == 1)
+        if (everywhere.Count == 1 || (all && everywhere.Count > 0))
         {
             return (everywhere, null);
         }
@@ -293,17 +295,29 @@ public sealed class IntentResolver(DeviceRegistry registry, IntentSet intents, I
             var live = Live(targets[0]);
             values["name"] = SpokenName(live.Name);
             var actual = live.State ?? "unknown";
-            values["actual_state"] = actual;
+            values["actual_state"] = StateWords(actual);
             values["answer"] = slots.TryGetValue("state", out var asked) && string.Equals(asked.ToString(), actual, StringComparison.OrdinalIgnoreCase) ? "yes" : "no";
             values["current_temperature"] = live.NumberAttribute("current_temperature") is { } temperature
                 ? temperature.ToString("0.#", CultureInfo.InvariantCulture)
                 : live.Domain == "sensor" && live.State is { } s ? s : "unknown";
         }
 
+        // Questions about several devices: any, all, which, how many are in the asked state.
+        if (slots.TryGetValue("state", out var askedState) && askedState.ToString() is { } wanted && targets.Count > 0)
+        {
+            var inState = targets.Where(t => string.Equals(Live(t).State, wanted, StringComparison.OrdinalIgnoreCase)).ToList();
+            var others = targets.Except(inState).ToList();
+            values["any_answer"] = inState.Count == 0 ? "No" : $"Yes, {Names(inState)}";
+            values["all_answer"] = others.Count == 0 ? "Yes" : $"No, {Names(others)} {(others.Count == 1 ? "is" : "are")} not {StateWords(wanted)}";
+            values["which_answer"] = inState.Count == 0 ? $"None of them is {StateWords(wanted)}" : Capitalize(Names(inState));
+            values["how_many_answer"] = inState.Count.ToString(CultureInfo.InvariantCulture);
+        }
+
         var domain = slots.GetValueOrDefault("domain")?.ToString();
         values["noun"] = domain is not null && s_nouns.TryGetValue(domain, out var noun) ? (targets.Count == 1 ? noun.One : noun.Many) : (targets.Count == 1 ? "device" : "devices");
         var now = clock.GetLocalNow();
         values["time"] = now.ToString("h:mm tt", CultureInfo.InvariantCulture);
+        values["date"] = now.ToString("dddd, MMMM d", CultureInfo.InvariantCulture);
         values["duration"] = Duration(slots);
 
         // A keyed response that names a slot this utterance did not fill ("Set the {area} ..." with
@@ -367,6 +381,14 @@ public sealed class IntentResolver(DeviceRegistry registry, IntentSet intents, I
     {
         0 => "nothing",
         _ => Or(entities.Select(e => SpokenName(e.Name)).ToList(), "and"),
+    };
+
+    /// <summary>A state as said: a person's "not_home" is "away".</summary>
+    private static string StateWords(string state) => state switch
+    {
+        "home" => "at home",
+        "not_home" => "away",
+        _ => state.Replace('_', ' '),
     };
 
     private static string Capitalize(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..];

@@ -472,19 +472,34 @@ public sealed partial class VoicePipeline
         return result.Intent switch
         {
             "HassStartTimer" when result.Status == IntentStatus.Ok => StartTimer(result),
-            "HassCancelTimer" when result.Status == IntentStatus.Ok => result with { Response = _timers.Cancel(result.Slots.GetValueOrDefault("timer_name")?.ToString()) > 0 ? "Timer cancelled." : "There's no timer running." },
-            "HassTimerStatus" when result.Status == IntentStatus.Ok => result with { Response = _timers.Describe() },
+            "HassCancelTimer" when result.Status == IntentStatus.Ok => result with { Response = _timers.Cancel(WhichTimer(result)) > 0 ? "Timer cancelled." : "There's no timer like that running." },
+            "HassCancelAllTimers" when result.Status == IntentStatus.Ok => result with { Response = _timers.Cancel(new TimerSelector()) > 0 ? "All timers cancelled." : "There's no timer running." },
+            "HassPauseTimer" when result.Status == IntentStatus.Ok => result with { Response = _timers.Pause(WhichTimer(result)) > 0 ? "Timer paused." : "There's no running timer like that." },
+            "HassUnpauseTimer" when result.Status == IntentStatus.Ok => result with { Response = _timers.Resume(WhichTimer(result)) > 0 ? "Timer resumed." : "There's no paused timer like that." },
+            "HassIncreaseTimer" when result.Status == IntentStatus.Ok => result with { Response = _timers.Adjust(WhichTimer(result), TimerLength(result, string.Empty)) > 0 ? result.Response : "There's no timer like that running." },
+            "HassDecreaseTimer" when result.Status == IntentStatus.Ok => result with { Response = _timers.Adjust(WhichTimer(result), -TimerLength(result, string.Empty)) > 0 ? result.Response : "There's no timer like that running." },
+            "HassTimerStatus" when result.Status == IntentStatus.Ok => result with { Response = _timers.Describe(WhichTimer(result)) },
             _ => result,
         };
     }
 
+    /// <summary>hours, minutes and seconds slots (with a prefix: start_hours ...) as one length.</summary>
+    private static TimeSpan TimerLength(IntentResult result, string prefix)
+    {
+        double Slot(string name) => result.Slots.TryGetValue(prefix + name, out var v) ? Convert.ToDouble(v, CultureInfo.InvariantCulture) : 0;
+        return TimeSpan.FromHours(Slot("hours")) + TimeSpan.FromMinutes(Slot("minutes")) + TimeSpan.FromSeconds(Slot("seconds"));
+    }
+
+    /// <summary>The timer a command names: by name or by the length it was set for (the hub keeps one room's timers, so a room names them all).</summary>
+    private static TimerSelector WhichTimer(IntentResult result) =>
+        new(result.Slots.GetValueOrDefault("name")?.ToString(), TimerLength(result, "start_") is { Ticks: > 0 } length ? length : null);
+
     private IntentResult StartTimer(IntentResult result)
     {
-        double Slot(string name) => result.Slots.TryGetValue(name, out var v) ? Convert.ToDouble(v, CultureInfo.InvariantCulture) : 0;
-        var duration = TimeSpan.FromHours(Slot("hours")) + TimeSpan.FromMinutes(Slot("minutes")) + TimeSpan.FromSeconds(Slot("seconds"));
+        var duration = TimerLength(result, string.Empty);
         try
         {
-            _timers.Start(duration, result.Slots.GetValueOrDefault("timer_name")?.ToString());
+            _timers.Start(duration, result.Slots.GetValueOrDefault("name")?.ToString());
             return result;
         }
         catch (ArgumentOutOfRangeException)
