@@ -301,7 +301,9 @@ public sealed partial class VoicePipeline
         // The VAD restarts where the command can begin and catches up on what is already buffered
         // (the spotter reports a phrase a little after it ended; the command may have begun). After
         // a wake word it starts a little late, so the word's own tail cannot pass for a command that
-        // then "ends" before the real one starts; the audio kept still begins at the word's end.
+        // then "ends" before the real one starts. The decoder starts there too: fed the word's tail,
+        // a closed grammar has to explain it as words ("put on our our kitchen light") and scores
+        // the whole command worse.
         _vad.Reset();
         _vadBase = woken ? from + WakeTail : from;
         _ = _vad.Process(_ring.CopySince(_vadBase));
@@ -312,7 +314,7 @@ public sealed partial class VoicePipeline
         if (_set.Engine is IStreamingSpeechEngine streaming)
         {
             _stream = streaming.StartDecoding();
-            _stream.Feed(_ring.CopySince(from));
+            _stream.Feed(_ring.CopySince(_vadBase));
         }
     }
 

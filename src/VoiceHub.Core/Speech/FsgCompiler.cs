@@ -293,9 +293,7 @@ public static partial class FsgCompiler
                 continue;
             }
 
-            // Every way on from a state equally likely. On the 145 dev recordings this prior beat both
-            // pocketsphinx's JSGF weighting and no prior at all (1.0 everywhere) in noise: 95.2% at 12 dB
-            // against 90.3% and 91.0%.
+            // Every way on from a state equally likely (weighed by the decoder's -lw).
             var probability = (1.0 / outgoing).ToString("0.######", CultureInfo.InvariantCulture);
             foreach (var (word, next) in dfa.Arcs[s].OrderBy(a => a.Key, StringComparer.Ordinal))
             {

@@ -12,8 +12,8 @@ public sealed record SpeechGrammar(string Jsgf, IReadOnlySet<string> Words, int 
 /// <summary>
 /// Compiles intent templates and the device registry into a JSGF grammar for a grammar-bound
 /// recognizer: every sentence a template can produce, with device, area and floor names and
-/// list values spelled out and numbers in words. Sentences with wildcards cannot be closed and
-/// are left out (they remain for open speech engines).
+/// list values spelled out and numbers in words. Wildcards cannot be closed: an alternative that
+/// needs one is left out, and so is a sentence that cannot do without one (both remain for open speech engines).
 /// </summary>
 public static class JsgfGrammarBuilder
 {
@@ -103,13 +103,17 @@ public static class JsgfGrammarBuilder
                             continue;
                         }
 
-                        var expression = Expression(option);
-                        if (expression is null)
+                        // An option with a wildcard cannot be said in a closed grammar; the others still can
+                        // ("start a timer for five minutes" of "... [called {timer_name}]").
+                        if (Expression(option) is { } expression)
                         {
-                            return null;
+                            options.Add(expression);
                         }
+                    }
 
-                        options.Add(expression);
+                    if (options.Count == 0)
+                    {
+                        return optional ? "<NULL>" : null;
                     }
 
                     var body = string.Join(" | ", options.Distinct(StringComparer.Ordinal));

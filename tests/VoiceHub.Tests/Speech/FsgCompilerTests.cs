@@ -59,6 +59,25 @@ public sealed class FsgCompilerTests
         Assert.Contains(byState.Values, p => p.Count == 4); // after "a": b, c, d or the end
     }
 
+    [Fact]
+    public void A_sentence_keeps_its_closed_alternatives_when_one_needs_a_wildcard()
+    {
+        var intents = VoiceHub.Core.Intents.IntentSet.Parse("timer.yaml", """
+            intents:
+              HassStartTimer:
+                data:
+                  - sentences: ["start a timer for {minutes} minutes [called {timer_name:name}]", "name a timer {timer_name:name}"]
+            lists:
+              minutes: { range: { from: 1, to: 3 } }
+              timer_name: { wildcard: true }
+            """);
+
+        var grammar = JsgfGrammarBuilder.Build(intents, VoiceHub.Core.Intents.Registry.DeviceRegistry.Empty);
+
+        Assert.Equal(["start a timer for one minutes", "start a timer for three minutes", "start a timer for two minutes"], Sentences(FsgCompiler.Compile(grammar.Jsgf)!).Order(StringComparer.Ordinal));
+        Assert.Equal(1, grammar.SkippedSentences); // "name a timer {name}" cannot be said without its wildcard
+    }
+
     [Theory]
     [InlineData("public <c> = ( a | b )+;", "a repeat")]
     [InlineData("public <c> = a*;", "a repeat")]
