@@ -29,6 +29,14 @@ public static class JsgfGrammarBuilder
         var skipped = 0;
         foreach (var data in intents.Data.Where(d => wanted is null || wanted.Contains(d.Intent)))
         {
+            // Phrasings for text and open speech only (metadata closed_set: "no"): spelled out in a
+            // closed grammar they would cost more memory and confusion than they earn.
+            if (data.Metadata?.GetValueOrDefault("closed_set") == "no")
+            {
+                skipped += data.Sentences.Count;
+                continue;
+            }
+
             foreach (var (template, _, _) in data.Sentences)
             {
                 var expression = context.Expression(template);
