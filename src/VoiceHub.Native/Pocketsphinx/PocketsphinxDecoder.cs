@@ -156,12 +156,10 @@ public sealed unsafe class PocketsphinxDecoder : IDisposable
     /// </summary>
     public void SetFsg(string name, string fsg)
     {
-        var file = Path.Combine(Path.GetTempPath(), $"voicehub-fsg-{Environment.ProcessId}-{Guid.NewGuid():N}.fsg");
-        File.WriteAllText(file, fsg);
-        try
+        // The language weight scales the automaton's probabilities, as ps_set_jsgf_string does with -lw.
+        var languageWeight = (Options.Settings.TryGetValue("-lw", out var lw) || Options.Settings.TryGetValue("lw", out lw)) && float.TryParse(lw, System.Globalization.CultureInfo.InvariantCulture, out var parsed) ? parsed : 6.5f;
+        ThroughFile("fsg", fsg, file =>
         {
-            // The language weight scales the automaton's probabilities, as ps_set_jsgf_string does with -lw.
-            var languageWeight = (Options.Settings.TryGetValue("-lw", out var lw) || Options.Settings.TryGetValue("lw", out lw)) && float.TryParse(lw, System.Globalization.CultureInfo.InvariantCulture, out var parsed) ? parsed : 6.5f;
             var model = Interop.Sphinxbase.fsg_model_readfile(file, _logmath, languageWeight);
             if (model == 0)
             {
@@ -179,33 +177,37 @@ public sealed unsafe class PocketsphinxDecoder : IDisposable
             {
                 _ = Interop.Sphinxbase.fsg_model_free(model); // the search keeps its own reference
             }
-        }
-        finally
-        {
-            File.Delete(file);
-        }
-
+        });
         _searches.Add(name);
     }
 
     /// <summary>Adds keyword spotting for phrases with per-phrase thresholds as a named search.</summary>
     public void SetKeywords(string name, IEnumerable<(string Phrase, double Threshold)> phrases)
     {
-        var file = Path.Combine(Path.GetTempPath(), $"voicehub-kws-{Environment.ProcessId}-{Guid.NewGuid():N}.txt");
-        File.WriteAllLines(file, phrases.Select(p => $"{p.Phrase} /{p.Threshold.ToString("0.###e+0", System.Globalization.CultureInfo.InvariantCulture)}/"));
-        try
+        var lines = phrases.Select(p => $"{p.Phrase} /{p.Threshold.ToString("0.###e+0", System.Globalization.CultureInfo.InvariantCulture)}/\n");
+        ThroughFile("kws", string.Concat(lines), file =>
         {
             if (ps_set_kws(_decoder, name, file) < 0)
             {
                 throw new NativeEngineException("pocketsphinx", "ps_set_kws", -1, "pocketsphinx rejected the keyword list");
             }
+        });
+        _searches.Add(name);
+    }
+
+    /// <summary>pocketsphinx reads these inputs only from a path: a private temporary file, gone afterwards.</summary>
+    private static void ThroughFile(string kind, string contents, Action<string> read)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"voicehub-{kind}-{Environment.ProcessId}-{Guid.NewGuid():N}.txt");
+        File.WriteAllText(file, contents);
+        try
+        {
+            read(file);
         }
         finally
         {
             File.Delete(file);
         }
-
-        _searches.Add(name);
     }
 
     /// <summary>
