@@ -43,7 +43,7 @@ public sealed class ShippedIntentTests
     {
         string[] contract =
         [
-            "HassTurnOn", "HassTurnOff", "HassToggle", "HassLightSet", "HassGetState", "HassOpenCover", "HassCloseCover",
+            "HassTurnOn", "HassTurnOff", "HassToggle", "HassLightSet", "HassGetState",
             "HassSetPosition", "HassClimateSetTemperature", "HassClimateGetTemperature", "HassMediaPause", "HassMediaUnpause",
             "HassMediaNext", "HassMediaPrevious", "HassSetVolume", "HassNevermind", "HassStartTimer", "HassCancelTimer", "HassGetCurrentTime",
         ];

@@ -34,7 +34,7 @@ public sealed class HubServiceTests : IDisposable
             await host.RunAsync().WaitAsync(TimeSpan.FromMinutes(3));
         }
 
-        Assert.Equal(["HassTurnOn", "HassClimateSetTemperature", "HassOpenCover", "HassOpenCover"], traces.Select(t => t.Result?.Intent));
+        Assert.Equal(["HassTurnOn", "HassClimateSetTemperature", "HassTurnOn", "HassTurnOn"], traces.Select(t => t.Result?.Intent));
         var published = devices.WaitFor(r => r.Count >= 3).Select(r => $"{r.Topic} {r.Payload}").ToList();
         Assert.Contains("zigbee2mqtt/Kitchen light/set {\"state\":\"ON\"}", published);
         Assert.Contains("zigbee2mqtt/Thermostat/set/current_heating_setpoint 21", published);

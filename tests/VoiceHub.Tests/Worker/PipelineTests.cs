@@ -75,7 +75,7 @@ public sealed class PipelineTests : IDisposable
         await pipeline.RunAsync(new WavFileSource(TestPaths.Fixture("demo.wav"), TimeSpan.FromMilliseconds(20), realTime: false), CancellationToken.None);
 
         Assert.Equal(
-            ["HassTurnOn light.kitchen_light", "HassClimateSetTemperature climate.living_room", "HassOpenCover cover.garage_door", "HassOpenCover cover.garage_door"],
+            ["HassTurnOn light.kitchen_light", "HassClimateSetTemperature climate.living_room", "HassTurnOn cover.garage_door", "HassTurnOn cover.garage_door"],
             _traces.Select(t => $"{t.Result?.Intent} {string.Join(",", t.Result?.PendingTargets ?? t.Result?.Targets ?? [])}"));
         Assert.Equal([true, true, true, false], _traces.Select(t => t.Woken)); // "yes" came in the follow-up window
         Assert.Equal(21.0, Convert.ToDouble(_traces[1].Result!.Slots["temperature"], System.Globalization.CultureInfo.InvariantCulture));
@@ -150,7 +150,7 @@ public sealed class PipelineTests : IDisposable
 
         Assert.Equal(2, _traces.Count);
         Assert.Equal(IntentStatus.Confirm, _traces[0].Result?.Status);
-        Assert.NotEqual("HassOpenCover", _traces[1].Result?.Intent); // the question expired with its window
+        Assert.NotEqual("HassTurnOn", _traces[1].Result?.Intent); // the question expired with its window
     }
 
     [Fact]

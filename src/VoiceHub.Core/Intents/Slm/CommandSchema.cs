@@ -41,12 +41,10 @@ public sealed class CommandSchema
     /// <summary>Intents the model can produce, with the words the prompt uses to explain them.</summary>
     public static IReadOnlyList<(string Intent, string Meaning)> Intents { get; } =
     [
-        ("HassTurnOn", "turn on, switch on, activate or lock a device, or the lights of an area"),
-        ("HassTurnOff", "turn off, switch off, deactivate or unlock a device, or the lights of an area"),
+        ("HassTurnOn", "turn on, switch on, activate, open (a cover, blind or garage door) or lock a device, or the lights of an area"),
+        ("HassTurnOff", "turn off, switch off, deactivate, close (a cover, blind or garage door) or unlock a device, or the lights of an area"),
         ("HassToggle", "toggle a device"),
         ("HassLightSet", "set a light's brightness (0-100) or color"),
-        ("HassOpenCover", "open a cover, blind or garage door"),
-        ("HassCloseCover", "close a cover, blind or garage door"),
         ("HassSetPosition", "move a cover to a position (0-100)"),
         ("HassClimateSetTemperature", "set a thermostat's temperature"),
         ("HassClimateGetTemperature", "ask the temperature of an area"),
@@ -97,10 +95,17 @@ public sealed class CommandSchema
         rules.Append("percent ::= \"100\" | [1-9] [0-9]? | \"0\"\n");
 
         var onOff = NameRule("name-onoff", Named(s_onOffDomains));
+        var cover = NameRule("name-cover", Named("cover"));
         var target = new List<string>();
         if (onOff is not null)
         {
             target.Add($"\", \\\"name\\\": \" {onOff}");
+        }
+
+        if (cover is not null)
+        {
+            // Opening and closing are turning a cover on and off, as in Home Assistant's intents since 2023.
+            target.Add($"\", \\\"name\\\": \" {cover}");
         }
 
         if (areaRule is not null)
@@ -126,10 +131,8 @@ public sealed class CommandSchema
             Command("HassLightSet", $"\", \\\"name\\\": \" {light} (\", \\\"brightness\\\": \" percent{color})");
         }
 
-        if (NameRule("name-cover", Named("cover")) is { } cover)
+        if (cover is not null)
         {
-            Command("HassOpenCover", $"\", \\\"name\\\": \" {cover}");
-            Command("HassCloseCover", $"\", \\\"name\\\": \" {cover}");
             Command("HassSetPosition", $"\", \\\"name\\\": \" {cover} \", \\\"position\\\": \" percent");
         }
 
