@@ -23,11 +23,13 @@ public static class EvalCommand
         var files = new Argument<string[]>("FILE") { Description = "Test files or folders in Home Assistant's intent-test layout", Arity = ArgumentArity.ZeroOrMore };
         var tests = new Option<string[]>("--tests") { Description = "Test files or folders (as FILE), e.g. a checkout's tests/en", AllowMultipleArgumentsPerToken = true };
         var templatesOnly = new Option<bool>("--templates-only") { Description = "Judge the template match alone (intent and slots), as Home Assistant's tests judge hassil: no device resolution, status or response" };
-        var command = new Command("intents", "Accuracy per intent on test sentences") { intents, devices, files, tests, templatesOnly };
+        var noFuzzy = new Option<bool>("--no-fuzzy") { Description = "Leave out the fuzzy stage (the closest template sentence) after the templates" };
+        var command = new Command("intents", "Accuracy per intent on test sentences") { intents, devices, files, tests, templatesOnly, noFuzzy };
         command.SetAction((parse, cancellationToken) => CliApplication.Guard(io, "eval intents", async () =>
         {
             var set = IntentSet.Load(parse.GetValue(intents)!);
             var outcomes = new List<(IntentTestCase Test, string? Failure)>();
+            var stages = new List<(string Stage, bool Passed)>();
             var paths = (parse.GetValue(files) ?? []).Concat(parse.GetValue(tests) ?? []).ToList();
             if (paths.Count == 0)
             {
@@ -42,7 +44,7 @@ public static class EvalCommand
                 }
 
                 var registry = DevicesFile.Load(parse.GetValue(devices)?.FullName ?? IntentTests.FixturesFor(path));
-                var recognizer = IntentRecognizer.Create(set, registry);
+                var recognizer = IntentRecognizer.Create(set, registry, fuzzy: !parse.GetValue(noFuzzy));
                 foreach (var test in IntentTests.Load(path))
                 {
                     if (parse.GetValue(templatesOnly))
@@ -54,6 +56,7 @@ public static class EvalCommand
 
                     var result = await recognizer.RecognizeAsync(test.Sentence, test.Context, cancellationToken).ConfigureAwait(false);
                     outcomes.Add((test, IntentTests.Check(test, result)));
+                    stages.Add((result.Source ?? "none", outcomes[^1].Failure is null));
                 }
             }
 
@@ -65,6 +68,11 @@ public static class EvalCommand
 
             var allPassed = outcomes.Count(o => o.Failure is null);
             await io.Output.WriteLineAsync($"{"all",-28} {allPassed,7} {outcomes.Count,6} {IntentTests.Percent(allPassed, outcomes.Count),9}").ConfigureAwait(false);
+            foreach (var stage in stages.GroupBy(s => s.Stage).OrderBy(g => g.Key, StringComparer.Ordinal))
+            {
+                await io.Output.WriteLineAsync($"answered by {stage.Key}: {stage.Count()} ({stage.Count(s => s.Passed)} right)").ConfigureAwait(false);
+            }
+
             foreach (var (test, failure) in outcomes.Where(o => o.Failure is not null))
             {
                 await io.Output.WriteLineAsync($"FAIL {test}: {failure}").ConfigureAwait(false);

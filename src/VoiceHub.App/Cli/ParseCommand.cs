@@ -82,7 +82,9 @@ public static class ParseCommand
         string Status,
         string Response,
         string? Error = null,
-        IReadOnlyList<string>? PendingTargets = null)
+        IReadOnlyList<string>? PendingTargets = null,
+        double? Confidence = null,
+        string? Sentence = null)
     {
         public static Output From(IntentResult result, double ms) => new(
             result.Text,
@@ -93,6 +95,8 @@ public static class ParseCommand
             Math.Round(ms, 3),
             JsonSerializer.Serialize(result.Status, CliJson.Options).Trim('"'),
             result.Response,
-            PendingTargets: result.PendingTargets);
+            PendingTargets: result.PendingTargets,
+            Confidence: result.Confidence,
+            Sentence: result.Sentence);
     }
 }

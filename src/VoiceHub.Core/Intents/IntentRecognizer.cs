@@ -11,19 +11,27 @@ public interface IIntentFallback
 }
 
 /// <summary>
-/// Text to command: the compiled sentence templates first (fast, exact), the fallback only when
-/// none matches, then target resolution, policy and the spoken response. One instance per
-/// intents/devices configuration; a reload builds a new one.
+/// Text to command: the compiled sentence templates first (fast, exact), then the fuzzy stage
+/// (the closest template sentence, built on first use), then the fallback (the language model)
+/// only when neither answers, then target resolution, policy and the spoken response. One
+/// instance per intents/devices configuration; a reload builds a new one.
 /// </summary>
-public sealed class IntentRecognizer(TemplateMatcher matcher, IntentResolver resolver, IIntentFallback? fallback = null)
+public sealed class IntentRecognizer(TemplateMatcher matcher, IntentResolver resolver, IIntentFallback? fallback = null, bool fuzzy = true, IntentRecognizer? sameIntentsAs = null)
 {
+    private readonly Lazy<FuzzyMatcher>? _fuzzy = !fuzzy ? null
+        : sameIntentsAs?._fuzzy is { IsValueCreated: true } trained ? new(() => trained.Value.For(matcher))
+        : new(() => new FuzzyMatcher(matcher));
+
     /// <summary>Longer input is not a spoken command (a pasted document, a runaway transcript).</summary>
     public const int MaxInputCharacters = 500;
 
     public TemplateMatcher Matcher => matcher;
 
-    public static IntentRecognizer Create(IntentSet intents, DeviceRegistry registry, IReadOnlyList<ConfirmationRule>? confirmations = null, TimeProvider? clock = null, IIntentFallback? fallback = null, IEntityStates? states = null) =>
-        new(new TemplateMatcher(intents, registry), new IntentResolver(registry, intents, confirmations ?? IntentResolver.DefaultConfirmations, clock ?? TimeProvider.System, states), fallback);
+    public static IntentRecognizer Create(IntentSet intents, DeviceRegistry registry, IReadOnlyList<ConfirmationRule>? confirmations = null, TimeProvider? clock = null, IIntentFallback? fallback = null, IEntityStates? states = null, bool fuzzy = true, IntentRecognizer? sameIntentsAs = null) =>
+        new(new TemplateMatcher(intents, registry), new IntentResolver(registry, intents, confirmations ?? IntentResolver.DefaultConfirmations, clock ?? TimeProvider.System, states), fallback, fuzzy, sameIntentsAs);
+
+    /// <summary>Builds the fuzzy stage now (a few hundred milliseconds), so the first sentence no template matches does not wait for it.</summary>
+    public void Prepare() => _ = _fuzzy?.Value;
 
     /// <summary>Why a text cannot be a command, or null when it can be tried.</summary>
     public static string? Problem(string text)
@@ -46,10 +54,22 @@ public sealed class IntentRecognizer(TemplateMatcher matcher, IntentResolver res
             return null;
         }
 
-        var best = matches[0];
-        var candidate = new IntentCandidate(best.Data.Intent, best.Captures, best.Data.FixedSlots, "template", best.Data.Response, best.Data.Metadata, best.Sentence);
-        return resolver.Resolve(text, candidate, context);
+        return resolver.Resolve(text, Candidate(matches[0], "template"), context);
     }
+
+    /// <summary>The fuzzy stage alone: the closest template sentence, when one is close enough.</summary>
+    public IntentResult? RecognizeFuzzy(string text, IReadOnlyDictionary<string, string> context)
+    {
+        if (_fuzzy?.Value.Match(text, context) is not { } close)
+        {
+            return null;
+        }
+
+        return resolver.Resolve(text, Candidate(close.Match, "fuzzy"), context) with { Confidence = close.Confidence };
+    }
+
+    private static IntentCandidate Candidate(TemplateMatch match, string source) =>
+        new(match.Data.Intent, match.Captures, match.Data.FixedSlots, source, match.Data.Response, match.Data.Metadata, match.Sentence);
 
     public async Task<IntentResult> RecognizeAsync(string text, IReadOnlyDictionary<string, string>? context = null, CancellationToken cancellationToken = default)
     {
@@ -64,7 +84,7 @@ public sealed class IntentRecognizer(TemplateMatcher matcher, IntentResolver res
             return IntentResult.NoMatch(text, "Sorry, I didn't hear anything.");
         }
 
-        if (RecognizeWithTemplates(text, context) is { } result)
+        if ((RecognizeWithTemplates(text, context) ?? RecognizeFuzzy(text, context)) is { } result)
         {
             return result;
         }

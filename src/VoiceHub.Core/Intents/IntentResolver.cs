@@ -146,10 +146,10 @@ public sealed class IntentResolver(DeviceRegistry registry, IntentSet intents, I
 
             if (entities.Count > 1)
             {
-                var where = entities.Select(e => registry.AreaOf(e)?.Name is { } n ? $"the one in the {Lower(n)}" : SpokenName(e.Name)).Distinct().ToList();
+                var where = entities.Select(e => registry.AreaOf(e)?.Name is { } n ? $"the one in the {Lower(n)}" : SpokenName(e)).Distinct().ToList();
                 return (entities, (IntentStatus.Clarify, where.Count == entities.Count
                     ? $"Which {named.Spoken} do you mean: {Or(where)}?"
-                    : $"Which {named.Spoken} do you mean: {Or(entities.Select(e => SpokenName(e.Name)).ToList())}?"));
+                    : $"Which {named.Spoken} do you mean: {Or(entities.Select(e => SpokenName(e)).ToList())}?"));
             }
 
             slots["name"] = entities[0].Name;
@@ -175,7 +175,7 @@ public sealed class IntentResolver(DeviceRegistry registry, IntentSet intents, I
 
             if (single && found.Count > 1)
             {
-                return (found, (IntentStatus.Clarify, $"Which {Noun(many: false)} in the {place}: {Or(found.Select(e => SpokenName(e.Name)).ToList())}?"));
+                return (found, (IntentStatus.Clarify, $"Which {Noun(many: false)} in the {place}: {Or(found.Select(e => SpokenName(e)).ToList())}?"));
             }
 
             return (found, null);
@@ -193,7 +193,7 @@ public sealed class IntentResolver(DeviceRegistry registry, IntentSet intents, I
             slots.TryAdd("area", contextArea!.Name);
             if (single && local.Count > 1)
             {
-                return (local, (IntentStatus.Clarify, $"Which {Noun(many: false)}: {Or(local.Select(e => SpokenName(e.Name)).ToList())}?"));
+                return (local, (IntentStatus.Clarify, $"Which {Noun(many: false)}: {Or(local.Select(e => SpokenName(e)).ToList())}?"));
             }
 
             return (local, null);
@@ -211,7 +211,7 @@ public sealed class IntentResolver(DeviceRegistry registry, IntentSet intents, I
         }
 
         var rooms = everywhere.Select(e => registry.AreaOf(e)?.Name).OfType<string>().Distinct().ToList();
-        return (everywhere, (IntentStatus.Clarify, rooms.Count > 1 ? $"In which room: {Or(rooms.Select(r => $"the {Lower(r)}").ToList())}?" : $"Which {Noun(many: false)}: {Or(everywhere.Select(e => SpokenName(e.Name)).ToList())}?"));
+        return (everywhere, (IntentStatus.Clarify, rooms.Count > 1 ? $"In which room: {Or(rooms.Select(r => $"the {Lower(r)}").ToList())}?" : $"Which {Noun(many: false)}: {Or(everywhere.Select(e => SpokenName(e)).ToList())}?"));
     }
 
     private static string? CheckValues(string intent, Dictionary<string, object> slots, List<Entity> targets)
@@ -224,7 +224,7 @@ public sealed class IntentResolver(DeviceRegistry registry, IntentSet intents, I
                 var max = target.NumberAttribute("max_temp") ?? 35;
                 if (temperature < min || temperature > max)
                 {
-                    return Capitalize($"{SpokenName(target.Name)} can be set between {min:0.#} and {max:0.#} degrees.");
+                    return Capitalize($"{SpokenName(target)} can be set between {min:0.#} and {max:0.#} degrees.");
                 }
             }
         }
@@ -293,9 +293,9 @@ public sealed class IntentResolver(DeviceRegistry registry, IntentSet intents, I
         if (targets.Count == 1)
         {
             var live = Live(targets[0]);
-            values["name"] = SpokenName(live.Name);
+            values["name"] = SpokenName(live);
             var actual = live.State ?? "unknown";
-            values["actual_state"] = StateWords(actual);
+            values["actual_state"] = live.Domain == "person" && actual is not ("home" or "not_home" or "unknown") ? $"at {actual}" : StateWords(actual); // a zone: "at Work"
             values["answer"] = slots.TryGetValue("state", out var asked) && string.Equals(asked.ToString(), actual, StringComparison.OrdinalIgnoreCase) ? "yes" : "no";
             values["current_temperature"] = live.NumberAttribute("current_temperature") is { } temperature
                 ? temperature.ToString("0.#", CultureInfo.InvariantCulture)
@@ -380,7 +380,7 @@ public sealed class IntentResolver(DeviceRegistry registry, IntentSet intents, I
     private static string Names(List<Entity> entities) => entities.Count switch
     {
         0 => "nothing",
-        _ => Or(entities.Select(e => SpokenName(e.Name)).ToList(), "and"),
+        _ => Or(entities.Select(e => SpokenName(e)).ToList(), "and"),
     };
 
     /// <summary>A state as said: a person's "not_home" is "away".</summary>
@@ -393,9 +393,15 @@ public sealed class IntentResolver(DeviceRegistry registry, IntentSet intents, I
 
     private static string Capitalize(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..];
 
-    private static string Lower(string name) => name.Length > 1 && char.IsUpper(name[0]) && char.IsLower(name[1]) ? char.ToLowerInvariant(name[0]) + name[1..] : name;
+    /// <summary>
+    /// "Kitchen light" in the middle of a sentence: "kitchen light". A name written in title case
+    /// ("Play Corner", "Bedroom Lamp") or an acronym is a proper name and stays as written.
+    /// </summary>
+    private static string Lower(string name) =>
+        name.Length > 1 && char.IsUpper(name[0]) && char.IsLower(name[1]) && !name.Split(' ').Skip(1).Any(w => w.Length > 0 && char.IsUpper(w[0]))
+            ? char.ToLowerInvariant(name[0]) + name[1..]
+            : name;
 
-    /// <summary>"Kitchen light" as it is said in a sentence: "the kitchen light" (acronyms and "my ..." left alone).</summary>
     /// <summary>The entity with what the home reports now (state topics), where the hub has heard it.</summary>
     private Entity Live(Entity entity)
     {
@@ -413,6 +419,10 @@ public sealed class IntentResolver(DeviceRegistry registry, IntentSet intents, I
         return entity with { State = live.State ?? entity.State, Attributes = attributes };
     }
 
+    /// <summary>An entity as said in a sentence: "the kitchen light", but a person by their name alone.</summary>
+    public static string SpokenName(Entity entity) => entity.Domain == "person" ? entity.Name : SpokenName(entity.Name);
+
+    /// <summary>"Kitchen light" as it is said in a sentence: "the kitchen light" (acronyms and "my ..." left alone).</summary>
     public static string SpokenName(string name)
     {
         if (name.Length == 0)

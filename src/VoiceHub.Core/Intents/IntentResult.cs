@@ -44,7 +44,7 @@ public sealed record IntentResult
     /// <summary>Entity ids the command acts on (empty until it is unambiguous and allowed).</summary>
     public IReadOnlyList<string> Targets { get; init; } = [];
 
-    /// <summary>"template" or "slm"; null when nothing matched.</summary>
+    /// <summary>"template", "fuzzy" or "slm"; null when nothing matched.</summary>
     public string? Source { get; init; }
 
     public IntentStatus Status { get; init; }
@@ -60,6 +60,10 @@ public sealed record IntentResult
     /// <summary>The template sentence that matched, for debugging templates.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Sentence { get; init; }
+
+    /// <summary>How close the fuzzy stage found the closest template sentence (0–1); null for the other stages.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? Confidence { get; init; }
 
     public static IntentResult NoMatch(string text, string response = "Sorry, I didn't understand that.") =>
         new() { Text = text, Status = IntentStatus.NoMatch, Response = response };

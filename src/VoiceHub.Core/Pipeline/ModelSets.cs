@@ -355,7 +355,8 @@ public sealed partial class ModelSets : IDisposable
                 slm = new SlmIntentFallback(llama.Value, registry, intents, slmOptions);
             }
 
-            var recognizer = IntentRecognizer.Create(intents, registry, fallback: slm, states: _states);
+            var recognizer = IntentRecognizer.Create(intents, registry, fallback: slm, states: _states, sameIntentsAs: donor?.Recognizer);
+            recognizer.Prepare(); // built with the models, off the audio thread (a device reload reuses what it learnt)
             var set = new ModelSet(tier, options, engine, recognizer, registry, intents, llama, slm);
             LogBuilt(_logger, set.Description);
             return set;

@@ -46,6 +46,9 @@ public sealed class PhraseIndex
         MaxWords = Math.Max(MaxWords, words.Length);
     }
 
+    /// <summary>Whether some phrase starts with this word.</summary>
+    public bool HasFirstWord(string word) => _byFirstWord.ContainsKey(word);
+
     /// <summary>Exact matches starting at <paramref name="start"/>: the value and the position after it.</summary>
     public IEnumerable<(int End, ListMatch Value)> MatchExact(IReadOnlyList<string> tokens, int start)
     {

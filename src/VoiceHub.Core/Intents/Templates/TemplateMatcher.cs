@@ -6,6 +6,9 @@ namespace VoiceHub.Core.Intents.Templates;
 /// <summary>A filled slot of a template match.</summary>
 public sealed record Capture(string Slot, object Value, string Spoken, int Start, int End, ListMatch? List, bool IsWildcard);
 
+/// <summary>Words <c>[Start, End)</c> that the list <paramref name="List"/> can fill (<see cref="TemplateMatcher.NumberList"/> for any number).</summary>
+public readonly record struct ListSpan(int Start, int End, string List);
+
 /// <summary>One way an utterance fits one sentence template.</summary>
 public sealed record TemplateMatch(IntentData Data, string Sentence, SourceLocation Where, IReadOnlyList<Capture> Captures, double Score, int FuzzyEdits);
 
@@ -25,6 +28,7 @@ public sealed class TemplateMatcher
     private readonly List<CompiledSentence> _sentences = [];
     private readonly Dictionary<string, PhraseIndex> _phraseLists = new(StringComparer.Ordinal);
     private readonly Dictionary<string, RangeList> _ranges = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _templateWords = new(StringComparer.Ordinal);
 
     public TemplateMatcher(IntentSet intents, DeviceRegistry registry)
     {
@@ -63,6 +67,64 @@ public sealed class TemplateMatcher
     public IntentSet Intents => _intents;
 
     public int SentenceCount => _sentences.Count;
+
+    /// <summary>What <see cref="FindListSpans"/> calls a number, which any range list may take.</summary>
+    public const string NumberList = "#number";
+
+    /// <summary>The words left once the intents' skip words ("please", "could you") are taken out.</summary>
+    public IReadOnlyList<string> WithoutSkipWords(IReadOnlyList<string> words) => RemoveSkipWords(words, words).Tokens;
+
+    /// <summary>
+    /// Every stretch of words a list could fill: list values, device, area and floor names (also
+    /// when slightly misheard), and numbers (the longest reading at each word).
+    /// </summary>
+    public List<ListSpan> FindListSpans(IReadOnlyList<string> tokens)
+    {
+        ArgumentNullException.ThrowIfNull(tokens);
+        var spans = new HashSet<ListSpan>();
+        for (var start = 0; start < tokens.Count; start++)
+        {
+            foreach (var (list, phrases) in _phraseLists)
+            {
+                var exact = false;
+                foreach (var (end, _) in phrases.MatchExact(tokens, start))
+                {
+                    spans.Add(new ListSpan(start, end, list));
+                    exact = true;
+                }
+
+                // A misheard name starts with a word no template uses, or with a name's own first word.
+                if (!exact && IntentSet.RegistryLists.Contains(list) && (!_templateWords.Contains(tokens[start]) || phrases.HasFirstWord(tokens[start])))
+                {
+                    // Only longer names: a short word one letter from a name ("call", "hall") is no slip.
+                    foreach (var (end, _) in phrases.MatchFuzzy(tokens, start).Where(m => Letters(tokens, start, m.End) >= MinimumFuzzySpanLetters))
+                    {
+                        spans.Add(new ListSpan(start, end, list));
+                    }
+                }
+            }
+
+            if (_ranges.Count > 0 && NumberWords.ReadAt(tokens, start).Select(n => n.End).DefaultIfEmpty(-1).Max() is var numberEnd and > 0)
+            {
+                spans.Add(new ListSpan(start, numberEnd, NumberList));
+            }
+        }
+
+        return [.. spans.OrderBy(s => s.Start).ThenByDescending(s => s.End)];
+    }
+
+    private const int MinimumFuzzySpanLetters = 6;
+
+    private static int Letters(IReadOnlyList<string> tokens, int start, int end)
+    {
+        var letters = 0;
+        for (var i = start; i < end; i++)
+        {
+            letters += tokens[i].Length;
+        }
+
+        return letters;
+    }
 
     /// <summary>All ways the words fit, best first (empty when nothing fits).</summary>
     public IReadOnlyList<TemplateMatch> Match(IReadOnlyList<string> words, IReadOnlyDictionary<string, string>? context = null) => Match(words, words, context);
@@ -135,7 +197,7 @@ public sealed class TemplateMatcher
 
     private Node Compile(TemplateNode node) => node switch
     {
-        WordsNode words => new WordsMatch([.. words.Words]),
+        WordsNode words => Words(words),
         SequenceNode sequence => sequence.Items.Count == 1 ? Compile(sequence.Items[0]) : new SequenceMatch([.. sequence.Items.Select(Compile)]),
         AlternativeNode alternative => new AlternativeMatch([.. alternative.Options.Select(Compile)]),
         PermutationNode permutation => CompilePermutation(permutation),
@@ -143,6 +205,12 @@ public sealed class TemplateMatcher
         ListNode list => CompileList(list),
         _ => throw new InvalidOperationException($"unknown template node {node}"),
     };
+
+    private WordsMatch Words(WordsNode words)
+    {
+        _templateWords.UnionWith(words.Words);
+        return new WordsMatch([.. words.Words]);
+    }
 
     private AlternativeMatch CompilePermutation(PermutationNode permutation)
     {
