@@ -294,9 +294,8 @@ public sealed class IntentResolver(DeviceRegistry registry, IntentSet intents, I
         {
             var live = Live(targets[0]);
             values["name"] = SpokenName(live);
-            var actual = live.State ?? "unknown";
-            values["actual_state"] = live.Domain == "person" && actual is not ("home" or "not_home" or "unknown") ? $"at {actual}" : StateWords(actual); // a zone: "at Work"
-            values["answer"] = slots.TryGetValue("state", out var asked) && string.Equals(asked.ToString(), actual, StringComparison.OrdinalIgnoreCase) ? "yes" : "no";
+            values["actual_state"] = StateWords(live);
+            values["answer"] = slots.TryGetValue("state", out var asked) && IsIn(live, asked.ToString() ?? string.Empty) ? "yes" : "no";
             values["current_temperature"] = live.NumberAttribute("current_temperature") is { } temperature
                 ? temperature.ToString("0.#", CultureInfo.InvariantCulture)
                 : live.Domain == "sensor" && live.State is { } s ? s : "unknown";
@@ -305,7 +304,7 @@ public sealed class IntentResolver(DeviceRegistry registry, IntentSet intents, I
         // Questions about several devices: any, all, which, how many are in the asked state.
         if (slots.TryGetValue("state", out var askedState) && askedState.ToString() is { } wanted && targets.Count > 0)
         {
-            var inState = targets.Where(t => string.Equals(Live(t).State, wanted, StringComparison.OrdinalIgnoreCase)).ToList();
+            var inState = targets.Where(t => IsIn(Live(t), wanted)).ToList();
             var others = targets.Except(inState).ToList();
             values["any_answer"] = inState.Count == 0 ? "No" : $"Yes, {Names(inState)}";
             values["all_answer"] = others.Count == 0 ? "Yes" : $"No, {Names(others)} {(others.Count == 1 ? "is" : "are")} not {StateWords(wanted)}";
@@ -381,6 +380,53 @@ public sealed class IntentResolver(DeviceRegistry registry, IntentSet intents, I
     {
         0 => "nothing",
         _ => Or(entities.Select(e => SpokenName(e)).ToList(), "and"),
+    };
+
+    /// <summary>
+    /// What a binary sensor's on and off mean for its device class, as Home Assistant shows them:
+    /// a door that is "on" is open, a motion sensor that is "on" has detected motion.
+    /// </summary>
+    private static readonly Dictionary<string, (string On, string Off)> s_binaryStates = new(StringComparer.Ordinal)
+    {
+        ["door"] = ("open", "closed"), ["window"] = ("open", "closed"), ["garage_door"] = ("open", "closed"), ["opening"] = ("open", "closed"),
+        ["motion"] = ("detected", "clear"), ["occupancy"] = ("detected", "clear"), ["presence"] = ("home", "away"), ["moving"] = ("moving", "not moving"),
+        ["moisture"] = ("wet", "dry"), ["smoke"] = ("detected", "clear"), ["gas"] = ("detected", "clear"), ["carbon_monoxide"] = ("detected", "clear"),
+        ["sound"] = ("detected", "clear"), ["vibration"] = ("detected", "clear"), ["tamper"] = ("tampered with", "clear"), ["light"] = ("light detected", "dark"),
+        ["battery"] = ("low", "normal"), ["battery_charging"] = ("charging", "not charging"), ["cold"] = ("cold", "normal"), ["heat"] = ("hot", "normal"),
+        ["connectivity"] = ("connected", "disconnected"), ["lock"] = ("unlocked", "locked"), ["plug"] = ("plugged in", "unplugged"), ["power"] = ("on", "off"),
+        ["problem"] = ("a problem", "OK"), ["running"] = ("running", "not running"), ["safety"] = ("unsafe", "safe"), ["update"] = ("an update available", "up to date"),
+    };
+
+    /// <summary>Whether an entity is in the asked state, asked as Home Assistant stores it ("on") or as it is said ("open").</summary>
+    private static bool IsIn(Entity entity, string asked) =>
+        string.Equals(entity.State, asked, StringComparison.OrdinalIgnoreCase) || string.Equals(StateWords(entity), asked, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>An entity's state as said: "open" for a door sensor that is on, "45 percent" for a humidity sensor, "at Work" for a person in a zone.</summary>
+    private static string StateWords(Entity entity)
+    {
+        var state = entity.State ?? "unknown";
+        return entity.Domain switch
+        {
+            "binary_sensor" when state is "on" or "off" && s_binaryStates.TryGetValue(entity.DeviceClass ?? string.Empty, out var words) => state == "on" ? words.On : words.Off,
+            "sensor" when entity.Attributes.GetValueOrDefault("unit_of_measurement")?.ToString() is { Length: > 0 } unit => $"{state} {UnitWords(unit)}",
+            "person" when state is not ("home" or "not_home" or "unknown") => $"at {state}", // a zone
+            _ => StateWords(state),
+        };
+    }
+
+    private static string UnitWords(string unit) => unit switch
+    {
+        "%" => "percent",
+        "°C" or "°F" or "°" => "degrees",
+        "W" => "watts",
+        "kW" => "kilowatts",
+        "kWh" => "kilowatt hours",
+        "lx" => "lux",
+        "ppm" => "parts per million",
+        "hPa" => "hectopascals",
+        "V" => "volts",
+        "A" => "amps",
+        _ => unit,
     };
 
     /// <summary>A state as said: a person's "not_home" is "away".</summary>

@@ -33,7 +33,38 @@ public sealed record IntentData(
     IReadOnlyDictionary<string, ContextRequirement> ExcludesContext,
     string? Response,
     int Order,
-    IReadOnlyDictionary<string, string>? Metadata = null);
+    IReadOnlyDictionary<string, string>? Metadata = null)
+{
+    /// <summary>Whether a device may be named in this block's sentences: its domain and device class fit requires_context and excludes_context.</summary>
+    public bool Allows(Registry.Entity entity)
+    {
+        ArgumentNullException.ThrowIfNull(entity);
+        foreach (var (key, requirement) in RequiresContext)
+        {
+            if (key is "domain" or "device_class" && (EntityValue(entity, key) is not { } actual || !requirement.Values.Contains(actual, StringComparer.Ordinal)))
+            {
+                return false;
+            }
+        }
+
+        foreach (var (key, requirement) in ExcludesContext)
+        {
+            if (EntityValue(entity, key) is { } actual && requirement.Values.Contains(actual, StringComparer.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static string? EntityValue(Registry.Entity entity, string key) => key switch
+    {
+        "domain" => entity.Domain,
+        "device_class" => entity.DeviceClass,
+        _ => null,
+    };
+}
 
 /// <summary>A <c>requires_context</c>/<c>excludes_context</c> entry: allowed values, or "fill the slot from the context".</summary>
 public sealed record ContextRequirement(IReadOnlyList<string> Values, bool FromContextSlot);

@@ -37,6 +37,7 @@ public static class JsgfGrammarBuilder
                 continue;
             }
 
+            context.NamesFor(data);
             foreach (var (template, _, _) in data.Sentences)
             {
                 var expression = context.Expression(template);
@@ -69,7 +70,31 @@ public static class JsgfGrammarBuilder
 
     private sealed class Context(IntentSet intents, DeviceRegistry registry)
     {
+        private readonly Dictionary<string, string> _nameSets = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, bool> _rulesWithNames = new(StringComparer.Ordinal);
+        private List<Entity> _names = [.. registry.Entities];
+        private string _namesKey = string.Empty;
+
         public Dictionary<string, string> Rules { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>
+        /// The devices a data block's sentences may name (its requires/excludes_context): "open
+        /// {name}" offers only covers, so the recognizer has fewer names to confuse at that point.
+        /// Each distinct set of names is one rule, and rules that use names are built per set.
+        /// </summary>
+        public void NamesFor(IntentData data)
+        {
+            _names = [.. registry.Entities.Where(data.Allows)];
+            var ids = string.Join(',', _names.Select(e => e.Id));
+            if (_names.Count == registry.Entities.Count)
+            {
+                _namesKey = string.Empty;
+            }
+            else if (!_nameSets.TryGetValue(ids, out _namesKey!))
+            {
+                _nameSets[ids] = _namesKey = "_n" + _nameSets.Count.ToString(CultureInfo.InvariantCulture);
+            }
+        }
 
         public HashSet<string> Words { get; } = new(StringComparer.Ordinal);
 
@@ -137,7 +162,7 @@ public static class JsgfGrammarBuilder
                     Permute([.. items!], 0, orders);
                     return $"( {string.Join(" | ", orders)} )";
                 case RuleNode rule:
-                    var ruleName = "r_" + Sanitize(rule.Name);
+                    var ruleName = "r_" + Sanitize(rule.Name) + (UsesNames(rule.Name) ? _namesKey : string.Empty);
                     if (!Rules.ContainsKey(ruleName))
                     {
                         Rules[ruleName] = "<VOID>"; // placeholder while the body is built (rules are not recursive)
@@ -159,9 +184,30 @@ public static class JsgfGrammarBuilder
             }
         }
 
+        private bool UsesNames(string rule)
+        {
+            if (!_rulesWithNames.TryGetValue(rule, out var uses))
+            {
+                _rulesWithNames[rule] = false; // rules are not recursive; this only guards the walk
+                _rulesWithNames[rule] = uses = Mentions(intents.ExpansionRules[rule]);
+            }
+
+            return uses;
+
+            bool Mentions(TemplateNode node) => node switch
+            {
+                ListNode list => list.ListName == "name",
+                RuleNode inner => UsesNames(inner.Name),
+                SequenceNode sequence => sequence.Items.Any(Mentions),
+                AlternativeNode alternative => alternative.Options.Any(Mentions),
+                PermutationNode permutation => permutation.Items.Any(Mentions),
+                _ => false,
+            };
+        }
+
         private string? ListRule(string listName)
         {
-            var ruleName = "l_" + Sanitize(listName);
+            var ruleName = "l_" + Sanitize(listName) + (listName == "name" ? _namesKey : string.Empty);
             if (Rules.ContainsKey(ruleName))
             {
                 return $"<{ruleName}>";
@@ -171,7 +217,12 @@ public static class JsgfGrammarBuilder
             switch (listName)
             {
                 case "name":
-                    phrases.AddRange(registry.Entities.SelectMany(e => e.Aliases.Prepend(e.Name)).Select(Phrase));
+                    if (_names.Count == 0)
+                    {
+                        return null; // no device of this kind: the block's sentences cannot be said
+                    }
+
+                    phrases.AddRange(_names.SelectMany(e => e.Aliases.Prepend(e.Name)).Select(Phrase));
                     break;
                 case "area":
                     phrases.AddRange(registry.Areas.SelectMany(a => a.Aliases.Prepend(a.Name)).Select(Phrase));

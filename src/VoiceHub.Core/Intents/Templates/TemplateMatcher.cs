@@ -609,7 +609,7 @@ public sealed class TemplateMatcher
             {
                 if (captures[i].List is { Entities.Count: > 0 } names)
                 {
-                    var kept = names.Entities.Where(e => Fits(e, data)).ToList();
+                    var kept = names.Entities.Where(data.Allows).ToList();
                     if (kept.Count == 0)
                     {
                         return null;
@@ -668,39 +668,6 @@ public sealed class TemplateMatcher
             }
 
             return captures;
-        }
-
-        private static bool Fits(Entity entity, IntentData data)
-        {
-            foreach (var (key, requirement) in data.RequiresContext)
-            {
-                var actual = key switch
-                {
-                    "domain" => entity.Domain,
-                    "device_class" => entity.DeviceClass,
-                    _ => null,
-                };
-                if (key is "domain" or "device_class" && (actual is null || !requirement.Values.Contains(actual, StringComparer.Ordinal)))
-                {
-                    return false;
-                }
-            }
-
-            foreach (var (key, requirement) in data.ExcludesContext)
-            {
-                var actual = key switch
-                {
-                    "domain" => entity.Domain,
-                    "device_class" => entity.DeviceClass,
-                    _ => null,
-                };
-                if (actual is not null && requirement.Values.Contains(actual, StringComparer.Ordinal))
-                {
-                    return false;
-                }
-            }
-
-            return true;
         }
     }
 }
