@@ -14,6 +14,8 @@ public static class BenchCli
         root.Subcommands.Add(PipelineBench.Create());
         root.Subcommands.Add(PipelineBench.CreateSoak());
         root.Subcommands.Add(FloodBench.Create());
+        root.Subcommands.Add(ModelSizeBench.Slm());
+        root.Subcommands.Add(ModelSizeBench.Stt());
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {

@@ -292,12 +292,13 @@ public sealed partial class ModelSets : IDisposable
             return true; // no budget configured: memory is not the constraint
         }
 
-        var files = new[] { Tiers[tier].SlmModel is { Length: > 0 } slm && slm != "none" ? slm : _slm.Model, WhisperModel(Tiers[tier]) }
+        // What the rung's models take once loaded and in use (file, caches and buffers), not only their files.
+        var resident = new[] { Tiers[tier].SlmModel is { Length: > 0 } slm && slm != "none" ? slm : _slm.Model, WhisperModel(Tiers[tier]) }
             .Where(f => f.Length > 0 && f != "none")
             .Select(f => ModelPaths.Resolve(f, _models))
             .Where(File.Exists)
-            .Sum(f => new FileInfo(f).Length);
-        return files <= budget;
+            .Sum(f => Models.ModelFootprint.EstimateBytes(f, _slm.ContextTokens));
+        return resident <= budget;
     }
 
     private string WhisperModel(TierOptions tier) => tier.WhisperModel.Length > 0 ? tier.WhisperModel : _whisper.Model;

@@ -115,6 +115,26 @@ public sealed class GgufWriterTests
         Assert.Equal("F16", model.FileTypeName.Split(' ')[^1]);
         Assert.NotEmpty(text);
     }
+
+    [Fact]
+    public async Task A_written_qwen2_shape_with_a_larger_vocabulary_and_tied_embeddings_loads_and_generates()
+    {
+        // The shape bench slm writes at full size: q/k/v biases, grouped KV heads, synthetic extra tokens, no output matrix.
+        using var temp = new TempDirectory();
+        var path = GgufWriter.WriteLlama(temp.File("qwen.gguf"), new LlamaShape(Embedding: 64, Layers: 2, Heads: 4, KvHeads: 2, FeedForward: 128, Architecture: "qwen2", Vocabulary: 32500, TiedEmbeddings: true, RopeFrequencyBase: 1000000f));
+
+        var file = GgufFile.Read(path);
+        using var model = LanguageModel.Load(path);
+        using var context = model.CreateContext(new LanguageContextOptions { ContextTokens = 128, Threads = 2 });
+        using var sampler = new LanguageSampler(model, new LanguageSamplerOptions());
+        var text = await context.GenerateTextAsync(model.Tokenize("turn on the kitchen light", addSpecial: true), sampler, maxTokens: 8);
+
+        Assert.Equal("qwen2", file.Architecture);
+        Assert.DoesNotContain(file.Tensors, t => t.Name == "output.weight");
+        Assert.Contains(file.Tensors, t => t.Name == "blk.1.attn_k.bias" && t.Shape[0] == 32);
+        Assert.Equal(32500, model.VocabularySize);
+        Assert.NotEmpty(text);
+    }
 }
 
 /// <summary>The thermal ladder's lighter rungs, made from one model by llama.cpp's quantizer.</summary>

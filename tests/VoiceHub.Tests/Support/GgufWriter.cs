@@ -3,8 +3,22 @@ using VoiceHub.Native.ModelFiles;
 
 namespace VoiceHub.Tests.Support;
 
-/// <summary>The shape of a llama-architecture model to write.</summary>
-public sealed record LlamaShape(int Embedding = 64, int Layers = 2, int Heads = 4, int KvHeads = 4, int FeedForward = 128, int Context = 2048);
+/// <summary>
+/// The shape of a llama-family model to write: the llama.cpp architecture ("llama", or "qwen2"
+/// with its q/k/v biases), dimensions, vocabulary size (0: the Llama-2 tokenizer's 32,000; more
+/// adds synthetic tokens), whether the output layer is the token embedding (tied), and RoPE's base.
+/// </summary>
+public sealed record LlamaShape(
+    int Embedding = 64,
+    int Layers = 2,
+    int Heads = 4,
+    int KvHeads = 4,
+    int FeedForward = 128,
+    int Context = 2048,
+    string Architecture = "llama",
+    int Vocabulary = 0,
+    bool TiedEmbeddings = false,
+    float RopeFrequencyBase = 10000f);
 
 /// <summary>
 /// Writes llama-architecture GGUF models with random weights and the real Llama-2 tokenizer
@@ -23,8 +37,15 @@ public static class GgufWriter
         var tokenizer = GgufFile.Read(TestPaths.LlamaTestModel, keepLargeArrays: true).Metadata
             .Where(kv => kv.Key.StartsWith("tokenizer.", StringComparison.Ordinal))
             .ToList();
-        var vocabulary = ((GgufArray)tokenizer.Single(kv => kv.Key == "tokenizer.ggml.tokens").Value).Count;
+        var vocabulary = (int)((GgufArray)tokenizer.Single(kv => kv.Key == "tokenizer.ggml.tokens").Value).Count;
+        if (shape.Vocabulary > vocabulary)
+        {
+            tokenizer = [.. tokenizer.Select(kv => new KeyValuePair<string, object>(kv.Key, Pad(kv.Key, kv.Value, vocabulary, shape.Vocabulary)))];
+            vocabulary = shape.Vocabulary;
+        }
+
         var kvEmbedding = shape.Embedding / shape.Heads * shape.KvHeads;
+        var bias = shape.Architecture == "qwen2";
         var tensors = new List<(string Name, long[] Shape, bool Matrix)>
         {
             ("token_embd.weight", [shape.Embedding, vocabulary], true),
@@ -35,6 +56,13 @@ public static class GgufWriter
             tensors.Add(($"blk.{i}.attn_q.weight", [shape.Embedding, shape.Embedding], true));
             tensors.Add(($"blk.{i}.attn_k.weight", [shape.Embedding, kvEmbedding], true));
             tensors.Add(($"blk.{i}.attn_v.weight", [shape.Embedding, kvEmbedding], true));
+            if (bias)
+            {
+                tensors.Add(($"blk.{i}.attn_q.bias", [shape.Embedding], false));
+                tensors.Add(($"blk.{i}.attn_k.bias", [kvEmbedding], false));
+                tensors.Add(($"blk.{i}.attn_v.bias", [kvEmbedding], false));
+            }
+
             tensors.Add(($"blk.{i}.attn_output.weight", [shape.Embedding, shape.Embedding], true));
             tensors.Add(($"blk.{i}.ffn_norm.weight", [shape.Embedding], false));
             tensors.Add(($"blk.{i}.ffn_gate.weight", [shape.Embedding, shape.FeedForward], true));
@@ -43,21 +71,26 @@ public static class GgufWriter
         }
 
         tensors.Add(("output_norm.weight", [shape.Embedding], false));
-        tensors.Add(("output.weight", [shape.Embedding, vocabulary], true));
+        if (!shape.TiedEmbeddings)
+        {
+            tensors.Add(("output.weight", [shape.Embedding, vocabulary], true));
+        }
 
+        var arch = shape.Architecture;
         var entries = new List<(string Key, object Value)>
         {
-            ("general.architecture", "llama"),
+            ("general.architecture", arch),
             ("general.name", name),
             ("general.file_type", f16 ? 1u : 0u),
-            ("llama.context_length", (uint)shape.Context),
-            ("llama.embedding_length", (uint)shape.Embedding),
-            ("llama.block_count", (uint)shape.Layers),
-            ("llama.feed_forward_length", (uint)shape.FeedForward),
-            ("llama.rope.dimension_count", (uint)(shape.Embedding / shape.Heads)),
-            ("llama.attention.head_count", (uint)shape.Heads),
-            ("llama.attention.head_count_kv", (uint)shape.KvHeads),
-            ("llama.attention.layer_norm_rms_epsilon", 1e-5f),
+            ($"{arch}.context_length", (uint)shape.Context),
+            ($"{arch}.embedding_length", (uint)shape.Embedding),
+            ($"{arch}.block_count", (uint)shape.Layers),
+            ($"{arch}.feed_forward_length", (uint)shape.FeedForward),
+            ($"{arch}.rope.dimension_count", (uint)(shape.Embedding / shape.Heads)),
+            ($"{arch}.rope.freq_base", shape.RopeFrequencyBase),
+            ($"{arch}.attention.head_count", (uint)shape.Heads),
+            ($"{arch}.attention.head_count_kv", (uint)shape.KvHeads),
+            ($"{arch}.attention.layer_norm_rms_epsilon", 1e-5f),
         };
         entries.AddRange(tokenizer.Select(kv => (kv.Key, kv.Value)));
         metadata?.Invoke(entries);
@@ -94,29 +127,57 @@ public static class GgufWriter
         }
 
         Pad(writer);
+        // Random values, a block of them repeated through each tensor: what matters here is the
+        // shape and the arithmetic, not fresh randomness in every one of a billion weights.
         var random = new Random(seed);
+        var block = new byte[1 << 20];
         for (var t = 0; t < tensors.Count; t++)
         {
             var (_, dims, matrix) = tensors[t];
             var elements = dims.Aggregate(1L, (a, b) => a * b);
             var scale = 1f / MathF.Sqrt(dims[0]);
-            for (long i = 0; i < elements; i++)
+            var half = matrix && f16;
+            var width = half ? 2 : 4;
+            var perBlock = block.Length / width;
+            for (var i = 0; i < perBlock; i++)
             {
                 var value = matrix ? scale * ((random.NextSingle() * 2) - 1) * 1.7f : 1f;
-                if (matrix && f16)
+                if (half)
                 {
-                    writer.Write((Half)value);
+                    BitConverter.TryWriteBytes(block.AsSpan(i * 2), (Half)value);
                 }
                 else
                 {
-                    writer.Write(value);
+                    BitConverter.TryWriteBytes(block.AsSpan(i * 4), value);
                 }
+            }
+
+            for (var left = elements; left > 0; left -= perBlock)
+            {
+                writer.Write(block, 0, (int)(Math.Min(left, perBlock) * width));
             }
 
             Pad(writer);
         }
 
         return path;
+    }
+
+    /// <summary>The tokenizer's per-token arrays grown to the vocabulary size with synthetic tokens.</summary>
+    private static object Pad(string key, object value, int count, int vocabulary)
+    {
+        if (value is not GgufArray { Values: { } values } array || array.Count != count)
+        {
+            return value;
+        }
+
+        var extra = Enumerable.Range(count, vocabulary - count).Select(i => key switch
+        {
+            "tokenizer.ggml.tokens" => (object)$"<extra_{i}>",
+            "tokenizer.ggml.scores" => -1000f,
+            _ => (object)1, // token_type: normal
+        });
+        return array with { Values = [.. values, .. extra], Count = vocabulary };
     }
 
     private static void Pad(BinaryWriter writer)
