@@ -258,6 +258,8 @@ public static class PipelineBench
         var published = run.Traces.Where(t => t.Result is not null && t.EndOfSpeechToActionMs is not null).Select(t => t.EndOfSpeechToActionMs!.Value).Order().ToList();
         var errors = run.Traces.Count(t => t.Error is not null);
         double Percentile(double p) => published.Count == 0 ? double.NaN : published[Math.Min(published.Count - 1, (int)Math.Ceiling(p * published.Count) - 1)];
+        var waited = run.Traces.Where(t => t.Result is not null && t.SpeechEndToActionMs is not null).Select(t => t.SpeechEndToActionMs!.Value).Order().ToList();
+        double Waited(double p) => waited.Count == 0 ? double.NaN : waited[Math.Min(waited.Count - 1, (int)Math.Ceiling(p * waited.Count) - 1)];
         var summary = new Dictionary<string, object>
         {
             ["commands"] = run.Commands.Count,
@@ -270,6 +272,9 @@ public static class PipelineBench
             ["end_of_speech_to_publish_ms_p50"] = Math.Round(Percentile(0.5), 1),
             ["end_of_speech_to_publish_ms_p95"] = Math.Round(Percentile(0.95), 1),
             ["end_of_speech_to_publish_ms_max"] = published.Count == 0 ? double.NaN : Math.Round(published[^1], 1),
+            // From the last voiced frame, the endpointing pause included: what the speaker waits.
+            ["last_voiced_frame_to_publish_ms_p50"] = Math.Round(Waited(0.5), 1),
+            ["last_voiced_frame_to_publish_ms_p95"] = Math.Round(Waited(0.95), 1),
             ["audio_seconds"] = Math.Round(run.AudioSeconds, 1),
             ["wall_seconds"] = Math.Round(run.WallSeconds, 1),
             ["cpu_real_time_factor"] = Math.Round(run.CpuSeconds / run.AudioSeconds, 3),

@@ -18,6 +18,13 @@ public sealed class VadOptions
     /// <summary>Silence after speech that ends the utterance.</summary>
     public TimeSpan TrailingSilence { get; set; } = TimeSpan.FromMilliseconds(700);
 
+    /// <summary>
+    /// A pause this long is reported (<see cref="VadEvent.Pause"/>): a closed-set engine whose
+    /// hypothesis is already a complete command ends the utterance there instead of waiting for the
+    /// whole trailing silence. Zero turns it off.
+    /// </summary>
+    public TimeSpan EarlyEndSilence { get; set; } = TimeSpan.FromMilliseconds(200);
+
     /// <summary>An utterance is cut here whatever happens (a TV left on must not hold the pipeline).</summary>
     public TimeSpan MaximumUtterance { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -30,6 +37,8 @@ public enum VadEvent
     None,
     SpeechStarted,
     UtteranceEnded,
+    /// <summary>A short pause in speech (<see cref="VadOptions.EarlyEndSilence"/>): the utterance may be complete.</summary>
+    Pause,
     NoSpeech,
     MaximumLength,
 }
@@ -152,6 +161,11 @@ public sealed class VoiceActivityDetector(VadOptions options)
             {
                 InSpeech = false;
                 return VadEvent.UtteranceEnded;
+            }
+
+            if (InSpeech && options.EarlyEndSilence > TimeSpan.Zero && _silenceFrames * 10 == (int)options.EarlyEndSilence.TotalMilliseconds)
+            {
+                return VadEvent.Pause;
             }
         }
 

@@ -56,6 +56,9 @@ public sealed record UtteranceTrace(
 {
     /// <summary>Wall time from the end of speech (the endpoint) to the command's publication.</summary>
     public double? EndOfSpeechToActionMs => StageMilliseconds.TryGetValue("total", out var total) ? total : null;
+
+    /// <summary>What the speaker waits: from the last voiced frame, through the endpointing pause, to the command's publication.</summary>
+    public double? SpeechEndToActionMs => EndOfSpeechToActionMs is { } total ? total + StageMilliseconds.GetValueOrDefault("endpoint_wait") : null;
 }
 
 /// <summary>
@@ -70,6 +73,12 @@ public sealed partial class VoicePipeline
 {
     private static readonly HashSet<string> s_yes = new(StringComparer.Ordinal) { "yes", "yes please", "yeah", "yep", "sure", "do it", "go ahead", "confirm", "ok", "okay" };
     private static readonly HashSet<string> s_no = new(StringComparer.Ordinal) { "no", "nope", "no thanks", "don't", "do not", "no don't" };
+
+    /// <summary>Last words after which a command may go on after a pause ("twenty ... one", "one hundred ... and five").</summary>
+    private static readonly HashSet<string> s_mayGoOn = new(StringComparer.Ordinal)
+    {
+        "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred", "point", "and",
+    };
 
     private readonly PipelineOptions _options;
     private readonly WakeWordDetector? _wake;
@@ -119,6 +128,9 @@ public sealed partial class VoicePipeline
 
     /// <summary>Speech after a wake word shorter than this, then a pause, is the word's tail, not a command.</summary>
     private static readonly TimeSpan WakeTailBurst = TimeSpan.FromMilliseconds(300);
+
+    /// <summary>Audio kept after the last voiced frame: a word's soft ending (a final "t", an "s").</summary>
+    private static readonly TimeSpan EndPad = TimeSpan.FromMilliseconds(200);
 
     /// <summary>How long into a follow-up utterance a wake word still restarts it.</summary>
     private static readonly TimeSpan FollowUpWakeWindow = TimeSpan.FromSeconds(2);
@@ -241,9 +253,10 @@ public sealed partial class VoicePipeline
                     // hub after waking it. Keep waiting for the command itself.
                     WaitForCommandAfter(block.End);
                 }
-                else if (vadEvent is VadEvent.UtteranceEnded or VadEvent.MaximumLength)
+                else if (vadEvent is VadEvent.UtteranceEnded or VadEvent.MaximumLength
+                    || (vadEvent == VadEvent.Pause && !(_woken && _vad.SpeechEnd - _vad.SpeechStart < WakeTailBurst) && await IsCompleteCommandAsync(cancellationToken).ConfigureAwait(false)))
                 {
-                    var end = _vadBase + _vad.SpeechEnd + TimeSpan.FromMilliseconds(200);
+                    var end = _vadBase + _vad.SpeechEnd + EndPad;
                     // A streaming decode already has the audio; a whole-utterance engine gets a copy.
                     var audio = _stream is null ? _ring.CopySince(_utteranceStart) : [];
                     var keep = (int)Math.Clamp((end - _utteranceStart).TotalSeconds * AudioFile.SampleRate, 0, audio.Length);
@@ -316,6 +329,40 @@ public sealed partial class VoicePipeline
             _stream = streaming.StartDecoding();
             _stream.Feed(_ring.CopySince(_vadBase));
         }
+    }
+
+    /// <summary>
+    /// Whether what the streaming (closed-set) engine has heard so far is already a whole command,
+    /// so a short pause ends the utterance: "turn on the kitchen light" needs no 700 ms of silence.
+    /// A number at the end may go on ("twenty ... one"), so it waits for the whole silence.
+    /// </summary>
+    private async Task<bool> IsCompleteCommandAsync(CancellationToken cancellationToken)
+    {
+        if (_stream is not { } stream || _set is not { } set)
+        {
+            return false;
+        }
+
+        var text = await stream.HypothesisSoFarAsync(cancellationToken).ConfigureAwait(false) ?? string.Empty;
+        var context = _options.Area.Length > 0 ? new Dictionary<string, string> { ["area"] = _options.Area } : new Dictionary<string, string>();
+        return IsCompleteCommand(text, set.Recognizer, context, _pendingConfirmation is not null);
+    }
+
+    /// <summary>Whether a hypothesis is a whole command the templates accept and that cannot go on (see <see cref="IsCompleteCommandAsync"/>).</summary>
+    internal static bool IsCompleteCommand(string hypothesis, IntentRecognizer recognizer, IReadOnlyDictionary<string, string> context, bool confirmationPending)
+    {
+        var text = TextNormalizer.Normalize(hypothesis);
+        if (text.Length == 0 || s_mayGoOn.Contains(text[(text.LastIndexOf(' ') + 1)..]))
+        {
+            return false;
+        }
+
+        if (confirmationPending && (s_yes.Contains(text) || s_no.Contains(text)))
+        {
+            return true;
+        }
+
+        return recognizer.RecognizeWithTemplates(text, context) is { Status: IntentStatus.Ok or IntentStatus.Confirm };
     }
 
     private void WaitForCommandAfter(TimeSpan at)
@@ -391,6 +438,7 @@ public sealed partial class VoicePipeline
                 _status.SetState(PipelineState.Acting);
                 report = await Timed(stages, "act", () => _actuator.ExecuteAsync(result, set.Registry, cancellationToken)).ConfigureAwait(false);
                 stages["total"] = Stopwatch.GetElapsedTime(endpoint).TotalMilliseconds;
+                stages["endpoint_wait"] = Math.Max(0, (_streamNow - (end - EndPad)).TotalMilliseconds); // audio heard after the last voiced frame
                 response = Answer(result, report);
             }
 

@@ -221,6 +221,12 @@ public sealed class PocketsphinxCommandEngine : IStreamingSpeechEngine
             return await _engine._worker.RunAsync(() => _engine.Judge(_engine._decoder.End(), _engine._phones.End(), clock.Elapsed)).ConfigureAwait(false);
         }
 
+        public async Task<string?> HypothesisSoFarAsync(CancellationToken cancellationToken = default)
+        {
+            await _queue.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return await _engine._worker.RunAsync(() => _engine._decoder.CurrentHypothesis()).ConfigureAwait(false);
+        }
+
         public void Dispose()
         {
             if (!_finished)

@@ -41,6 +41,9 @@ public interface IUtteranceDecoding : IDisposable
 
     /// <summary>Ends the utterance and returns what was heard.</summary>
     Task<Transcript> FinishAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The best hypothesis of the audio fed so far, without ending the utterance (null when the engine has none).</summary>
+    Task<string?> HypothesisSoFarAsync(CancellationToken cancellationToken = default) => Task.FromResult<string?>(null);
 }
 
 /// <summary>An engine that can decode as audio arrives.</summary>

@@ -285,6 +285,13 @@ public sealed unsafe class PocketsphinxDecoder : IDisposable
         return hypothesis is null ? null : Marshal.PtrToStringUTF8((nint)hypothesis);
     }
 
+    /// <summary>The best hypothesis of the current utterance so far (a grammar search's best path), without ending it.</summary>
+    public string CurrentHypothesis()
+    {
+        var hypothesis = ps_get_hyp(_decoder, null);
+        return hypothesis is null ? string.Empty : Marshal.PtrToStringUTF8((nint)hypothesis) ?? string.Empty;
+    }
+
     /// <summary>The words found so far in the current utterance (keyword spotting's detections), with their frames.</summary>
     public IReadOnlyList<PocketsphinxSegment> CurrentSegments() => ReadSegments();
 

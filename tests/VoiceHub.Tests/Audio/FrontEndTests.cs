@@ -63,8 +63,15 @@ public sealed class FrontEndTests
 
         Assert.Equal(VadEvent.SpeechStarted, events[0].Event);
         Assert.InRange(vad.SpeechStart.TotalSeconds, 0.9, 1.3);
-        Assert.Equal(VadEvent.UtteranceEnded, events[1].Event);
-        Assert.InRange(events[1].At.TotalSeconds, 1.0 + (speech.Length / 16000.0), 1.0 + (speech.Length / 16000.0) + 0.8);
+        var ended = Assert.Single(events, e => e.Event == VadEvent.UtteranceEnded);
+        Assert.InRange(ended.At.TotalSeconds, 1.0 + (speech.Length / 16000.0), 1.0 + (speech.Length / 16000.0) + 0.8);
+
+        // Each pause of 200 ms is reported once (the pipeline may end there); the last one 500 ms before the end.
+        var pauses = events.Where(e => e.Event == VadEvent.Pause).ToList();
+        Assert.NotEmpty(pauses);
+        Assert.Equal(pauses.Count, pauses.Select(p => p.At).Distinct().Count());
+        Assert.InRange((ended.At - pauses[^1].At).TotalMilliseconds, 480, 520);
+        Assert.Equal([VadEvent.SpeechStarted, .. pauses.Select(p => p.Event), VadEvent.UtteranceEnded], events.Select(e => e.Event));
     }
 
     [Fact]

@@ -100,6 +100,34 @@ public sealed class PipelineTests : IDisposable
     }
 
     [Fact]
+    public async Task A_complete_command_is_acted_on_after_a_short_pause_not_the_whole_trailing_silence()
+    {
+        var pipeline = Pipeline(wakeRequired: false);
+
+        await pipeline.RunAsync(new MemoryAudioSource(SpokenAudio.Stream(6, s_kitchenLightOn.Value)), CancellationToken.None);
+
+        var trace = Assert.Single(_traces);
+        Assert.Equal("HassTurnOn", trace.Result?.Intent);
+        // Audio heard after the last voiced frame before the command went out: the short pause (200 ms), not the 700 ms silence.
+        Assert.InRange(trace.StageMilliseconds["endpoint_wait"], 0, 400);
+    }
+
+    [Theory]
+    [InlineData("turn on the kitchen light", false, true)]
+    [InlineData("set the thermostat to twenty one degrees", false, true)]
+    [InlineData("open the garage door", false, true)] // a command that asks first is complete too
+    [InlineData("set the thermostat to twenty", false, false)] // "twenty ... one": a number may go on
+    [InlineData("turn on the", false, false)]
+    [InlineData("yes", true, true)]
+    [InlineData("the kitchen", false, false)]
+    public void A_short_pause_ends_the_utterance_only_when_what_was_heard_is_a_whole_command(string hypothesis, bool confirmationPending, bool complete)
+    {
+        var recognizer = IntentRecognizer.Create(s_intents.Value, _registry, fuzzy: false);
+
+        Assert.Equal(complete, VoicePipeline.IsCompleteCommand(hypothesis, recognizer, new Dictionary<string, string>(), confirmationPending));
+    }
+
+    [Fact]
     public async Task Tier_switches_between_utterances_drop_no_command()
     {
         var pipeline = Pipeline(wakeRequired: false);
