@@ -142,13 +142,18 @@ public static class IntentsBench
             answered += result is null ? 0 : 1;
         }
 
-        Array.Sort(samples);
-        Array.Sort(templateSamples);
-        double Percentile(double p) => samples[(int)Math.Min(samples.Length - 1, Math.Ceiling(p * samples.Length) - 1)];
-        var templatesP95 = templateSamples[(int)Math.Ceiling(0.95 * runs) - 1];
+        var percentile = Percentiles(samples);
+        var templatesP95 = Percentiles(templateSamples)(0.95);
         Console.WriteLine($"fuzzy: built from the templates in {buildMs:0} ms ({fuzzy.ExpansionCount} expansions); {runs} recognitions of {utterances.Count} utterances no template matches, {(double)answered / runs:P0} answered");
-        Console.WriteLine($"  latency templates + fuzzy p50 {Percentile(0.50):0.000} ms, p95 {Percentile(0.95):0.000} ms (target <= 10), p99 {Percentile(0.99):0.000} ms, max {samples[^1]:0.000} ms; the templates' share: p95 {templatesP95:0.000} ms");
-        return new { build_ms = buildMs, templates_p95_ms = templatesP95, expansions = fuzzy.ExpansionCount, runs, p50_ms = Percentile(0.5), p95_ms = Percentile(0.95), p99_ms = Percentile(0.99), max_ms = samples[^1], answered_fraction = (double)answered / runs };
+        Console.WriteLine($"  latency templates + fuzzy p50 {percentile(0.50):0.000} ms, p95 {percentile(0.95):0.000} ms (target <= 10), p99 {percentile(0.99):0.000} ms, max {samples[^1]:0.000} ms; the templates' share: p95 {templatesP95:0.000} ms");
+        return new { build_ms = buildMs, templates_p95_ms = templatesP95, expansions = fuzzy.ExpansionCount, runs, p50_ms = percentile(0.5), p95_ms = percentile(0.95), p99_ms = percentile(0.99), max_ms = samples[^1], answered_fraction = (double)answered / runs };
+    }
+
+    /// <summary>Sorts the samples and reads percentiles from them (nearest rank).</summary>
+    private static Func<double, double> Percentiles(double[] samples)
+    {
+        Array.Sort(samples);
+        return p => samples[(int)Math.Min(samples.Length - 1, Math.Ceiling(p * samples.Length) - 1)];
     }
 
     private static object Templates(IntentRecognizer recognizer, List<(string Text, Dictionary<string, string> Context)> utterances, int runs)
@@ -169,8 +174,7 @@ public static class IntentsBench
             matched += result is null ? 0 : 1;
         }
 
-        Array.Sort(samples);
-        double Percentile(double p) => samples[(int)Math.Min(samples.Length - 1, Math.Ceiling(p * samples.Length) - 1)];
+        var percentile = Percentiles(samples);
         var worst = utterances.Select(u =>
         {
             var clock = Stopwatch.StartNew();
@@ -178,8 +182,8 @@ public static class IntentsBench
             return (u.Text, clock.Elapsed.TotalMilliseconds);
         }).OrderByDescending(x => x.TotalMilliseconds).First();
         Console.WriteLine($"templates: {recognizer.Matcher.SentenceCount} sentence templates, {recognizer.Matcher.Registry.Entities.Count} entities, {runs} recognitions of {utterances.Count} utterances");
-        Console.WriteLine($"  latency p50 {Percentile(0.50):0.000} ms, p95 {Percentile(0.95):0.000} ms (target <= 2), p99 {Percentile(0.99):0.000} ms, max {samples[^1]:0.000} ms; slowest utterance \"{worst.Text}\" {worst.TotalMilliseconds:0.000} ms");
-        return new { sentences = recognizer.Matcher.SentenceCount, entities = recognizer.Matcher.Registry.Entities.Count, runs, p50_ms = Percentile(0.5), p95_ms = Percentile(0.95), p99_ms = Percentile(0.99), max_ms = samples[^1], matched_fraction = (double)matched / runs };
+        Console.WriteLine($"  latency p50 {percentile(0.50):0.000} ms, p95 {percentile(0.95):0.000} ms (target <= 2), p99 {percentile(0.99):0.000} ms, max {samples[^1]:0.000} ms; slowest utterance \"{worst.Text}\" {worst.TotalMilliseconds:0.000} ms");
+        return new { sentences = recognizer.Matcher.SentenceCount, entities = recognizer.Matcher.Registry.Entities.Count, runs, p50_ms = percentile(0.5), p95_ms = percentile(0.95), p99_ms = percentile(0.99), max_ms = samples[^1], matched_fraction = (double)matched / runs };
     }
 
     private static async Task<object> TimeToFirstTokenAsync(string modelPath, IntentSet intents, DeviceRegistry registry)
