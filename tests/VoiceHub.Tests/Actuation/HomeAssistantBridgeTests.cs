@@ -12,6 +12,7 @@ using static VoiceHub.Tests.Support.DiscoveryPayloads;
 namespace VoiceHub.Tests.Actuation;
 
 /// <summary>The hub as a Home Assistant citizen, end to end over a real broker.</summary>
+[Trait("needs", "broker")]
 public sealed class HomeAssistantBridgeTests : IAsyncLifetime, IDisposable
 {
     private readonly TestBroker _broker = TestBroker.Start();

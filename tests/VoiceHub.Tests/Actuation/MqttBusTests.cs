@@ -6,6 +6,8 @@ using VoiceHub.Tests.Support;
 namespace VoiceHub.Tests.Actuation;
 
 /// <summary>The hub's MQTT link against a real mosquitto on loopback: auth, TLS, outbox, broker restarts.</summary>
+[Trait("needs", "broker")]
+[Trait("needs", "native")]
 public sealed class MqttBusTests
 {
     private static MqttOptions Options(int port, Action<MqttOptions>? change = null)

@@ -9,6 +9,7 @@ namespace VoiceHub.Tests.Audio;
 /// The ALSA capture path without a sound card: an ALSA configuration whose capture PCM is the
 /// <c>file</c> plugin reading a fixture (timed by the <c>null</c> plugin), read through libasound.
 /// </summary>
+[Trait("needs", "native")]
 public sealed class CaptureTests
 {
     private static string FilePcm(string rawFile) => $$"""

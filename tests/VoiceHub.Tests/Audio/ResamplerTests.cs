@@ -4,6 +4,7 @@ using VoiceHub.Tests.Support;
 namespace VoiceHub.Tests.Audio;
 
 /// <summary>44.1 and 48 kHz recordings become the engines' 16 kHz through libsoxr or NAudio's WDL resampler alike.</summary>
+[Trait("needs", "native")]
 public sealed class ResamplerTests
 {
     [Theory]

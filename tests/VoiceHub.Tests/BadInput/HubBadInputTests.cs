@@ -11,6 +11,7 @@ namespace VoiceHub.Tests.BadInput;
 /// Bad input to a running or starting hub: a bad recording for <c>run --once</c>, misspelt
 /// configuration, an outbox that cannot be written, a discovery flood (issue 17, failures 2 and 7 to 9).
 /// </summary>
+[Trait("needs", "native")]
 public sealed class HubBadInputTests : IDisposable
 {
     private readonly TempDirectory _dir = new();
@@ -157,6 +158,7 @@ public sealed class HubBadInputTests : IDisposable
 }
 
 /// <summary>A home far larger than a speech grammar can hold (issue 17, failure 9): the grammar names a bounded part of it.</summary>
+[Trait("needs", "native")]
 public sealed class LargeHomeGrammarTests
 {
     [Fact]

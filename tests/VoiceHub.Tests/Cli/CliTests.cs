@@ -2,6 +2,7 @@ using VoiceHub.App.Cli;
 
 namespace VoiceHub.Tests.Cli;
 
+[Trait("needs", "native")]
 public sealed class CliTests
 {
     [Fact]

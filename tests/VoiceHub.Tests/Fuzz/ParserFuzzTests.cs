@@ -21,6 +21,7 @@ namespace VoiceHub.Tests.Fuzz;
 /// the input. CsCheck shrinks a failure to the smallest damage that still fails and prints its seed.
 /// </summary>
 [Trait("Category", "fuzz")]
+[Trait("needs", "native")]
 public sealed class ParserFuzzTests : IDisposable
 {
     // Per parser: a few thousand cases for the fast managed ones, a few hundred where each case writes a model file.

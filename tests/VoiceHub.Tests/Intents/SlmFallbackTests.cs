@@ -12,6 +12,7 @@ namespace VoiceHub.Tests.Intents;
 /// gibberish weights): whatever it "thinks", the grammar keeps it to registry entities, known
 /// intents and in-range values, and the fixed prompt prefix is evaluated once.
 /// </summary>
+[Trait("needs", "native")]
 public sealed class SlmFallbackTests
 {
     private static readonly Lazy<IntentSet> s_intents = new(() => IntentSet.Load(Path.Combine(TestPaths.Root, "intents", "en")));

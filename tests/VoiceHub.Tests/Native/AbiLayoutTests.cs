@@ -16,6 +16,8 @@ namespace VoiceHub.Tests.Native;
 /// reordered or mistyped on either side fails here. The ggml type table our GGUF check uses is
 /// compared with the ggml LLamaSharp loads.
 /// </summary>
+[Trait("needs", "broker")]
+[Trait("needs", "native")]
 public sealed class AbiLayoutTests
 {
     public static TheoryData<string> MirroredStructs()

@@ -12,6 +12,7 @@ namespace VoiceHub.Tests.Native;
 /// whisper.cpp (from Whisper.net's runtime, its ggml renamed <c>*-whisper</c>) and llama.cpp (from
 /// LLamaSharp.Backend.Cpu, its own ggml) load into one process without clashing.
 /// </summary>
+[Trait("needs", "native")]
 public sealed class BothEnginesTests
 {
     [Fact]

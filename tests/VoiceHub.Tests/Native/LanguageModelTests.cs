@@ -7,6 +7,7 @@ using VoiceHub.Tests.Support;
 namespace VoiceHub.Tests.Native;
 
 /// <summary>llama.cpp through LLamaSharp, run for real on a tiny random-weight llama with the real Llama-2 vocabulary.</summary>
+[Trait("needs", "native")]
 public sealed class LanguageModelTests
 {
     private const string CommandGrammar = """
@@ -96,6 +97,7 @@ public sealed class LanguageModelTests
 }
 
 /// <summary>Models the GGUF writer produces load and generate in llama.cpp.</summary>
+[Trait("needs", "native")]
 public sealed class GgufWriterTests
 {
     [Fact]
@@ -138,6 +140,7 @@ public sealed class GgufWriterTests
 }
 
 /// <summary>The thermal ladder's lighter rungs, made from one model by llama.cpp's quantizer.</summary>
+[Trait("needs", "native")]
 public sealed class LanguageModelQuantizerTests
 {
     [Theory]

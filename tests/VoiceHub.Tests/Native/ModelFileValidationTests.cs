@@ -9,6 +9,7 @@ namespace VoiceHub.Tests.Native;
 /// Malformed model files get a one-line error naming the file and the problem, and the process
 /// lives on: ggml would abort the whole process on some of these, so they never reach it.
 /// </summary>
+[Trait("needs", "native")]
 public sealed class ModelFileValidationTests
 {
     [Fact]

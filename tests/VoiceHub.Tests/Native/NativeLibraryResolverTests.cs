@@ -2,6 +2,8 @@ using VoiceHub.Native;
 
 namespace VoiceHub.Tests.Native;
 
+[Trait("needs", "root")]
+[Trait("needs", "native")]
 public sealed class NativeLibraryResolverTests
 {
     [Fact]

@@ -7,6 +7,9 @@ namespace VoiceHub.Tests.Setup;
 /// The set-up's package check, run under the wrapper's own shell options (<c>set -euo pipefail</c>)
 /// against stand-ins for dpkg-query, apt-get and id, so a fresh machine's answers can be replayed here.
 /// </summary>
+[Trait("needs", "root")]
+[Trait("needs", "broker")]
+[Trait("needs", "native")]
 public sealed class SetupScriptTests
 {
     [Fact]

@@ -9,6 +9,7 @@ namespace VoiceHub.Tests.Speech;
 /// The closed-set engine with the real pocketsphinx English model: real speech of the coffee
 /// domain, synthetic speech of home commands, and audio that is no command.
 /// </summary>
+[Trait("needs", "native")]
 public sealed class ClosedSetEngineTests
 {
     private const string ModelDirectory = "/usr/share/pocketsphinx/model/en-us";

@@ -3,6 +3,7 @@ using VoiceHub.Core.Speech;
 namespace VoiceHub.Tests.Speech;
 
 /// <summary>espeak-ng pronunciations for words the pocketsphinx dictionary lacks.</summary>
+[Trait("needs", "native")]
 public sealed class EspeakPronouncerTests
 {
     [Fact]

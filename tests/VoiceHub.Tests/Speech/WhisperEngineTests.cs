@@ -7,6 +7,7 @@ using VoiceHub.Tests.Support;
 namespace VoiceHub.Tests.Speech;
 
 /// <summary>A whisper model with random weights (see <see cref="WhisperModelWriter"/>), written once for a test class.</summary>
+[Trait("needs", "native")]
 public sealed class RandomWhisperModel : IDisposable
 {
     private readonly TempDirectory _directory = new();
@@ -19,6 +20,7 @@ public sealed class RandomWhisperModel : IDisposable
 }
 
 /// <summary>The whisper engine (Whisper.net) on the random-weight and weightless test models (no real model is reachable here).</summary>
+[Trait("needs", "native")]
 public sealed class WhisperEngineTests(RandomWhisperModel random) : IClassFixture<RandomWhisperModel>
 {
     private static readonly Lazy<IntentSet> s_home = new(() => IntentSet.Load(Path.Combine(TestPaths.Root, "intents", "en")));

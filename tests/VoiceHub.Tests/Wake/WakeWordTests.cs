@@ -5,6 +5,7 @@ using VoiceHub.Tests.Support;
 namespace VoiceHub.Tests.Wake;
 
 /// <summary>Wake-word spotting with pocketsphinx on real recordings of "computer" and "jarvis".</summary>
+[Trait("needs", "native")]
 public sealed class WakeWordTests
 {
     private const string Model = "/usr/share/pocketsphinx/model/en-us";

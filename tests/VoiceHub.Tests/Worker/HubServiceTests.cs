@@ -9,6 +9,8 @@ using VoiceHub.Tests.Support;
 namespace VoiceHub.Tests.Worker;
 
 /// <summary><c>voicehub run</c> as a whole: the Generic Host, a real broker, the demo recording, sd_notify.</summary>
+[Trait("needs", "broker")]
+[Trait("needs", "native")]
 public sealed class HubServiceTests : IDisposable
 {
     private readonly TempDirectory _dir = new();

@@ -11,6 +11,7 @@ using VoiceHub.Tests.Support;
 namespace VoiceHub.Tests.Worker;
 
 /// <summary>Which loaded models a change of the home keeps: memory must follow the home, not the number of updates.</summary>
+[Trait("needs", "native")]
 public sealed class ModelSetsTests
 {
     private static readonly Lazy<IntentSet> s_intents = new(() => IntentSet.Load(Path.Combine(TestPaths.Root, "intents", "en")));

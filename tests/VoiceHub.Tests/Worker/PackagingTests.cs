@@ -8,6 +8,8 @@ namespace VoiceHub.Tests.Worker;
 /// needed, as in CI), then the arm64 .deb. One test builds them in turn: they share the dotnet
 /// publish and the cached debootstrap root, and two at once would only fight over two cores.
 /// </summary>
+[Trait("needs", "root")]
+[Trait("needs", "native")]
 public sealed class PackagingTests
 {
     private static Task<string> Script(string name, params string[] arguments) =>

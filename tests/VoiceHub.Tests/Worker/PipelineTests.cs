@@ -16,6 +16,7 @@ using VoiceHub.Tests.Support;
 namespace VoiceHub.Tests.Worker;
 
 /// <summary>The conversation state machine over real audio, the pocketsphinx engines and the demo home.</summary>
+[Trait("needs", "native")]
 public sealed class PipelineTests : IDisposable
 {
     private static readonly Lazy<IntentSet> s_intents = new(() => IntentSet.Load(Path.Combine(TestPaths.Root, "intents", "en")));

@@ -7,6 +7,8 @@ using VoiceHub.Tests.Support;
 namespace VoiceHub.Tests.Worker;
 
 /// <summary>The service unit as systemd reads it, and our sd_notify datagrams as systemd receives them.</summary>
+[Trait("needs", "root")]
+[Trait("needs", "native")]
 public sealed class SystemdTests : IDisposable
 {
     private static readonly string s_unit = Path.Combine(TestPaths.Root, "systemd", "voicehub.service");

@@ -13,6 +13,7 @@ using VoiceHub.Tests.Support;
 namespace VoiceHub.Tests.Worker;
 
 /// <summary>Thermal readings from a fake sysfs tree, and the ladder they move the hub along.</summary>
+[Trait("needs", "native")]
 public sealed class ThermalTests : IDisposable
 {
     private readonly TempDirectory _sys = new();
