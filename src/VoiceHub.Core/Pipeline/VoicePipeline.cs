@@ -247,14 +247,14 @@ public sealed partial class VoicePipeline
                 }
 
                 _stream?.Feed(block.Samples.Span);
-                if (vadEvent == VadEvent.UtteranceEnded && _woken && _vad.SpeechEnd - _vad.SpeechStart < WakeTailBurst)
+                if (vadEvent == VadEvent.UtteranceEnded && OnlyWakeTailHeard)
                 {
                     // Only the end of the wake word (or a click) before a pause: people wait for the
                     // hub after waking it. Keep waiting for the command itself.
                     WaitForCommandAfter(block.End);
                 }
                 else if (vadEvent is VadEvent.UtteranceEnded or VadEvent.MaximumLength
-                    || (vadEvent == VadEvent.Pause && !(_woken && _vad.SpeechEnd - _vad.SpeechStart < WakeTailBurst) && await IsCompleteCommandAsync(cancellationToken).ConfigureAwait(false)))
+                    || (vadEvent == VadEvent.Pause && !OnlyWakeTailHeard && await IsCompleteCommandAsync(cancellationToken).ConfigureAwait(false)))
                 {
                     var end = _vadBase + _vad.SpeechEnd + EndPad;
                     // A streaming decode already has the audio; a whole-utterance engine gets a copy.
@@ -330,6 +330,9 @@ public sealed partial class VoicePipeline
             _stream.Feed(_ring.CopySince(_vadBase));
         }
     }
+
+    /// <summary>All that was heard since waking is a short burst: the wake word's tail (or a click), not a command.</summary>
+    private bool OnlyWakeTailHeard => _woken && _vad.SpeechEnd - _vad.SpeechStart < WakeTailBurst;
 
     /// <summary>
     /// Whether what the streaming (closed-set) engine has heard so far is already a whole command,
