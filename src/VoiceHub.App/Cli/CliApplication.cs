@@ -54,7 +54,7 @@ public static class CliApplication
         {
             return await body().ConfigureAwait(false);
         }
-        catch (Exception e) when (e is InputException or ModelFormatException or ConfigurationFileException or GbnfException or OptionsValidationException or Core.Audio.AudioFormatException)
+        catch (Exception e) when (e is InputException or Core.Wake.Neural.WakeModelException or Core.Wake.Neural.WakeEnrollmentException or Core.Wake.WakePhraseException or ModelFormatException or ConfigurationFileException or GbnfException or OptionsValidationException or Core.Audio.AudioFormatException)
         {
             await io.Error.WriteLineAsync($"voicehub {verb}: {OneLine(e.Message)}").ConfigureAwait(false);
             return BadInput;

@@ -7,6 +7,7 @@ using VoiceHub.Core.Audio;
 using VoiceHub.Core.Configuration;
 using VoiceHub.Core.Speech;
 using VoiceHub.Core.Wake;
+using VoiceHub.Core.Wake.Neural;
 
 namespace VoiceHub.App.Cli;
 
@@ -15,12 +16,17 @@ public static class WakeCommands
 {
     public static Command Wake(CliIo io)
     {
-        var phrase = new Option<string>("--phrase") { Description = "Wake phrase (words of the pronunciation dictionary)", Required = true };
-        var sensitivity = new Option<double>("--sensitivity") { Description = "0 (strict) to 1 (eager)", DefaultValueFactory = _ => new WakePhrase().Sensitivity };
+        var phrase = new Option<string>("--phrase") { Description = "Wake phrase (any words espeak-ng can say)" };
+        var model = new Option<string>("--model") { Description = "Wake model: an enrolled .wake file or an openWakeWord .onnx head" };
+        var threshold = new Option<double?>("--threshold") { Description = "With --model: score from which the phrase counts as heard (0 to 1; default: the model's)" };
+        var sensitivity = new Option<double>("--sensitivity") { Description = "With --phrase: 0 (strict) to 1 (eager)", DefaultValueFactory = _ => new WakePhrase().Sensitivity };
         var json = new Option<bool>("--json") { Description = "One JSON object per file" };
         var noVerify = new Option<bool>("--no-verify") { Description = "Skip the second-stage verification" };
+        var spotter = new Option<bool>("--spotter") { Description = "With --phrase: the pocketsphinx keyword spotter instead of the phrase's neural model" };
         var files = new Argument<string[]>("WAV") { Arity = ArgumentArity.OneOrMore };
-        var command = new Command("wake", "Wake-word detection over whole files") { phrase, sensitivity, json, noVerify, files };
+        var command = new Command("wake", "Wake-word detection over whole files") { phrase, model, threshold, sensitivity, json, noVerify, spotter, files };
+        command.Subcommands.Add(WakeEnrollCommand.Create(io));
+        command.Subcommands.Add(WakeBankCommand.Create(io));
         command.SetAction((parse, cancellationToken) => CliApplication.Guard(io, "wake", async () =>
         {
             var value = parse.GetValue(sensitivity);
@@ -29,16 +35,36 @@ public static class WakeCommands
                 throw new InputException($"--sensitivity {value.ToString(CultureInfo.InvariantCulture)} is outside 0 to 1");
             }
 
-            var options = new WakeOptions { Phrases = [new WakePhrase { Phrase = parse.GetValue(phrase)!, Sensitivity = value }], Verify = !parse.GetValue(noVerify) };
+            if (parse.GetValue(threshold) is { } t && t is < 0 or > 1)
+            {
+                throw new InputException($"--threshold {t.ToString(CultureInfo.InvariantCulture)} is outside 0 to 1");
+            }
+
+            var modelFile = parse.GetValue(model);
+            var phraseText = parse.GetValue(phrase);
+            if ((modelFile is null) == (phraseText is null))
+            {
+                throw new InputException("give --phrase TEXT or --model FILE (one of them)");
+            }
+
+            var options = new WakeOptions
+            {
+                Phrases = phraseText is null ? [] : [new WakePhrase { Phrase = phraseText, Sensitivity = value }],
+                Verify = !parse.GetValue(noVerify),
+                Model = modelFile,
+                ModelThreshold = parse.GetValue(threshold),
+                Neural = !parse.GetValue(spotter),
+            };
             var models = new ModelsOptions();
             var bad = 0;
+            using var detector = CreateDetector(models, options, line => io.Error.WriteLine($"voicehub wake: {line}"));
             foreach (var file in parse.GetValue(files)!)
             {
                 var clock = Stopwatch.StartNew();
                 List<WakeDetection> detections;
                 try
                 {
-                    using var detector = CreateDetector(models, options);
+                    detector.Reset();
                     detections = await DetectAsync(detector, file, cancellationToken).ConfigureAwait(false);
                 }
                 catch (AudioFormatException e)
@@ -59,31 +85,56 @@ public static class WakeCommands
         return command;
     }
 
-    internal static WakeWordDetector CreateDetector(ModelsOptions models, WakeOptions options)
+    internal static IWakeDetector CreateDetector(ModelsOptions models, WakeOptions options, Action<string>? progress = null)
     {
         try
         {
-            return new WakeWordDetector(models.PocketsphinxModelDirectory, options);
+            return WakeDetectors.Create(options, models, progress);
         }
         catch (WakePhraseException e)
+        {
+            throw new InputException(e.Message);
+        }
+        catch (WakeModelException e)
         {
             throw new InputException(e.Message);
         }
     }
 
     /// <summary>Streams a file through a detector as fast as it decodes.</summary>
-    internal static async Task<List<WakeDetection>> DetectAsync(WakeWordDetector detector, string file, CancellationToken cancellationToken)
+    internal static async Task<List<WakeDetection>> DetectAsync(IWakeDetector detector, string file, CancellationToken cancellationToken)
     {
         var detections = new List<WakeDetection>();
+        var end = TimeSpan.Zero;
         await foreach (var block in new WavFileSource(file, TimeSpan.FromMilliseconds(20), realTime: false).ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             detections.AddRange(detector.Process(block));
+            end = block.End;
         }
 
-        // A phrase at the very end of a file: give the spotter the silence a live stream would.
+        detections.AddRange(FeedTail(detector, end));
+        return detections;
+    }
+
+    /// <summary>Detections in audio already in memory (with its tail, see <see cref="WakeModelEvaluation.Prepare"/>), fed in 20 ms blocks as a live stream would be.</summary>
+    internal static List<WakeDetection> Detect(IWakeDetector detector, float[] audio)
+    {
+        var detections = new List<WakeDetection>();
+        const int block = 320;
+        for (var at = 0; at < audio.Length; at += block)
+        {
+            detections.AddRange(detector.Process(new AudioBlock(audio.AsMemory(at, Math.Min(block, audio.Length - at)), AudioFile.Time(at))));
+        }
+
+        return detections;
+    }
+
+    /// <summary>A phrase at the very end of a file: give the detector the second of quiet a live stream would.</summary>
+    private static List<WakeDetection> FeedTail(IWakeDetector detector, TimeSpan end)
+    {
+        var detections = new List<WakeDetection>();
         var tail = new float[320];
-        var end = detections.Count > 0 ? detections[^1].End : TimeSpan.Zero;
-        for (var i = 0; i < 25; i++)
+        for (var i = 0; i < 50; i++)
         {
             detections.AddRange(detector.Process(new AudioBlock(tail, end + TimeSpan.FromMilliseconds(20 * i))));
         }
@@ -99,7 +150,13 @@ public static class WakeCommands
         var sensitivities = new Option<string>("--sensitivities") { Description = "Spotter sensitivities to run", DefaultValueFactory = _ => "0.2,0.4,0.6,0.8" };
         var output = new Option<string>("--output") { Description = "Folder for the CSV and the plot", DefaultValueFactory = _ => Path.Combine(Directory.GetCurrentDirectory(), "artifacts", "eval") };
         var limit = new Option<int>("--limit") { Description = "At most N files of each kind", DefaultValueFactory = _ => int.MaxValue };
-        var command = new Command("wake", "Miss rate against false alarms per hour, across sensitivities, as CSV and a plot") { data, negatives, phrase, sensitivities, output, limit };
+        var model = new Option<string>("--model") { Description = "Evaluate this wake model (.wake or .onnx) instead of the phrase spotter" };
+        var enroll = new Option<int>("--enroll") { Description = "Enroll a wake model from the first N recordings of the phrase and evaluate it on the rest (0: no enrollment)" };
+        var synthetic = new Option<int>("--synthetic") { Description = "With --enroll: espeak-ng renderings of the phrase to learn from too", DefaultValueFactory = _ => 40 };
+        var snrs = new Option<string>("--snr") { Description = "With a wake model: conditions, \"clean\" and SNRs in dB with the dataset's kitchen noise", DefaultValueFactory = _ => "clean,10" };
+        var verifyModel = new Option<bool>("--verify") { Description = "With a wake model: also report its candidates checked by Silero VAD and the phrase verifier" };
+        var spotter = new Option<bool>("--spotter") { Description = "Evaluate the pocketsphinx keyword spotter across --sensitivities (default: the phrase's neural model and its checks)" };
+        var command = new Command("wake", "Miss rate against false alarms per hour, across sensitivities, as CSV and a plot") { data, negatives, phrase, sensitivities, output, limit, model, enroll, synthetic, snrs, verifyModel, spotter };
         command.SetAction((parse, cancellationToken) => CliApplication.Guard(io, "eval wake", async () =>
         {
             var wakePhrase = parse.GetValue(phrase)!;
@@ -113,6 +170,30 @@ public static class WakeCommands
             }
 
             var hours = negativeFiles.Sum(f => { using var r = WavReader.Open(f); return r.Duration.TotalHours; });
+            if (!parse.GetValue(spotter))
+            {
+                // Speech the verifiers were trained against cannot measure their false alarms.
+                var trained = NegativeSpeechBank.LoadDefault()?.Recordings.ToHashSet(StringComparer.Ordinal) ?? [];
+                var excluded = negativeFiles.RemoveAll(f => trained.Contains(Path.GetFileName(f)));
+                hours = negativeFiles.Sum(f => { using var r = WavReader.Open(f); return r.Duration.TotalHours; });
+                await io.Output.WriteLineAsync($"{excluded} negative files left out: they are in the negative speech bank enrollment trains against").ConfigureAwait(false);
+                var noiseFile = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(parse.GetValue(negatives)!))!, "noise", "kitchen.wav");
+                var modelFile = parse.GetValue(model);
+                if (modelFile is null && parse.GetValue(enroll) == 0)
+                {
+                    // The --phrase path: the phrase's own model (shipped, trained before, or trained now), always with its checks.
+                    var models = new ModelsOptions();
+                    using var features = WakeFeatureModels.Load(WakeFeatureModels.DefaultDirectory());
+                    using var phraseModel = PhraseWakeModels.GetOrTrain(wakePhrase, features, models, line => io.Error.WriteLine($"voicehub eval wake: {line}"));
+                    modelFile = Path.Combine(parse.GetValue(output)!, PhraseWakeModels.FileName(wakePhrase));
+                    Directory.CreateDirectory(parse.GetValue(output)!);
+                    phraseModel.Save(modelFile);
+                }
+
+                return await EvaluateModelAsync(io, wakePhrase, modelFile, parse.GetValue(enroll), parse.GetValue(synthetic), parse.GetValue(verifyModel) || parse.GetValue(model) is null, positives, negativeFiles, hours,
+                    parse.GetValue(snrs)!, noiseFile, parse.GetValue(output)!, cancellationToken).ConfigureAwait(false);
+            }
+
             var rows = new List<WakeEvaluation.Row>();
             foreach (var sensitivity in parse.GetValue(sensitivities)!.Split(',').Select(s => double.Parse(s, CultureInfo.InvariantCulture)))
             {
@@ -137,8 +218,79 @@ public static class WakeCommands
         return command;
     }
 
+    private static async Task<int> EvaluateModelAsync(CliIo io, string phrase, string? modelFile, int enroll, int renderings, bool verify, List<string> positives, List<string> negativeFiles,
+        double hours, string conditions, string noiseFile, string folder, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(folder);
+        var clock = Stopwatch.StartNew();
+        if (enroll > 0)
+        {
+            if (enroll >= positives.Count)
+            {
+                throw new InputException($"--enroll {enroll}: only {positives.Count} recordings of \"{phrase}\" (some must be left to evaluate on)");
+            }
+
+            var clips = positives.Take(enroll).Select(f => new EnrollmentClip(f, AudioFile.ReadMono16k(f))).ToList();
+            positives = positives.Skip(enroll).ToList();
+            using var features = WakeFeatureModels.Load(WakeFeatureModels.DefaultDirectory());
+            modelFile = Path.Combine(folder, $"enrolled-{phrase.Replace(' ', '_')}-{enroll}.wake");
+            WakeEnrollment.Train(features, phrase, clips, renderings, new ModelsOptions().PocketsphinxModelDirectory, line => io.Error.WriteLine($"voicehub eval wake: {line}")).Save(modelFile);
+            await io.Output.WriteLineAsync($"enrolled from {enroll} recordings and {renderings} renderings in {clock.Elapsed.TotalSeconds:0.0} s: {modelFile}").ConfigureAwait(false);
+        }
+
+        double modelThreshold;
+        using (var scorer = WakeModels.Open(modelFile!))
+        {
+            modelThreshold = scorer.DefaultThreshold;
+        }
+
+        var noise = AudioFile.ReadMono16k(noiseFile);
+        var rows = new List<WakeModelEvaluation.Row>();
+        var scoring = Stopwatch.StartNew();
+        var audioSeconds = 0.0;
+        foreach (var condition in conditions.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            double? snr = condition == "clean" ? null : double.TryParse(condition, CultureInfo.InvariantCulture, out var db) ? db : throw new InputException($"--snr {condition}: \"clean\" or a number of dB");
+            var name = snr is null ? "clean" : $"{snr} dB";
+            var positiveScores = await WakeModelEvaluation.ScoreAsync(modelFile!, positives, noise, snr, cancellationToken).ConfigureAwait(false);
+            var negativeScores = await WakeModelEvaluation.ScoreAsync(modelFile!, negativeFiles, noise, snr, cancellationToken).ConfigureAwait(false);
+            audioSeconds += positiveScores.Concat(negativeScores).Sum(t => t.Count * 0.08);
+            rows.AddRange(WakeModelEvaluation.Sweep(name, positiveScores, negativeScores, hours));
+            if (verify)
+            {
+                // The model's candidates at a few thresholds, each checked by Silero VAD and the phrase verifier, whose threshold is swept.
+                var verified = new List<WakeEvaluation.Row>();
+                foreach (var candidateThreshold in new[] { 0.5, 0.7, 0.9 })
+                {
+                    var options = new WakeOptions { Model = modelFile, ModelThreshold = candidateThreshold, Verify = true, VerifyThreshold = double.NegativeInfinity };
+                    var p = await ScoresAsync(options, positives, cancellationToken, noise, snr).ConfigureAwait(false);
+                    var n = await ScoresAsync(options, negativeFiles, cancellationToken, noise, snr).ConfigureAwait(false);
+                    verified.AddRange(WakeEvaluation.Sweep(candidateThreshold, p, n.SelectMany(s => s).ToList(), hours));
+                }
+
+                await io.Output.WriteLineAsync($"{name}, the model's candidates with speech checked by Silero VAD (\"spotter only\"), then by the phrase verifier (\"sensitivity\" = the model's threshold):\n{WakeEvaluation.Summary(verified, hours)}").ConfigureAwait(false);
+                var defaults = new WakeOptions();
+                var asShipped = verified.FirstOrDefault(r => Math.Abs(r.Sensitivity - PhraseWakeModels.Threshold(new WakePhrase().Sensitivity)) < 1e-9 && r.VerifyThreshold is { } v && Math.Abs(v - defaults.VerifyThreshold) < 1e-9);
+                if (asShipped is not null)
+                {
+                    await io.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{name}, default settings (threshold {asShipped.Sensitivity:0.00}, verify threshold {asShipped.VerifyThreshold:0.0}): miss {asShipped.MissRate:P1}, {asShipped.FalseAlarms} false alarms ({asShipped.FalseAlarmsPerHour:0.00}/h)")).ConfigureAwait(false);
+                }
+                await File.WriteAllTextAsync(Path.Combine(folder, $"wake-{phrase.Replace(' ', '_')}-verified-{name.Replace(' ', '_')}.csv"), WakeEvaluation.Csv(verified), cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        var stem = Path.Combine(folder, $"wake-{phrase.Replace(' ', '_')}-{Path.GetFileNameWithoutExtension(modelFile)}");
+        await File.WriteAllTextAsync(stem + ".csv", WakeModelEvaluation.Csv(rows), cancellationToken).ConfigureAwait(false);
+        await File.WriteAllBytesAsync(stem + ".png", WakeModelEvaluation.Plot(rows, $"wake \"{phrase}\" ({Path.GetFileName(modelFile)}): miss rate vs false alarms/hour"), cancellationToken).ConfigureAwait(false);
+        await io.Output.WriteLineAsync($"\"{phrase}\" with {Path.GetFileName(modelFile)}: {positives.Count} positives, {negativeFiles.Count} negative files ({hours * 60:0.0} min)").ConfigureAwait(false);
+        await io.Output.WriteLineAsync(WakeModelEvaluation.Summary(rows, modelThreshold)).ConfigureAwait(false);
+        await io.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"scoring: {audioSeconds / 60:0.0} min of audio in {scoring.Elapsed.TotalSeconds:0.0} s on {Environment.ProcessorCount} threads (real-time factor {scoring.Elapsed.TotalSeconds * Environment.ProcessorCount / audioSeconds:0.000} per core)")).ConfigureAwait(false);
+        await io.Output.WriteLineAsync($"wrote {stem}.csv and {stem}.png").ConfigureAwait(false);
+        return CliApplication.Success;
+    }
+
     /// <summary>Per file, the verification scores of every candidate the spotter raised.</summary>
-    private static async Task<List<List<double>>> ScoresAsync(WakeOptions options, List<string> files, CancellationToken cancellationToken)
+    private static async Task<List<List<double>>> ScoresAsync(WakeOptions options, List<string> files, CancellationToken cancellationToken, float[]? noise = null, double? snrDb = null)
     {
         var queue = new System.Collections.Concurrent.ConcurrentQueue<(int Index, string File)>(files.Select((f, i) => (i, f)));
         var results = new List<double>[files.Count];
@@ -149,7 +301,8 @@ public static class WakeCommands
             while (queue.TryDequeue(out var item))
             {
                 detector.Reset(); // each file is a stream of its own
-                results[item.Index] = [.. (await DetectAsync(detector, item.File, cancellationToken).ConfigureAwait(false)).Select(d => d.VerifyScore ?? double.PositiveInfinity)];
+                var audio = WakeModelEvaluation.Prepare(item.File, noise, snrDb, item.Index);
+                results[item.Index] = [.. Detect(detector, audio).Select(d => d.VerifyScore ?? double.PositiveInfinity)];
             }
         }, cancellationToken))).ConfigureAwait(false);
         return [.. results];
@@ -208,7 +361,7 @@ public static class WakeEvaluation
         var builder = new StringBuilder();
         foreach (var r in rows.Where(r => r.VerifyThreshold is null))
         {
-            builder.AppendLine(string.Create(CultureInfo.InvariantCulture, $"spotter only, sensitivity {r.Sensitivity:0.0}: miss {r.MissRate:P1}, {r.FalseAlarms} false alarms ({r.FalseAlarmsPerHour:0.00}/h)"));
+            builder.AppendLine(string.Create(CultureInfo.InvariantCulture, $"spotter only, sensitivity {r.Sensitivity:0.0#}: miss {r.MissRate:P1}, {r.FalseAlarms} false alarms ({r.FalseAlarmsPerHour:0.00}/h)"));
         }
 
         foreach (var budget in new[] { 0.5, 1, 2, 5 })
@@ -216,7 +369,7 @@ public static class WakeEvaluation
             var best = rows.Where(r => r.VerifyThreshold is not null && r.FalseAlarmsPerHour <= budget).OrderBy(r => r.MissRate).ThenBy(r => r.FalseAlarms).FirstOrDefault();
             var line = best is null
                 ? $"with verification, <= {budget} false alarms/h: no operating point"
-                : string.Create(CultureInfo.InvariantCulture, $"with verification, <= {budget} false alarms/h: miss {best.MissRate:P1} ({best.FalseAlarms} false alarms in {hours * 60:0} min) at sensitivity {best.Sensitivity:0.0}, verify threshold {best.VerifyThreshold:0.0}");
+                : string.Create(CultureInfo.InvariantCulture, $"with verification, <= {budget} false alarms/h: miss {best.MissRate:P1} ({best.FalseAlarms} false alarms in {hours * 60:0} min) at sensitivity {best.Sensitivity:0.0#}, verify threshold {best.VerifyThreshold:0.0}");
             builder.AppendLine(line);
         }
 

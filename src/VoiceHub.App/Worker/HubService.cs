@@ -14,6 +14,7 @@ using VoiceHub.Core.Pipeline;
 using VoiceHub.Core.Speech;
 using VoiceHub.Core.Thermal;
 using VoiceHub.Core.Wake;
+using VoiceHub.Core.Wake.Neural;
 
 namespace VoiceHub.App.Worker;
 
@@ -169,7 +170,7 @@ public sealed partial class HubService(
         var espeak = new EspeakSpeaker(run.Input is not null && run.Fast ? new SpeakerOptions { Device = "none" } : speaker.Value, loggers.CreateLogger("VoiceHub.Speaker"));
         Own(espeak);
         var actuator = new Actuator(bus, gpioHub, states, bridge, loggers.CreateLogger("VoiceHub.Actuation"));
-        using var detector = pipeline.Value.WakeRequired ? new WakeWordDetector(models.Value.PocketsphinxModelDirectory, wake.Value) : null;
+        using var detector = pipeline.Value.WakeRequired ? CreateWakeDetector() : null;
         var conversation = new VoicePipeline(pipeline.Value, audio.Value.Vad, detector, modelSets, actuator, espeak, _status, timers, loggers.CreateLogger("VoiceHub.Pipeline"));
         conversation.UtteranceCompleted += trace => run.Report?.Invoke(trace);
         gpioHub.PushToTalk += held => conversation.PushToTalk = held;
@@ -222,6 +223,32 @@ public sealed partial class HubService(
         await ListenAsync(conversation, input, bus, stoppingToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// The configured wake detector. A wake model that cannot be used is logged and the phrases are
+    /// listened for instead; when the neural stage itself cannot run (its models are missing), the
+    /// pocketsphinx keyword spotter listens.
+    /// </summary>
+    private IWakeDetector CreateWakeDetector()
+    {
+        var logger = loggers.CreateLogger("VoiceHub.Wake");
+        try
+        {
+            return WakeDetectors.Create(wake.Value, models.Value, line => LogWakeTraining(logger, line));
+        }
+        catch (WakeModelException e) when (wake.Value.Model is not null)
+        {
+            LogWakeModelUnusable(logger, e.Message);
+            wake.Value.Model = null;
+            return CreateWakeDetector();
+        }
+        catch (WakeModelException e) when (wake.Value.Neural)
+        {
+            LogNeuralWakeUnusable(logger, e.Message);
+            wake.Value.Neural = false;
+            return CreateWakeDetector();
+        }
+    }
+
     /// <summary>Runs the pipeline over the input, restarting it when it fails, until the input ends (files) or the hub stops.</summary>
     private async Task ListenAsync(VoicePipeline conversation, string input, MqttBus bus, CancellationToken stoppingToken)
     {
@@ -229,7 +256,7 @@ public sealed partial class HubService(
         while (!stoppingToken.IsCancellationRequested)
         {
             var source = AudioSources.Create(input, audio.Value, realTime: !run.Fast, loggers.CreateLogger("VoiceHub.Audio"));
-            run.Announce?.Invoke($"listening on {source.Name}{(pipeline.Value.WakeRequired ? $" for \"{string.Join("\", \"", wake.Value.Phrases.Select(p => p.Phrase))}\"" : string.Empty)}");
+            run.Announce?.Invoke($"listening on {source.Name}{(pipeline.Value.WakeRequired ? $" for \"{string.Join("\", \"", conversation.WakePhrases)}\"" : string.Empty)}");
             try
             {
                 await conversation.RunAsync(source, stoppingToken).ConfigureAwait(false);
@@ -445,6 +472,15 @@ public sealed partial class HubService(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Reload failed unexpectedly, keeping the previous intents and devices")]
     private static partial void LogReloadCrashed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Wake model not used, listening for the wake phrase instead: {Problem}")]
+    private static partial void LogWakeModelUnusable(ILogger logger, string problem);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Neural wake stage not available, listening with the keyword spotter: {Problem}")]
+    private static partial void LogNeuralWakeUnusable(ILogger logger, string problem);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Wake: {Line}")]
+    private static partial void LogWakeTraining(ILogger logger, string line);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The pipeline failed; restarting it in {Seconds} s")]
     private static partial void LogPipelineFailed(ILogger logger, Exception exception, double seconds);

@@ -13,6 +13,18 @@ public static class AudioFile
     public static float[] ReadMono16k(string path, Action<string>? warn = null, ResamplerKind resampler = ResamplerKind.Soxr)
     {
         using var reader = WavReader.Open(path);
+        return ReadMono16k(reader, warn, resampler);
+    }
+
+    /// <summary>A WAV stream (named for errors, e.g. "espeak-ng output") as 16 kHz mono samples.</summary>
+    public static float[] ReadMono16k(string name, Stream stream)
+    {
+        using var reader = WavReader.Open(name, stream);
+        return ReadMono16k(reader, warn: null, ResamplerKind.Soxr);
+    }
+
+    private static float[] ReadMono16k(WavReader reader, Action<string>? warn, ResamplerKind resampler)
+    {
         if (reader.Warning is { } warning)
         {
             warn?.Invoke(warning);

@@ -81,7 +81,7 @@ public sealed partial class VoicePipeline
     };
 
     private readonly PipelineOptions _options;
-    private readonly WakeWordDetector? _wake;
+    private readonly IWakeDetector? _wake;
     private readonly VoiceActivityDetector _vad;
     private readonly ModelSets _models;
     private readonly Actuator _actuator;
@@ -109,7 +109,7 @@ public sealed partial class VoicePipeline
     private TimeSpan _streamNow;
     private TimeSpan _ignoreUntil;
 
-    public VoicePipeline(PipelineOptions options, VadOptions vad, WakeWordDetector? wake, ModelSets models, Actuator actuator, ISpeaker speaker, HubStatus status, TimerService timers, ILogger logger, TimeProvider? clock = null)
+    public VoicePipeline(PipelineOptions options, VadOptions vad, IWakeDetector? wake, ModelSets models, Actuator actuator, ISpeaker speaker, HubStatus status, TimerService timers, ILogger logger, TimeProvider? clock = null)
     {
         _options = options;
         _wake = options.WakeRequired ? wake ?? throw new ArgumentException("a wake word detector is needed when the wake word is required", nameof(wake)) : null;
@@ -153,6 +153,9 @@ public sealed partial class VoicePipeline
 
     /// <summary>Push-to-talk held: listen for a command without the wake word.</summary>
     public bool PushToTalk { get; set; }
+
+    /// <summary>What the wake stage listens for (none when no wake word is required).</summary>
+    public IReadOnlyList<string> WakePhrases => _wake?.Phrases ?? [];
 
     /// <summary>Runs the conversation over a stream until it ends or is cancelled; returns the utterances handled.</summary>
     public async Task<long> RunAsync(IAudioSource source, CancellationToken cancellationToken)

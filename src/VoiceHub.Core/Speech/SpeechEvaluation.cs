@@ -37,9 +37,16 @@ public static class SpeechEvaluation
     }
 
     /// <summary>Speech with noise added so that speech energy over noise energy is <paramref name="snrDb"/>; the noise segment is chosen by <paramref name="seed"/>.</summary>
-    public static float[] MixNoise(ReadOnlySpan<float> speech, ReadOnlySpan<float> noise, double snrDb, int seed)
+    public static float[] MixNoise(ReadOnlySpan<float> speech, ReadOnlySpan<float> noise, double snrDb, int seed) =>
+        MixNoise(speech, noise, snrDb, seed, speech.Length);
+
+    /// <summary>
+    /// The same mix over <paramref name="length"/> samples: past the speech, the noise goes on at the
+    /// level the speech set (a stream continues after an utterance).
+    /// </summary>
+    public static float[] MixNoise(ReadOnlySpan<float> speech, ReadOnlySpan<float> noise, double snrDb, int seed, int length)
     {
-        var mixed = new float[speech.Length];
+        var mixed = new float[Math.Max(length, speech.Length)];
         var offset = noise.Length > speech.Length ? new Random(seed).Next(noise.Length - speech.Length) : 0;
         double speechEnergy = 0;
         double noiseEnergy = 0;
@@ -51,9 +58,9 @@ public static class SpeechEvaluation
         }
 
         var gain = noiseEnergy > 0 ? Math.Sqrt(speechEnergy / (noiseEnergy * Math.Pow(10, snrDb / 10))) : 0;
-        for (var i = 0; i < speech.Length; i++)
+        for (var i = 0; i < mixed.Length; i++)
         {
-            mixed[i] = (float)Math.Clamp(speech[i] + (gain * noise[(offset + i) % noise.Length]), -1.0, 1.0);
+            mixed[i] = (float)Math.Clamp((i < speech.Length ? speech[i] : 0) + (gain * noise[(offset + i) % noise.Length]), -1.0, 1.0);
         }
 
         return mixed;

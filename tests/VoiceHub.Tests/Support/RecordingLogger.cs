@@ -42,3 +42,13 @@ public sealed class RecordingLogger : ILogger
         }
     }
 }
+
+/// <summary>Every category's logger writes into one <see cref="RecordingLogger"/> (for a whole host).</summary>
+public sealed class RecordingLoggerProvider(RecordingLogger logger) : ILoggerProvider
+{
+    public ILogger CreateLogger(string categoryName) => logger;
+
+    public void Dispose()
+    {
+    }
+}

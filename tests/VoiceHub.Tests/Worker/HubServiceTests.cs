@@ -53,6 +53,27 @@ public sealed class HubServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task A_wake_model_that_cannot_be_used_is_logged_and_the_hub_listens_for_its_phrase_instead()
+    {
+        using var broker = TestBroker.Start();
+        var broken = _dir.File("kitchen.wake");
+        await File.WriteAllTextAsync(broken, "{\"format\": \"voicehub-wake\", \"version\": 1");
+        var config = _dir.File("config.yaml");
+        await File.WriteAllTextAsync(config, $"mqtt:\n  host: 127.0.0.1\n  port: {broker.Port}\nhub:\n  stateDirectory: {_dir.Path}/state\n  devices: {Path.Combine(TestPaths.Root, "src", "VoiceHub.App", "demo", "devices.yaml")}\nwake:\n  model: {broken}\n");
+        var log = new RecordingLogger();
+        var traces = new List<UtteranceTrace>();
+        var settings = new RunSettings { Input = TestPaths.Fixture("demo.wav"), Once = true, Fast = true, Report = traces.Add };
+
+        using (var host = RunCommand.Build(config, settings, services => services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(new RecordingLoggerProvider(log))))
+        {
+            await host.RunAsync().WaitAsync(TimeSpan.FromMinutes(3));
+        }
+
+        Assert.Contains(log.All, line => line.StartsWith($"Wake model not used, listening for the wake phrase instead: {broken}: not a wake model", StringComparison.Ordinal));
+        Assert.Equal(["HassTurnOn", "HassClimateSetTemperature", "HassTurnOn", "HassTurnOn"], traces.Select(t => t.Result?.Intent));
+    }
+
+    [Fact]
     public async Task Run_with_a_misspelt_setting_exits_2_with_one_line_naming_it()
     {
         var config = _dir.File("config.yaml");

@@ -1,0 +1,82 @@
+using VoiceHub.Core.Audio;
+using VoiceHub.Core.Configuration;
+using VoiceHub.Core.Wake.Neural;
+
+namespace VoiceHub.Core.Wake;
+
+/// <summary>Finds wake phrases in a stream of audio blocks. Not thread-safe: one audio loop owns it.</summary>
+public interface IWakeDetector : IDisposable
+{
+    IReadOnlyList<string> Phrases { get; }
+
+    /// <summary>Feeds a block of the stream; returns the wake phrases that ended in it.</summary>
+    IReadOnlyList<WakeDetection> Process(AudioBlock block);
+
+    /// <summary>Forgets the stream so far (a new input whose timestamps start again, e.g. the next file).</summary>
+    void Reset();
+}
+
+/// <summary>
+/// Makes the configured wake detector. With a wake model, or by default for the phrases (a model
+/// trained for each from espeak-ng renderings), the neural detector with its checks (Silero VAD,
+/// the phrase verifier); with <see cref="WakeOptions.Neural"/> off, the pocketsphinx keyword spotter.
+/// </summary>
+public static class WakeDetectors
+{
+    public static IWakeDetector Create(WakeOptions options, ModelsOptions models, Action<string>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(models);
+        if (options.Model is not { Length: > 0 } && !options.Neural)
+        {
+            return new WakeWordDetector(models.PocketsphinxModelDirectory, options);
+        }
+
+        var directory = options.FeatureModelDirectory ?? WakeFeatureModels.DefaultDirectory();
+        var features = WakeFeatureModels.Load(directory);
+        var scorers = new List<(IWakeScorer Scorer, double Threshold)>();
+        NeuralWakeDetector? detector = null;
+        SileroVad? speech = null;
+        try
+        {
+            if (options.Model is { Length: > 0 } model)
+            {
+                var scorer = WakeModels.Open(model);
+                scorers.Add((scorer, options.ModelThreshold ?? scorer.DefaultThreshold));
+            }
+            else
+            {
+                foreach (var phrase in options.Phrases)
+                {
+                    scorers.Add((PhraseWakeModels.GetOrTrain(phrase.Phrase, features, models, progress), options.ModelThreshold ?? PhraseWakeModels.Threshold(phrase.Sensitivity)));
+                }
+            }
+
+            var checks = options.SpeechCheck || options.Verify;
+            detector = new NeuralWakeDetector(features, scorers, checks ? TimeSpan.Zero : options.Refractory) { OwnsFeatures = true };
+            if (!checks)
+            {
+                return detector;
+            }
+
+            speech = options.SpeechCheck ? SileroVad.Load(Path.Combine(directory, SileroVad.FileName)) : null;
+            var verifier = options.Verify ? new PhraseVerifier(models.PocketsphinxModelDirectory, detector.Phrases) : null;
+            return new VerifiedWakeDetector(detector, speech, verifier, options.VerifyThreshold, options.Refractory);
+        }
+        catch
+        {
+            speech?.Dispose();
+            if (detector is not null)
+            {
+                detector.Dispose(); // its scorers and features with it
+            }
+            else
+            {
+                scorers.ForEach(s => s.Scorer.Dispose());
+                features.Dispose();
+            }
+
+            throw;
+        }
+    }
+}
