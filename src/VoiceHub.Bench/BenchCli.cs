@@ -16,6 +16,7 @@ public static class BenchCli
         root.Subcommands.Add(FloodBench.Create());
         root.Subcommands.Add(ModelSizeBench.Slm());
         root.Subcommands.Add(ModelSizeBench.Stt());
+        root.Subcommands.Add(WakeBench.Create());
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {

@@ -35,14 +35,15 @@ public static class PipelineBench
     {
         var count = new Option<int>("--commands") { Description = "Commands in the stream", DefaultValueFactory = _ => 40 };
         var fast = new Option<bool>("--fast") { Description = "Read the stream as fast as it decodes (default: in real time, as a microphone)" };
-        var command = new System.CommandLine.Command("pipeline", "End of speech -> MQTT publish latency p50/p95 per engine tier, CPU real-time factor, RSS, tier switch time") { count, fast };
+        var vad = new Option<string>("--vad") { Description = "Endpointing VAD: energy or silero", DefaultValueFactory = _ => "energy" };
+        var command = new System.CommandLine.Command("pipeline", "End of speech -> MQTT publish latency p50/p95 per engine tier, CPU real-time factor, RSS, tier switch time") { count, fast, vad };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var report = new Dictionary<string, object>();
             foreach (var tier in Tiers())
             {
                 Console.WriteLine($"tier {tier.Name}: {parse.GetValue(count)} commands, {(parse.GetValue(fast) ? "fast" : "real time")}...");
-                var run = await RunAsync(tier, parse.GetValue(count), gapSeconds: 4.5, realTime: !parse.GetValue(fast), cancellationToken).ConfigureAwait(false);
+                var run = await RunAsync(tier, parse.GetValue(count), gapSeconds: 4.5, realTime: !parse.GetValue(fast), cancellationToken, vad: parse.GetValue(vad)!).ConfigureAwait(false);
                 report[tier.Name] = Summarize(run);
             }
 
@@ -103,7 +104,7 @@ public static class PipelineBench
         return tiers;
     }
 
-    private static async Task<Run> RunAsync(TierOptions tier, int count, double gapSeconds, bool realTime, CancellationToken cancellationToken, bool sampleMemory = false)
+    private static async Task<Run> RunAsync(TierOptions tier, int count, double gapSeconds, bool realTime, CancellationToken cancellationToken, bool sampleMemory = false, string vad = "energy")
     {
         var folder = Directory.CreateTempSubdirectory("voicehub-bench-pipeline-").FullName;
         try
@@ -118,6 +119,9 @@ public static class PipelineBench
                   port: {Core.Actuation.MosquittoBroker.FreeLoopbackPort()}
                 speaker:
                   device: none
+                audio:
+                  vad:
+                    detector: {vad}
                 scheduler:
                   pollInterval: 01:00:00
                   tiers:

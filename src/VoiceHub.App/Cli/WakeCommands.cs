@@ -89,7 +89,7 @@ public static class WakeCommands
     {
         try
         {
-            return WakeDetectors.Create(options, models, progress);
+            return WakeDetectors.Create(options, models, progress, progress is null ? null : line => progress($"warning: {line}"));
         }
         catch (WakePhraseException e)
         {

@@ -171,7 +171,7 @@ public sealed partial class HubService(
         Own(espeak);
         var actuator = new Actuator(bus, gpioHub, states, bridge, loggers.CreateLogger("VoiceHub.Actuation"));
         using var detector = pipeline.Value.WakeRequired ? CreateWakeDetector() : null;
-        var conversation = new VoicePipeline(pipeline.Value, audio.Value.Vad, detector, modelSets, actuator, espeak, _status, timers, loggers.CreateLogger("VoiceHub.Pipeline"));
+        using var conversation = new VoicePipeline(pipeline.Value, audio.Value.Vad, detector, modelSets, actuator, espeak, _status, timers, loggers.CreateLogger("VoiceHub.Pipeline"));
         conversation.UtteranceCompleted += trace => run.Report?.Invoke(trace);
         gpioHub.PushToTalk += held => conversation.PushToTalk = held;
         timers.Finished += timer =>
@@ -233,7 +233,7 @@ public sealed partial class HubService(
         var logger = loggers.CreateLogger("VoiceHub.Wake");
         try
         {
-            return WakeDetectors.Create(wake.Value, models.Value, line => LogWakeTraining(logger, line));
+            return WakeDetectors.Create(wake.Value, models.Value, line => LogWakeTraining(logger, line), line => LogWakePhraseAdvice(logger, line));
         }
         catch (WakeModelException e) when (wake.Value.Model is not null)
         {
@@ -478,6 +478,9 @@ public sealed partial class HubService(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Neural wake stage not available, listening with the keyword spotter: {Problem}")]
     private static partial void LogNeuralWakeUnusable(ILogger logger, string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Advice}")]
+    private static partial void LogWakePhraseAdvice(ILogger logger, string advice);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Wake: {Line}")]
     private static partial void LogWakeTraining(ILogger logger, string line);

@@ -1,8 +1,24 @@
 namespace VoiceHub.Core.Audio;
 
+/// <summary>What decides whether a frame is speech.</summary>
+public enum SpeechDetector
+{
+    /// <summary>Louder than the noise floor by <see cref="VadOptions.SpeechMarginDb"/>.</summary>
+    Energy,
+
+    /// <summary>Silero VAD's speech probability at or above <see cref="VadOptions.SileroThreshold"/> (tells voices from clatter and music).</summary>
+    Silero,
+}
+
 /// <summary>Voice activity and endpointing settings (section <c>audio:vad</c>).</summary>
 public sealed class VadOptions
 {
+    public SpeechDetector Detector { get; set; } = SpeechDetector.Energy;
+
+    /// <summary>With Silero: the speech probability from which a frame is speech.</summary>
+    [System.ComponentModel.DataAnnotations.Range(0.0, 1.0)]
+    public double SileroThreshold { get; set; } = 0.5;
+
     /// <summary>Speech is this much louder than the noise floor (dB).</summary>
     public double SpeechMarginDb { get; set; } = 9;
 
@@ -51,8 +67,24 @@ public enum VadEvent
 /// room gets quieter, and rises to a fan that was switched on once the window has passed (speech
 /// has pauses; steady noise has none). Works on any block size; no allocations.
 /// </summary>
-public sealed class VoiceActivityDetector(VadOptions options)
+public sealed class VoiceActivityDetector(VadOptions options, Wake.Neural.SileroVad? silero = null) : IDisposable
 {
+    private readonly Wake.Neural.SileroVad.State _sileroState = new();
+    private readonly float[] _sileroFrame = new float[Wake.Neural.SileroVad.FrameSamples];
+    private int _sileroFill;
+    private bool _sileroSpeech;
+
+    /// <summary>A detector as configured: Silero VAD's model from the wake models' folder when asked for.</summary>
+    public static VoiceActivityDetector Create(VadOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new VoiceActivityDetector(options, options.Detector == SpeechDetector.Silero
+            ? Wake.Neural.SileroVad.Load(Path.Combine(Wake.Neural.WakeFeatureModels.DefaultDirectory(), Wake.Neural.SileroVad.FileName))
+            : null);
+    }
+
+    public void Dispose() => silero?.Dispose();
+
     private const int FrameSamples = 160; // 10 ms
     private const int FloorWindowFrames = 300; // 3 s
     private readonly double[] _recentDb = new double[FloorWindowFrames];
@@ -95,6 +127,17 @@ public sealed class VoiceActivityDetector(VadOptions options)
         var result = VadEvent.None;
         foreach (var sample in samples)
         {
+            if (silero is not null)
+            {
+                // Silero decides per 32 ms; the 10 ms frames take its latest answer.
+                _sileroFrame[_sileroFill++] = sample;
+                if (_sileroFill == _sileroFrame.Length)
+                {
+                    _sileroSpeech = silero.Step(_sileroFrame, _sileroState) >= options.SileroThreshold;
+                    _sileroFill = 0;
+                }
+            }
+
             _frameEnergy += sample * (double)sample;
             if (++_frameFill < FrameSamples)
             {
@@ -132,7 +175,7 @@ public sealed class VoiceActivityDetector(VadOptions options)
         }
 
         _noiseFloorDb = Math.Max(floor, options.NoiseFloorMinimumDb);
-        var speech = energyDb > _noiseFloorDb + options.SpeechMarginDb;
+        var speech = silero is null ? energyDb > _noiseFloorDb + options.SpeechMarginDb : _sileroSpeech;
         if (speech)
         {
             _speechFrames++;

@@ -69,7 +69,7 @@ public sealed record UtteranceTrace(
 /// engine rebuilt, and the hub goes back to listening. The microphone is ignored while the hub
 /// speaks and while it is muted. Model sets change only here, between utterances.
 /// </summary>
-public sealed partial class VoicePipeline
+public sealed partial class VoicePipeline : IDisposable
 {
     private static readonly HashSet<string> s_yes = new(StringComparer.Ordinal) { "yes", "yes please", "yeah", "yep", "sure", "do it", "go ahead", "confirm", "ok", "okay" };
     private static readonly HashSet<string> s_no = new(StringComparer.Ordinal) { "no", "nope", "no thanks", "don't", "do not", "no don't" };
@@ -113,7 +113,7 @@ public sealed partial class VoicePipeline
     {
         _options = options;
         _wake = options.WakeRequired ? wake ?? throw new ArgumentException("a wake word detector is needed when the wake word is required", nameof(wake)) : null;
-        _vad = new VoiceActivityDetector(vad);
+        _vad = VoiceActivityDetector.Create(vad);
         _models = models;
         _actuator = actuator;
         _speaker = speaker;
@@ -153,6 +153,9 @@ public sealed partial class VoicePipeline
 
     /// <summary>Push-to-talk held: listen for a command without the wake word.</summary>
     public bool PushToTalk { get; set; }
+
+    /// <summary>Releases the endpointing VAD's model (Silero's, when configured).</summary>
+    public void Dispose() => _vad.Dispose();
 
     /// <summary>What the wake stage listens for (none when no wake word is required).</summary>
     public IReadOnlyList<string> WakePhrases => _wake?.Phrases ?? [];

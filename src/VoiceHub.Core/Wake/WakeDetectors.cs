@@ -23,10 +23,20 @@ public interface IWakeDetector : IDisposable
 /// </summary>
 public static class WakeDetectors
 {
-    public static IWakeDetector Create(WakeOptions options, ModelsOptions models, Action<string>? progress = null)
+    /// <param name="progress">Told what is being done (training a phrase's model).</param>
+    /// <param name="warn">Told why a phrase may wake the hub by mistake.</param>
+    public static IWakeDetector Create(WakeOptions options, ModelsOptions models, Action<string>? progress = null, Action<string>? warn = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(models);
+        if (warn is not null && options.Model is not { Length: > 0 })
+        {
+            foreach (var warning in options.Phrases.SelectMany(p => WakePhraseAdvice.Warnings(p.Phrase)))
+            {
+                warn(warning);
+            }
+        }
+
         if (options.Model is not { Length: > 0 } && !options.Neural)
         {
             return new WakeWordDetector(models.PocketsphinxModelDirectory, options);

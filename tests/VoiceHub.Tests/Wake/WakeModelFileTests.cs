@@ -1,3 +1,4 @@
+using VoiceHub.Core.Wake;
 using VoiceHub.Core.Wake.Neural;
 using VoiceHub.Tests.Support;
 
@@ -141,4 +142,38 @@ public sealed class PhraseWakeModelTests
         Assert.True(PhraseWakeModels.Threshold(1) < PhraseWakeModels.Threshold(0.5));
         Assert.InRange(PhraseWakeModels.Threshold(0), 0.9, 0.99);
     }
+}
+
+/// <summary>The warning a user gets for a wake phrase that will wake the hub by mistake.</summary>
+public sealed class WakePhraseAdviceTests
+{
+    private static string? Dictionary(string word) => word switch
+    {
+        "computer" => "K AH M P Y UW T ER",
+        "hey" => "HH EY",
+        "jarvis" => "JH AA R V AH S",
+        "ok" => "OW K EY",
+        "go" => "G OW",
+        "bob" => "B AA B",
+        _ => null,
+    };
+
+    [Fact]
+    public void A_phrase_of_a_few_sounds_is_short_and_the_warning_says_why()
+    {
+        var warning = Assert.Single(WakePhraseAdvice.Warnings("Bob!", Dictionary));
+
+        Assert.Equal("wake phrase \"bob\" is short (3 sounds): short phrases are heard inside other words; a phrase of three syllables or more wakes less often by mistake", warning);
+    }
+
+    [Fact]
+    public void A_phrase_of_everyday_words_is_warned_about_conversation() =>
+        Assert.Contains(WakePhraseAdvice.Warnings("ok go", Dictionary), w => w.EndsWith("expect it to wake on conversation", StringComparison.Ordinal));
+
+    [Theory]
+    [InlineData("computer")]
+    [InlineData("jarvis")]
+    [InlineData("hey jarvis")]
+    public void A_long_enough_uncommon_phrase_gets_no_warning(string phrase) =>
+        Assert.Empty(WakePhraseAdvice.Warnings(phrase, Dictionary));
 }

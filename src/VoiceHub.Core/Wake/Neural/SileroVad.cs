@@ -37,36 +37,53 @@ public sealed class SileroVad : IDisposable
     {
         var frames = audio.Length / FrameSamples;
         var result = new float[frames];
-        var h = new DenseTensor<float>(new float[128], [2, 1, 64]);
-        var c = new DenseTensor<float>(new float[128], [2, 1, 64]);
+        var state = new State();
         for (var f = 0; f < frames; f++)
         {
-            var input = new DenseTensor<float>(audio.Slice(f * FrameSamples, FrameSamples).ToArray(), [1, FrameSamples]);
-            using var outputs = _session.Run(
-            [
-                NamedOnnxValue.CreateFromTensor("input", input),
-                NamedOnnxValue.CreateFromTensor("sr", _rate),
-                NamedOnnxValue.CreateFromTensor("h", h),
-                NamedOnnxValue.CreateFromTensor("c", c),
-            ]);
-            foreach (var output in outputs)
-            {
-                switch (output.Name)
-                {
-                    case "output":
-                        result[f] = output.AsEnumerable<float>().First();
-                        break;
-                    case "hn":
-                        h = new DenseTensor<float>(output.AsEnumerable<float>().ToArray(), [2, 1, 64]);
-                        break;
-                    case "cn":
-                        c = new DenseTensor<float>(output.AsEnumerable<float>().ToArray(), [2, 1, 64]);
-                        break;
-                }
-            }
+            result[f] = Step(audio.Slice(f * FrameSamples, FrameSamples), state);
         }
 
         return result;
+    }
+
+    /// <summary>A stream's recurrent state (starts as silence).</summary>
+    public sealed class State
+    {
+        internal DenseTensor<float> H { get; set; } = new(new float[128], [2, 1, 64]);
+
+        internal DenseTensor<float> C { get; set; } = new(new float[128], [2, 1, 64]);
+    }
+
+    /// <summary>The speech probability of the next 32 ms frame of a stream.</summary>
+    public float Step(ReadOnlySpan<float> frame, State state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var input = new DenseTensor<float>(frame.ToArray(), [1, FrameSamples]);
+        using var outputs = _session.Run(
+        [
+            NamedOnnxValue.CreateFromTensor("input", input),
+            NamedOnnxValue.CreateFromTensor("sr", _rate),
+            NamedOnnxValue.CreateFromTensor("h", state.H),
+            NamedOnnxValue.CreateFromTensor("c", state.C),
+        ]);
+        var probability = 0f;
+        foreach (var output in outputs)
+        {
+            switch (output.Name)
+            {
+                case "output":
+                    probability = output.AsEnumerable<float>().First();
+                    break;
+                case "hn":
+                    state.H = new DenseTensor<float>(output.AsEnumerable<float>().ToArray(), [2, 1, 64]);
+                    break;
+                case "cn":
+                    state.C = new DenseTensor<float>(output.AsEnumerable<float>().ToArray(), [2, 1, 64]);
+                    break;
+            }
+        }
+
+        return probability;
     }
 
     /// <summary>How long <paramref name="audio"/> holds speech (frames at or above <paramref name="threshold"/>).</summary>
