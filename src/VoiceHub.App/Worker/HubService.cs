@@ -231,23 +231,32 @@ public sealed partial class HubService(
     private IWakeDetector CreateWakeDetector()
     {
         var logger = loggers.CreateLogger("VoiceHub.Wake");
-        try
+        // A copy: falling back must not change the options anything else reads.
+        var options = wake.Value.Clone();
+        while (true)
         {
-            return WakeDetectors.Create(wake.Value, models.Value, line => LogWakeTraining(logger, line), line => LogWakePhraseAdvice(logger, line));
-        }
-        catch (WakeModelException e) when (wake.Value.Model is not null)
-        {
-            LogWakeModelUnusable(logger, e.Message);
-            wake.Value.Model = null;
-            return CreateWakeDetector();
-        }
-        catch (WakeModelException e) when (wake.Value.Neural)
-        {
-            LogNeuralWakeUnusable(logger, e.Message);
-            wake.Value.Neural = false;
-            return CreateWakeDetector();
+            try
+            {
+                return WakeDetectors.Create(options, models.Value, line => LogWakeTraining(logger, line), line => LogWakePhraseAdvice(logger, line));
+            }
+            catch (Exception e) when (IsWakeSetupFailure(e) && options.Model is not null)
+            {
+                LogWakeModelUnusable(logger, e.Message);
+                options.Model = null;
+                options.ModelThreshold = null;
+            }
+            catch (Exception e) when (IsWakeSetupFailure(e) && options.Neural)
+            {
+                LogNeuralWakeUnusable(logger, e.Message);
+                options.Neural = false;
+            }
         }
     }
+
+    /// <summary>What building the wake stage can fail with that another wake detector may not.</summary>
+    private static bool IsWakeSetupFailure(Exception e) =>
+        e is WakeModelException or WakeEnrollmentException or IOException or UnauthorizedAccessException
+            or Microsoft.ML.OnnxRuntime.OnnxRuntimeException or VoiceHub.Native.NativeEngineException;
 
     /// <summary>Runs the pipeline over the input, restarting it when it fails, until the input ends (files) or the hub stops.</summary>
     private async Task ListenAsync(VoicePipeline conversation, string input, MqttBus bus, CancellationToken stoppingToken)

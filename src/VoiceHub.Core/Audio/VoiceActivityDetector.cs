@@ -60,12 +60,13 @@ public enum VadEvent
 }
 
 /// <summary>
-/// Energy-based voice activity detection with an adaptive noise floor, and endpointing of one
+/// Voice activity detection (by energy over an adaptive noise floor, or by Silero VAD), and endpointing of one
 /// utterance: speech starts once frames stay above the floor by a margin for long enough, and
 /// the utterance ends after a trailing silence, at the maximum length, or never starts before a
 /// timeout. The floor is the quietest frame of the last few seconds: it drops at once when the
 /// room gets quieter, and rises to a fan that was switched on once the window has passed (speech
-/// has pauses; steady noise has none). Works on any block size; no allocations.
+/// has pauses; steady noise has none). With Silero, a frame is speech when the network says so
+/// (its answers come every 32 ms). Works on any block size.
 /// </summary>
 public sealed class VoiceActivityDetector(VadOptions options, Wake.Neural.SileroVad? silero = null) : IDisposable
 {
@@ -74,13 +75,28 @@ public sealed class VoiceActivityDetector(VadOptions options, Wake.Neural.Silero
     private int _sileroFill;
     private bool _sileroSpeech;
 
-    /// <summary>A detector as configured: Silero VAD's model from the wake models' folder when asked for.</summary>
-    public static VoiceActivityDetector Create(VadOptions options)
+    /// <summary>
+    /// A detector as configured: Silero VAD's model from the wake models' folder when asked for; when
+    /// it cannot be loaded, <paramref name="unavailable"/> is told why and energy decides.
+    /// </summary>
+    public static VoiceActivityDetector Create(VadOptions options, Action<string> unavailable)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return new VoiceActivityDetector(options, options.Detector == SpeechDetector.Silero
-            ? Wake.Neural.SileroVad.Load(Path.Combine(Wake.Neural.WakeFeatureModels.DefaultDirectory(), Wake.Neural.SileroVad.FileName))
-            : null);
+        ArgumentNullException.ThrowIfNull(unavailable);
+        if (options.Detector != SpeechDetector.Silero)
+        {
+            return new VoiceActivityDetector(options);
+        }
+
+        try
+        {
+            return new VoiceActivityDetector(options, Wake.Neural.SileroVad.Load(Path.Combine(Wake.Neural.WakeFeatureModels.DefaultDirectory(), Wake.Neural.SileroVad.FileName)));
+        }
+        catch (Wake.Neural.WakeModelException e)
+        {
+            unavailable(e.Message);
+            return new VoiceActivityDetector(options);
+        }
     }
 
     public void Dispose() => silero?.Dispose();
@@ -112,6 +128,10 @@ public sealed class VoiceActivityDetector(VadOptions options, Wake.Neural.Silero
     /// <summary>Starts a new utterance (the noise floor is kept: the room has not changed).</summary>
     public void Reset()
     {
+        // The audio fed next is not what followed the last sample: Silero starts from silence.
+        _sileroState.Clear();
+        _sileroFill = 0;
+        _sileroSpeech = false;
         InSpeech = false;
         UtteranceStarted = false;
         _speechFrames = 0;

@@ -113,7 +113,7 @@ public sealed partial class VoicePipeline : IDisposable
     {
         _options = options;
         _wake = options.WakeRequired ? wake ?? throw new ArgumentException("a wake word detector is needed when the wake word is required", nameof(wake)) : null;
-        _vad = VoiceActivityDetector.Create(vad);
+        _vad = VoiceActivityDetector.Create(vad, problem => LogSileroUnavailable(logger, problem));
         _models = models;
         _actuator = actuator;
         _speaker = speaker;
@@ -672,6 +672,9 @@ public sealed partial class VoicePipeline : IDisposable
             stages[name] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Silero VAD not available, endpointing by energy: {Problem}")]
+    private static partial void LogSileroUnavailable(ILogger logger, string problem);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Woke on \"{Phrase}\" (score {Score:0.00})")]
     private static partial void LogWoke(ILogger logger, string phrase, double score);

@@ -3,6 +3,12 @@ using VoiceHub.Core.Speech;
 
 namespace VoiceHub.Core.Wake;
 
+/// <summary>A wake phrase as every part of the wake stage writes it: lower-case words, no punctuation ("Hey, Kitchen!" is "hey kitchen").</summary>
+public static class WakePhraseText
+{
+    public static string Normalize(string phrase) => string.Join(' ', TextNormalizer.Tokenize(phrase ?? string.Empty));
+}
+
 /// <summary>
 /// Why a wake phrase may wake the hub by mistake: too few sounds (a short phrase hides inside
 /// other words), or only everyday words that people say to each other anyway.
@@ -28,8 +34,10 @@ public static class WakePhraseAdvice
             yield break;
         }
 
-        var phones = words.Sum(w => (pronounce(w) ?? string.Empty).Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
-        if (phones < MinimumPhones)
+        var pronunciations = words.Select(pronounce).ToList();
+        var phones = pronunciations.Sum(p => (p ?? string.Empty).Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
+        // A word nothing can spell (espeak-ng missing) says nothing about the phrase's length.
+        if (pronunciations.All(p => p is { Length: > 0 }) && phones < MinimumPhones)
         {
             yield return $"wake phrase \"{string.Join(' ', words)}\" is short ({phones} sounds): short phrases are heard inside other words; a phrase of three syllables or more wakes less often by mistake";
         }

@@ -57,6 +57,14 @@ public sealed class WakeOptions
 
     /// <summary>Folder of openWakeWord's feature models; unset, the <c>wake-models</c> folder beside the program.</summary>
     public string? FeatureModelDirectory { get; set; }
+
+    /// <summary>A copy with every setting (a fallback changes the copy, not what the host bound).</summary>
+    public WakeOptions Clone()
+    {
+        var copy = (WakeOptions)MemberwiseClone();
+        copy.Phrases = [.. Phrases];
+        return copy;
+    }
 }
 
 /// <summary>A detected wake phrase: when it ended and how sure the detector is (0..1).</summary>
@@ -86,7 +94,7 @@ public sealed class PhraseVerifier : IDisposable
         _decoder = new PocketsphinxDecoder(new PocketsphinxOptions { ModelDirectory = modelDirectory, Settings = StreamSettings });
         try
         {
-            _phrases = [.. phrases.Select(p => string.Join(' ', TextNormalizer.Tokenize(p)))];
+            _phrases = [.. phrases.Select(WakePhraseText.Normalize)];
             Teach(_decoder, _phrases);
             for (var i = 0; i < _phrases.Count; i++)
             {
@@ -135,7 +143,7 @@ public sealed class PhraseVerifier : IDisposable
 
     public double Score(string phrase, ReadOnlySpan<float> window)
     {
-        var index = _phrases.IndexOf(phrase);
+        var index = _phrases.IndexOf(WakePhraseText.Normalize(phrase));
         if (index < 0)
         {
             throw new ArgumentException($"not a phrase of this verifier: {phrase}", nameof(phrase));

@@ -81,6 +81,13 @@ public sealed class WakeModelFileTests
         Assert.Contains("a wake model is a .wake file", Assert.Throws<WakeModelException>(() => WakeModels.Open("/nowhere/x.tflite")).Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_wake_model_in_a_missing_folder_is_named_when_read_and_when_written()
+    {
+        Assert.Equal("/nowhere/at/all/x.wake: no such file", Assert.Throws<WakeModelException>(() => EnrolledWakeModel.Load("/nowhere/at/all/x.wake")).Message);
+        Assert.StartsWith("/nowhere/at/all/x.wake: cannot be written (", Assert.Throws<WakeModelException>(() => SmallModel().Save("/nowhere/at/all/x.wake")).Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("hey_jarvis_v0.1.onnx", "hey jarvis")]
     [InlineData("/models/alexa_v0.1.onnx", "alexa")]

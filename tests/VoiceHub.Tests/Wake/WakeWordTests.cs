@@ -121,6 +121,18 @@ public sealed class WakeWordTests
     }
 
     [Fact]
+    public void The_verifier_knows_a_phrase_however_it_was_written()
+    {
+        using var verifier = new PhraseVerifier(Model, ["Computer!"]);
+        var computer = AudioFile.ReadMono16k(TestPaths.Fixture("wake-computer.wav"));
+
+        // A model's phrase ("computer") and the configured one ("Computer!") are the same phrase.
+        Assert.True(double.IsFinite(verifier.Score("computer", computer)));
+        Assert.True(double.IsFinite(verifier.Score("COMPUTER.", computer)));
+        Assert.Throws<ArgumentException>(() => verifier.Score("jarvis", computer));
+    }
+
+    [Fact]
     public void Words_outside_the_dictionary_are_spelled_by_espeak_and_a_phrase_without_words_is_an_error()
     {
         using var made_up = new WakeWordDetector(Model, new WakeOptions { Phrases = [new WakePhrase { Phrase = "hey blorptastic zingwobble" }] });

@@ -74,6 +74,25 @@ public sealed class HubServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task Without_the_neural_stage_s_models_the_hub_listens_with_the_keyword_spotter()
+    {
+        using var broker = TestBroker.Start();
+        var config = _dir.File("config.yaml");
+        await File.WriteAllTextAsync(config, $"mqtt:\n  host: 127.0.0.1\n  port: {broker.Port}\nhub:\n  stateDirectory: {_dir.Path}/state\n  devices: {Path.Combine(TestPaths.Root, "src", "VoiceHub.App", "demo", "devices.yaml")}\nwake:\n  featureModelDirectory: {_dir.File("no-wake-models")}\n");
+        var log = new RecordingLogger();
+        var traces = new List<UtteranceTrace>();
+        var settings = new RunSettings { Input = TestPaths.Fixture("demo.wav"), Once = true, Fast = true, Report = traces.Add };
+
+        using (var host = RunCommand.Build(config, settings, services => services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(new RecordingLoggerProvider(log))))
+        {
+            await host.RunAsync().WaitAsync(TimeSpan.FromMinutes(3));
+        }
+
+        Assert.Contains(log.All, line => line.StartsWith("Neural wake stage not available, listening with the keyword spotter: ", StringComparison.Ordinal) && line.Contains("no-wake-models", StringComparison.Ordinal));
+        Assert.Equal(["HassTurnOn", "HassClimateSetTemperature", "HassTurnOn", "HassTurnOn"], traces.Select(t => t.Result?.Intent));
+    }
+
+    [Fact]
     public async Task Run_with_a_misspelt_setting_exits_2_with_one_line_naming_it()
     {
         var config = _dir.File("config.yaml");

@@ -22,7 +22,7 @@ public sealed class NegativeSpeechBank
     public IReadOnlyList<(string Name, float[] Embeddings)> Entries { get; }
 
     /// <summary>The recordings the bank was made from (evaluation leaves them out).</summary>
-    public IEnumerable<string> Recordings => Entries.Select(e => e.Name.Split(' ')[0]).Distinct(StringComparer.Ordinal);
+    public IEnumerable<string> Recordings => Entries.Select(e => e.Name[..Math.Max(0, e.Name.LastIndexOf(' '))]).Distinct(StringComparer.Ordinal);
 
     /// <summary>The bank beside the program, if it is there.</summary>
     public static NegativeSpeechBank? LoadDefault()
@@ -31,7 +31,7 @@ public sealed class NegativeSpeechBank
         return File.Exists(path) ? Load(path) : null;
     }
 
-    /// <summary>Windows of 16 embeddings every <paramref name="stride"/> chunks (past the first five, as the detector scores).</summary>
+    /// <summary>Windows of 16 embeddings of the recording itself, every <paramref name="stride"/> chunks.</summary>
     public IEnumerable<float[]> Windows(int stride)
     {
         var size = WakeFeatureModels.EmbeddingSize;
@@ -78,7 +78,13 @@ public sealed class NegativeSpeechBank
             var entries = new List<(string, float[])>(Math.Clamp(count, 0, 100_000));
             for (var i = 0; i < count; i++)
             {
-                var name = Encoding.UTF8.GetString(reader.ReadBytes(reader.ReadInt32()));
+                var nameLength = reader.ReadInt32();
+                if (nameLength is < 0 or > 4096)
+                {
+                    throw new WakeModelException($"{path}: entry {i} has a name of {nameLength} bytes");
+                }
+
+                var name = Encoding.UTF8.GetString(reader.ReadBytes(nameLength));
                 var chunks = reader.ReadInt32();
                 if (chunks is < 0 or > 1_000_000)
                 {

@@ -104,7 +104,8 @@ public sealed class NeuralWakeDetector : IWakeDetector
 
             _last[i] = end;
             // The window the phrase was heard in: the 16 embeddings cover 1.28 s.
-            _found.Add(new WakeDetection(scorer.Phrase, end - (s_chunk * WakeFeatureModels.WindowEmbeddings), end, score, null));
+            var start = end - (s_chunk * WakeFeatureModels.WindowEmbeddings);
+            _found.Add(new WakeDetection(scorer.Phrase, start < _streamStart ? _streamStart : start, end, score, null));
         }
     }
 

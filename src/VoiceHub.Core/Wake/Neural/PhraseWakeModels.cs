@@ -35,7 +35,7 @@ public static class PhraseWakeModels
     public static EnrolledWakeModel GetOrTrain(string phrase, WakeFeatureModels features, ModelsOptions models, Action<string>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(models);
-        var text = string.Join(' ', phrase.ToLowerInvariant().Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        var text = WakePhraseText.Normalize(phrase);
         var trained = Path.Combine(models.Directory, "wake", FileName(text));
         var shipped = Path.Combine(AppContext.BaseDirectory, "wake-models", "phrases", FileName(text));
         foreach (var candidate in new[] { trained, shipped }.Where(File.Exists))

@@ -23,10 +23,10 @@ public sealed class SileroVad : IDisposable
     {
         var session = WakeFeatureModels.OpenSession(path);
         var inputs = session.InputMetadata.Keys.ToHashSet(StringComparer.Ordinal);
-        if (!inputs.SetEquals(["input", "sr", "h", "c"]))
+        if (!inputs.SetEquals(["input", "sr", "h", "c"]) || !session.OutputMetadata.Keys.ToHashSet(StringComparer.Ordinal).SetEquals(["output", "hn", "cn"]))
         {
             session.Dispose();
-            throw new WakeModelException($"{path}: inputs are {string.Join(", ", inputs.Order(StringComparer.Ordinal))}; expected Silero VAD v4's input, sr, h, c");
+            throw new WakeModelException($"{path}: inputs {string.Join(", ", inputs.Order(StringComparer.Ordinal))}, outputs {string.Join(", ", session.OutputMetadata.Keys.Order(StringComparer.Ordinal))}; expected Silero VAD v4's (input, sr, h, c; output, hn, cn)");
         }
 
         return new SileroVad(session);
@@ -49,6 +49,13 @@ public sealed class SileroVad : IDisposable
     /// <summary>A stream's recurrent state (starts as silence).</summary>
     public sealed class State
     {
+        /// <summary>Back to silence (a new stream).</summary>
+        public void Clear()
+        {
+            H = new(new float[128], [2, 1, 64]);
+            C = new(new float[128], [2, 1, 64]);
+        }
+
         internal DenseTensor<float> H { get; set; } = new(new float[128], [2, 1, 64]);
 
         internal DenseTensor<float> C { get; set; } = new(new float[128], [2, 1, 64]);

@@ -35,13 +35,26 @@ public sealed class WakeFeatureModels : IDisposable
     private readonly string _embeddingInput;
     private readonly float[] _noisePrefill;
 
-    private WakeFeatureModels(InferenceSession mel, InferenceSession embedding)
+    private WakeFeatureModels(InferenceSession mel, InferenceSession embedding, string directory)
     {
         _mel = mel;
         _embedding = embedding;
         _melInput = mel.InputMetadata.Keys.Single();
         _embeddingInput = embedding.InputMetadata.Keys.Single();
-        _noisePrefill = NoisePrefill();
+        try
+        {
+            // Also the check that the two models fit together: 32 mel bins in, 96 numbers out.
+            _noisePrefill = NoisePrefill();
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new WakeModelException($"{directory}: the feature models do not run ({FirstLine(e.Message)})", e);
+        }
+
+        if (_noisePrefill.Length != WindowSize)
+        {
+            throw new WakeModelException($"{Path.Combine(directory, EmbeddingFile)}: gives {_noisePrefill.Length / WindowEmbeddings} numbers per embedding, expected {EmbeddingSize}");
+        }
     }
 
     /// <summary>
@@ -67,7 +80,7 @@ public sealed class WakeFeatureModels : IDisposable
             try
             {
                 ExpectInput(embedding, embeddingPath, [-1, MelWindow, MelBins, 1], [4]);
-                return new WakeFeatureModels(mel, embedding);
+                return new WakeFeatureModels(mel, embedding, directory);
             }
             catch
             {

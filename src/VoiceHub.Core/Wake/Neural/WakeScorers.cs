@@ -6,7 +6,7 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace VoiceHub.Core.Wake.Neural;
 
-/// <summary>Scores a window of 16 embeddings (16 × 96, oldest first) for one wake phrase: 0 (not it) to 1.</summary>
+/// <summary>Scores a window of 16 embeddings (16 × 96, oldest first) for one wake phrase: 0 (not it) to 1. Not thread-safe.</summary>
 public interface IWakeScorer : IDisposable
 {
     string Phrase { get; }
@@ -85,7 +85,7 @@ public sealed class OnnxWakeHead : IWakeScorer
             name = name[..version];
         }
 
-        return name.Replace('_', ' ').Replace('-', ' ').Trim().ToLowerInvariant();
+        return WakePhraseText.Normalize(name.Replace('_', ' ').Replace('-', ' '));
     }
 
     public float Score(ReadOnlySpan<float> window)
@@ -109,12 +109,12 @@ public sealed class EnrolledWakeModel : IWakeScorer
     public const string Format = "voicehub-wake";
     public const int FormatVersion = 1;
 
-    private readonly float[] _hidden;
+    private readonly int _hiddenUnits;
 
     public EnrolledWakeModel(string phrase, float[] mean, float[] scale, float[] hiddenWeights, float[] hiddenBias, float[] outputWeights, float outputBias, double threshold)
     {
         ArgumentNullException.ThrowIfNull(hiddenBias);
-        Phrase = phrase;
+        Phrase = WakePhraseText.Normalize(phrase);
         Mean = mean;
         Scale = scale;
         HiddenWeights = hiddenWeights;
@@ -122,7 +122,7 @@ public sealed class EnrolledWakeModel : IWakeScorer
         OutputWeights = outputWeights;
         OutputBias = outputBias;
         DefaultThreshold = threshold;
-        _hidden = new float[hiddenBias.Length];
+        _hiddenUnits = hiddenBias.Length;
     }
 
     public string Phrase { get; }
@@ -152,7 +152,7 @@ public sealed class EnrolledWakeModel : IWakeScorer
         }
 
         var logit = OutputBias;
-        for (var h = 0; h < _hidden.Length; h++)
+        for (var h = 0; h < _hiddenUnits; h++)
         {
             var sum = HiddenBias[h] + System.Numerics.Tensors.TensorPrimitives.Dot(HiddenWeights.AsSpan(h * size, size), input);
             logit += OutputWeights[h] * Math.Max(0, sum);
@@ -163,11 +163,23 @@ public sealed class EnrolledWakeModel : IWakeScorer
 
     public void Save(string path)
     {
-        var file = new FileModel(Format, FormatVersion, Phrase, WakeFeatureModels.FeatureVersion, DefaultThreshold, _hidden.Length,
+        var file = new FileModel(Format, FormatVersion, Phrase, WakeFeatureModels.FeatureVersion, DefaultThreshold, _hiddenUnits,
             Encode(Mean), Encode(Scale), Encode(HiddenWeights), Encode(HiddenBias), Encode(OutputWeights), OutputBias);
-        var temporary = path + ".tmp";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(file, WakeJson.Default.FileModel));
-        File.Move(temporary, path, overwrite: true);
+        var temporary = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+        try
+        {
+            File.WriteAllText(temporary, JsonSerializer.Serialize(file, WakeJson.Default.FileModel));
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            if (File.Exists(temporary))
+            {
+                File.Delete(temporary);
+            }
+
+            throw new WakeModelException($"{path}: cannot be written ({e.Message})", e);
+        }
     }
 
     public static EnrolledWakeModel Load(string path)
@@ -177,9 +189,13 @@ public sealed class EnrolledWakeModel : IWakeScorer
         {
             file = JsonSerializer.Deserialize(File.ReadAllText(path), WakeJson.Default.FileModel);
         }
-        catch (FileNotFoundException)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             throw new WakeModelException($"{path}: no such file");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new WakeModelException($"{path}: cannot be read ({e.Message})", e);
         }
         catch (JsonException e)
         {
@@ -201,14 +217,16 @@ public sealed class EnrolledWakeModel : IWakeScorer
             throw new WakeModelException($"{path}: made for features \"{file.Features}\", this VoiceHub computes \"{WakeFeatureModels.FeatureVersion}\" (enroll again)");
         }
 
+        if (string.IsNullOrWhiteSpace(WakePhraseText.Normalize(file.Phrase ?? string.Empty)) || file.Hidden is < 1 or > 1024 || file.Threshold is not (>= 0 and <= 1))
+        {
+            throw new WakeModelException($"{path}: the wake model has no phrase, a layer size outside 1..1024 or a threshold outside 0..1");
+        }
+
         var size = WakeFeatureModels.WindowSize;
         try
         {
-            var model = new EnrolledWakeModel(file.Phrase, Decode(file.Mean, size), Decode(file.Scale, size), Decode(file.HiddenWeights, size * file.Hidden),
+            return new EnrolledWakeModel(file.Phrase!, Decode(file.Mean, size), Decode(file.Scale, size), Decode(file.HiddenWeights, size * file.Hidden),
                 Decode(file.HiddenBias, file.Hidden), Decode(file.OutputWeights, file.Hidden), file.OutputBias, file.Threshold);
-            return string.IsNullOrWhiteSpace(model.Phrase) || file.Hidden is < 1 or > 1024 || !double.IsFinite(file.Threshold)
-                ? throw new WakeModelException($"{path}: the wake model has no phrase, a bad layer size or threshold")
-                : model;
         }
         catch (FormatException e)
         {

@@ -123,7 +123,7 @@ public static class WakeSpeech
             .Where(p => p.Length == 2 && !p[0].Contains('(', StringComparison.Ordinal) && p[0].All(c => char.IsAsciiLetterLower(c)))
             .Select(p => (Word: p[0], Phones: p[1].Split(' ')))
             .ToList();
-        var words = phrase.ToLowerInvariant().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var words = WakePhraseText.Normalize(phrase).Split(' ', StringSplitOptions.RemoveEmptyEntries);
         var found = new List<(string Word, int Distance)>();
         foreach (var target in entries.Where(e => words.Contains(e.Word)).Select(e => e.Phones).Where(p => p.Length >= 3))
         {

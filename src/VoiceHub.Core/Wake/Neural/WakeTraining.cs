@@ -101,13 +101,21 @@ public sealed class WakeTrainer(WakeFeatureModels features)
 
         var clock = Stopwatch.StartNew();
         var random = new Random(Seed);
-        var speech = clips.Select(c => (Clip: c, Speech: c.FindSpeech())).ToList();
+        // A user's recording that cannot be used is an error naming it; a rendering that cannot (espeak-ng
+        // said a long phrase slowly) is only left out.
+        var speech = recordings.Select(c => (Clip: c, Speech: c.FindSpeech(), Copies: AugmentationsPerRecording))
+            .Concat(renderings.Select(c => (Clip: c, Speech: TryFindSpeech(c), Copies: AugmentationsPerRendering)).Where(r => r.Speech.End > 0))
+            .ToList();
+        if (speech.Count == 0)
+        {
+            throw new WakeEnrollmentException($"no rendering of \"{phrase}\" by espeak-ng could be used");
+        }
+
         var noises = NoiseBank(random, negativeSpeech);
 
         var positives = new List<float[]>();
-        foreach (var ((clip, (start, end)), index) in speech.Select((s, i) => (s, i)))
+        foreach (var (clip, (start, end), copies) in speech)
         {
-            var copies = index < recordings.Count ? AugmentationsPerRecording : AugmentationsPerRendering;
             for (var a = 0; a < copies; a++)
             {
                 var (audio, phraseEnd) = Augment(clip.Samples[Math.Max(0, start - 4000)..Math.Min(clip.Samples.Length, end + 1600)], end - Math.Max(0, start - 4000), random, noises, a == 0);
@@ -138,6 +146,18 @@ public sealed class WakeTrainer(WakeFeatureModels features)
         var model = Fit(phrase, positives, negatives, random, threshold: recordings.Count > 0 ? 0.9 : 0.5);
         Progress?.Invoke($"trained in {clock.Elapsed.TotalSeconds:0.0} s");
         return model;
+    }
+
+    private static (int Start, int End) TryFindSpeech(EnrollmentClip clip)
+    {
+        try
+        {
+            return clip.FindSpeech();
+        }
+        catch (WakeEnrollmentException)
+        {
+            return (0, 0);
+        }
     }
 
     /// <summary>Embedding windows that end 0 to 320 ms after the phrase ends (a detector fires somewhere there).</summary>
