@@ -5,7 +5,7 @@ using System.Runtime.InteropServices;
 namespace VoiceHub.Native;
 
 /// <summary>
-/// Finds the system libraries VoiceHub binds to itself (pocketsphinx, ALSA, libmosquitto, libsoxr,
+/// Finds the system libraries VoiceHub binds to itself (pocketsphinx, ALSA, libmosquitto, libsoxr, libspeexdsp,
 /// libgpiod, libc: Debian packages), and fails with a message naming the package to install. The
 /// speech and language engines come with their NuGet packages (Whisper.net.Runtime,
 /// LLamaSharp.Backend.Cpu), which load their own libraries.
@@ -19,6 +19,7 @@ public static class NativeLibraryResolver
         ["mosquitto"] = new(["libmosquitto.so.1"], "libmosquitto1"),
         ["asound"] = new(["libasound.so.2"], "libasound2"),
         ["soxr"] = new(["libsoxr.so.0"], "libsoxr0"),
+        ["speexdsp"] = new(["libspeexdsp.so.1"], "libspeexdsp1"),
         ["gpiod"] = new(["libgpiod.so.2"], "libgpiod2"),
         ["gpiod3"] = new(["libgpiod.so.3"], "libgpiod3"),
         ["libc"] = new(["libc.so.6"], "libc6"),

@@ -13,6 +13,7 @@ public static class EvalCommand
         command.Subcommands.Add(Intents(io));
         command.Subcommands.Add(EvalSpeechCommand.Create(io));
         command.Subcommands.Add(WakeCommands.Evaluate(io));
+        command.Subcommands.Add(EvalEchoCommand.Create(io));
         return command;
     }
 

@@ -1,0 +1,228 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using VoiceHub.Core.Audio;
+using VoiceHub.Core.Configuration;
+using VoiceHub.Core.Wake;
+using VoiceHub.Core.Wake.Neural;
+
+namespace VoiceHub.App.Cli;
+
+/// <summary>
+/// <c>voicehub eval echo</c>: barge-in. Real recordings of the wake phrase said while the hub talks
+/// (an espeak-ng answer) or rings (the alarm), through a realistic echo path from its speaker to its
+/// microphone: a delay, a small speaker's band and soft clipping, a room's reverberation, and an echo
+/// louder than the talker. The wake stage listens to the microphone as it is and after echo
+/// cancellation; false wakes are counted on the hub's own sound alone.
+/// </summary>
+public static class EvalEchoCommand
+{
+    private const int Rate = AudioFile.SampleRate;
+    private static readonly bool[] s_withAndWithout = [false, true];
+    private static readonly string[] s_answers =
+    [
+        "The temperature in the living room is twenty one degrees and the humidity is fifty percent.",
+        "I have turned on the light in the kitchen and set the thermostat to nineteen degrees for the night.",
+        "Your timer for the pasta is done. The garage door is closed and the front door is locked.",
+    ];
+
+    public static Command Create(CliIo io)
+    {
+        var data = new Option<string>("--data") { Description = "Wake-word set: one folder of recordings per phrase", DefaultValueFactory = _ => WakeCommands.SharedFolder("wake-word-dev") };
+        var phrase = new Option<string>("--phrase") { Description = "Wake phrase (its folder holds the recordings)", DefaultValueFactory = _ => "computer" };
+        var limit = new Option<int>("--limit") { Description = "At most N recordings", DefaultValueFactory = _ => int.MaxValue };
+        var echoDb = new Option<double>("--echo-db") { Description = "How much louder the echo is than the talker at the microphone (dB)", DefaultValueFactory = _ => 6 };
+        var command = new Command("echo", "Barge-in: the wake phrase heard while the hub talks or rings, with and without echo cancellation") { data, phrase, limit, echoDb };
+        command.SetAction((parse, cancellationToken) => CliApplication.Guard(io, "eval echo", async () =>
+        {
+            var wakePhrase = parse.GetValue(phrase)!;
+            var folder = Path.Combine(parse.GetValue(data)!, wakePhrase);
+            if (!Directory.Exists(folder))
+            {
+                throw new InputException($"{folder}: no recordings of \"{wakePhrase}\"");
+            }
+
+            var files = Directory.GetFiles(folder, "*.wav").Order(StringComparer.Ordinal).Take(parse.GetValue(limit)).ToList();
+            var sounds = new Dictionary<string, float[]>
+            {
+                ["answer"] = Answer(),
+                ["alarm"] = Alarm(6 * Rate),
+            };
+            var models = new ModelsOptions();
+            var wake = new WakeOptions { Phrases = [new WakePhrase { Phrase = wakePhrase }] };
+            using var detector = WakeDetectors.Create(wake, models);
+            var cancellationCpu = TimeSpan.Zero;
+            var cancelledSeconds = 0.0;
+            await io.Output.WriteLineAsync($"\"{wakePhrase}\": {files.Count} recordings said {parse.GetValue(echoDb):0} dB under the hub's own sound").ConfigureAwait(false);
+            foreach (var (name, sound) in sounds)
+            {
+                foreach (var cancel in s_withAndWithout)
+                {
+                    // Three rooms, a third of the recordings each: the appliance stays where it is, so its
+                    // canceller runs on and stays adapted to its room from one answer to the next.
+                    var random = new Random(17);
+                    var rooms = Enumerable.Range(0, 3).Select(_ => EchoPath.Random(random)).ToArray();
+                    var cancellers = rooms.Select(_ => cancel ? new EchoCanceller(new EchoCancellationOptions()) : null).ToArray();
+                    var detected = 0;
+                    var falseWakes = 0;
+                    try
+                    {
+                        foreach (var (file, index) in files.Select((f, i) => (f, i)))
+                        {
+                            cancellationToken.ThrowIfCancellationRequested();
+                            var room = index % rooms.Length;
+                            var speech = AudioFile.ReadMono16k(file);
+                            var (ownSound, ownReference) = Mix(speech, sound, rooms[room], parse.GetValue(echoDb), random, withSpeech: false);
+                            var (microphone, reference) = Mix(speech, sound, rooms[room], parse.GetValue(echoDb), random, withSpeech: true);
+                            var clock = Process.GetCurrentProcess().TotalProcessorTime;
+                            var own = cancellers[room] is { } c1 ? Cancel(c1, ownSound, ownReference) : ownSound;
+                            var heard = cancellers[room] is { } c2 ? Cancel(c2, microphone, reference) : microphone;
+                            if (cancel)
+                            {
+                                cancellationCpu += Process.GetCurrentProcess().TotalProcessorTime - clock;
+                                cancelledSeconds += 2.0 * microphone.Length / Rate;
+                            }
+
+                            detector.Reset();
+                            falseWakes += WakeCommands.Detect(detector, own).Count;
+                            detector.Reset();
+                            detected += WakeCommands.Detect(detector, heard).Count > 0 ? 1 : 0;
+                        }
+                    }
+                    finally
+                    {
+                        foreach (var canceller in cancellers)
+                        {
+                            canceller?.Dispose();
+                        }
+                    }
+
+                    await io.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                        $"while the hub plays its {name,-6} {(cancel ? "with" : "without"),-7} echo cancellation: heard {detected}/{files.Count} ({100.0 * detected / files.Count:0.0}%), {falseWakes} false wakes on its own sound")).ConfigureAwait(false);
+                }
+            }
+
+            await io.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"echo cancellation CPU: real-time factor {cancellationCpu.TotalSeconds / cancelledSeconds:0.0000} on one core")).ConfigureAwait(false);
+            return CliApplication.Success;
+        }));
+        return command;
+    }
+
+    private static float[] Cancel(EchoCanceller canceller, float[] microphone, float[] reference)
+    {
+        var output = new float[microphone.Length];
+        const int block = 320;
+        for (var at = 0; at < microphone.Length; at += block)
+        {
+            var n = Math.Min(block, microphone.Length - at);
+            canceller.Process(microphone.AsSpan(at, n), reference.AsSpan(at, n), output.AsSpan(at, n));
+        }
+
+        return output;
+    }
+
+    /// <summary>What the hub says: a few answers in its espeak-ng voice, one after another.</summary>
+    private static float[] Answer()
+    {
+        var parts = s_answers.Select(t => WakeSpeech.Render(t, "en-us", 165, 50) ?? throw new InputException("espeak-ng cannot speak (is it installed?)"));
+        return [.. parts.SelectMany(p => p.Concat(new float[Rate / 4]))];
+    }
+
+    /// <summary>A kitchen-timer alarm: a bright two-tone beep, a quarter second on and off.</summary>
+    private static float[] Alarm(int samples)
+    {
+        var alarm = new float[samples];
+        for (var i = 0; i < samples; i++)
+        {
+            var t = (double)i / Rate;
+            if ((int)(t / 0.25) % 2 == 0)
+            {
+                var frequency = (int)(t / 0.5) % 2 == 0 ? 880 : 988;
+                alarm[i] = (float)(0.4 * (Math.Sin(2 * Math.PI * frequency * t) + (0.3 * Math.Sin(2 * Math.PI * 3 * frequency * t))));
+            }
+        }
+
+        return alarm;
+    }
+
+    /// <summary>The hub's speaker as its microphone hears it.</summary>
+    private sealed record EchoPath(int DelaySamples, double LowPass, double HighPass, double Drive, (int Delay, float Gain)[] Room)
+    {
+        public static EchoPath Random(Random random)
+        {
+            var rt60 = 0.2 + (random.NextDouble() * 0.4);
+            var room = new List<(int, float)> { (0, 1f) };
+            for (var i = 0; i < 40; i++)
+            {
+                var delay = 80 + random.Next((int)(rt60 * Rate));
+                room.Add((delay, (float)(Math.Pow(10, -3.0 * delay / (rt60 * Rate)) * ((random.NextDouble() * 2) - 1) * 0.4)));
+            }
+
+            // 10-60 ms of buffering and air; a small speaker's band (150 Hz to 4-7 kHz); a little clipping.
+            return new EchoPath((int)((0.01 + (random.NextDouble() * 0.05)) * Rate), 0.35 + (random.NextDouble() * 0.3), 0.94, 1.5 + random.NextDouble(), [.. room]);
+        }
+
+        public float[] Apply(float[] sound)
+        {
+            var shaped = new float[sound.Length + DelaySamples];
+            double low = 0, high = 0, previous = 0;
+            for (var i = 0; i < sound.Length; i++)
+            {
+                var x = Math.Tanh(Drive * sound[i]) / Drive;
+                low += LowPass * (x - low);
+                high = HighPass * (high + low - previous);
+                previous = low;
+                shaped[i + DelaySamples] = (float)high;
+            }
+
+            var echo = new float[shaped.Length];
+            foreach (var (delay, gain) in Room)
+            {
+                for (var i = delay; i < echo.Length; i++)
+                {
+                    echo[i] += shaped[i - delay] * gain;
+                }
+            }
+
+            return echo;
+        }
+    }
+
+    /// <summary>
+    /// The microphone (the talker's recording placed 1.5 s into the hub's sound, its echo louder by
+    /// <paramref name="echoDb"/>, a faint noise floor) and the speaker feed at the same moments.
+    /// </summary>
+    private static (float[] Microphone, float[] Reference) Mix(float[] speech, float[] sound, EchoPath path, double echoDb, Random random, bool withSpeech)
+    {
+        var length = (int)(1.5 * Rate) + speech.Length + Rate;
+        var reference = new float[length];
+        for (var i = 0; i < length; i++)
+        {
+            reference[i] = sound[i % sound.Length];
+        }
+
+        var echo = path.Apply(reference);
+        var speechRms = Rms(speech);
+        var echoRms = Rms(echo.AsSpan((int)(1.5 * Rate), speech.Length));
+        var gain = echoRms > 0 ? speechRms * Math.Pow(10, echoDb / 20) / echoRms : 0;
+        var microphone = new float[length];
+        for (var i = 0; i < length; i++)
+        {
+            var talker = withSpeech && i >= (int)(1.5 * Rate) && i - (int)(1.5 * Rate) < speech.Length ? speech[i - (int)(1.5 * Rate)] : 0;
+            microphone[i] = (float)Math.Clamp(talker + (gain * echo[i]) + ((random.NextDouble() - 0.5) * 0.001), -1, 1);
+        }
+
+        return (microphone, reference);
+    }
+
+    private static double Rms(ReadOnlySpan<float> audio)
+    {
+        var sum = 0.0;
+        foreach (var sample in audio)
+        {
+            sum += sample * (double)sample;
+        }
+
+        return Math.Sqrt(sum / Math.Max(1, audio.Length));
+    }
+}

@@ -1,0 +1,114 @@
+using VoiceHub.Core.Audio;
+using VoiceHub.Native;
+using VoiceHub.Native.Audio;
+using VoiceHub.Tests.Support;
+
+namespace VoiceHub.Tests.Audio;
+
+/// <summary>SpeexDSP's echo canceller (libspeexdsp1) removing the hub's own sound from the microphone.</summary>
+[Trait("needs", "native")]
+public sealed class EchoCancellationTests
+{
+    /// <summary>Speech-like reference: noise shaped by a slowly moving loudness.</summary>
+    private static float[] SpeakerFeed(int samples, int seed)
+    {
+        var random = new Random(seed);
+        var feed = new float[samples];
+        for (var i = 0; i < samples; i++)
+        {
+            var envelope = 0.5 + (0.5 * Math.Sin(2 * Math.PI * 3 * i / 16000.0));
+            feed[i] = (float)(((random.NextDouble() * 2) - 1) * 0.3 * envelope);
+        }
+
+        return feed;
+    }
+
+    /// <summary>The speaker as the microphone hears it: 20 ms later, quieter, with one reflection.</summary>
+    private static float[] Echo(float[] feed)
+    {
+        var echo = new float[feed.Length];
+        for (var i = 320; i < feed.Length; i++)
+        {
+            echo[i] = (0.6f * feed[i - 320]) + (i >= 1120 ? 0.2f * feed[i - 1120] : 0);
+        }
+
+        return echo;
+    }
+
+    private static double Db(ReadOnlySpan<float> audio)
+    {
+        var sum = 0.0;
+        foreach (var s in audio)
+        {
+            sum += s * (double)s;
+        }
+
+        return 10 * Math.Log10((sum / audio.Length) + 1e-12);
+    }
+
+    [Fact]
+    public void The_speakers_echo_is_cancelled_by_at_least_20_dB_once_the_filter_has_adapted()
+    {
+        var feed = SpeakerFeed(16000 * 6, seed: 1);
+        var microphone = Echo(feed);
+        var cleaned = new float[microphone.Length];
+        using var canceller = new EchoCanceller(new EchoCancellationOptions());
+
+        for (var at = 0; at < microphone.Length; at += 500) // blocks that are no multiple of its 10 ms frames
+        {
+            var n = Math.Min(500, microphone.Length - at);
+            canceller.Process(microphone.AsSpan(at, n), feed.AsSpan(at, n), cleaned.AsSpan(at, n));
+        }
+
+        var lastTwoSeconds = microphone.Length - 32000;
+        var reduction = Db(microphone.AsSpan(lastTwoSeconds)) - Db(cleaned.AsSpan(lastTwoSeconds));
+        Assert.True(reduction >= 20, $"echo reduced by {reduction:0.0} dB");
+    }
+
+    [Fact]
+    public void The_talker_comes_through_while_the_speaker_plays()
+    {
+        var feed = SpeakerFeed(16000 * 6, seed: 2);
+        var talker = new float[feed.Length];
+        for (var i = 16000 * 4; i < 16000 * 5; i++)
+        {
+            talker[i] = (float)(0.2 * Math.Sin(2 * Math.PI * 440 * i / 16000.0));
+        }
+
+        var echo = Echo(feed);
+        var microphone = talker.Zip(echo, (t, e) => t + e).ToArray();
+        var cleaned = new float[microphone.Length];
+        using var canceller = new EchoCanceller(new EchoCancellationOptions { SuppressResidual = false });
+
+        canceller.Process(microphone, feed, cleaned);
+
+        // Over the talker's second (one 10 ms frame later), what is left is the talker: the echo is far below it.
+        var talkerPart = cleaned.AsSpan((16000 * 4) + 160 + 1600, 16000 - 3200);
+        var residual = talkerPart.ToArray().Select((c, i) => c - talker[(16000 * 4) + 1600 + i]).ToArray();
+        Assert.True(Db(talkerPart) - Db(residual) >= 10, $"talker {Db(talkerPart):0.0} dB, residual {Db(residual):0.0} dB");
+    }
+
+    [Fact]
+    public void Frames_of_the_wrong_size_are_refused_and_the_preprocessor_keeps_the_echo_state_it_reads_alive()
+    {
+        using var canceller = new SpeexEchoCanceller(frameSamples: 160, tailSamples: 1600, sampleRate: 16000);
+        Assert.Throws<ArgumentException>(() => canceller.Process(new short[100], new short[160], new short[160]));
+
+        // Disposing the echo state first must not free it under the preprocessor that was linked to it.
+        var echo = SpeexEchoHandle.Create(160, 1600, 16000);
+        var preprocess = SpeexPreprocessHandle.Create(160, 16000);
+        preprocess.LinkEcho(echo);
+        echo.Dispose();
+        var frame = Enumerable.Range(0, 160).Select(i => (short)(1000 * Math.Sin(i * 0.3))).ToArray();
+        unsafe
+        {
+            fixed (short* x = frame)
+            {
+                _ = Interop.SpeexDsp.speex_preprocess_run(preprocess, x); // reads the echo state: still there
+            }
+        }
+
+        Assert.Contains(frame, s => s != 0);
+        preprocess.Dispose();
+    }
+}
