@@ -21,7 +21,7 @@ public static class WakeCommands
         var threshold = new Option<double?>("--threshold") { Description = "Score from which the phrase counts as heard (0 to 1; default: the model's, or the phrase's sensitivity)" };
         var sensitivity = new Option<double>("--sensitivity") { Description = "With --phrase: 0 (strict) to 1 (eager)", DefaultValueFactory = _ => new WakePhrase().Sensitivity };
         var json = new Option<bool>("--json") { Description = "One JSON object per file" };
-        var noVerify = new Option<bool>("--no-verify") { Description = "Skip the second-stage verification" };
+        var noVerify = new Option<bool>("--no-verify") { Description = "Skip the phrase verifier (with a model, Silero's speech check stays)" };
         var spotter = new Option<bool>("--spotter") { Description = "With --phrase: the pocketsphinx keyword spotter instead of the phrase's neural model" };
         var files = new Argument<string[]>("WAV") { Arity = ArgumentArity.OneOrMore };
         var command = new Command("wake", "Wake-word detection over whole files") { phrase, model, threshold, sensitivity, json, noVerify, spotter, files };

@@ -20,7 +20,8 @@ public static class WakeModelEvaluation
         public double FalseAlarmsPerHour => FalseAlarms / NegativeHours;
     }
 
-    private static readonly TimeSpan s_refractory = TimeSpan.FromSeconds(2);
+    /// <summary>The hub's own refractory time: crossings closer than this are one detection.</summary>
+    private static readonly TimeSpan s_refractory = new Core.Wake.WakeOptions().Refractory;
 
     /// <summary>Score traces of each file (one score per 80 ms) with noise at <paramref name="snrDb"/> (null: clean).</summary>
     public static async Task<List<List<(TimeSpan End, float Score)>>> ScoreAsync(string modelFile, IReadOnlyList<string> files, float[]? noise, double? snrDb, CancellationToken cancellationToken)

@@ -163,7 +163,7 @@ public sealed class NeuralWakeTests
     }
 
     [Fact]
-    public void A_hub_configured_with_a_broken_wake_model_gets_a_clear_error_before_any_native_load()
+    public void A_broken_wake_model_is_one_line_naming_it_not_an_onnxruntime_crash()
     {
         using var directory = new TempDirectory();
         File.WriteAllBytes(directory.File("broken.onnx"), [0x08, 0x07, 0x12, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01]);

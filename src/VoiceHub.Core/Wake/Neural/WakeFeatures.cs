@@ -26,7 +26,10 @@ public sealed class WakeFeatureModels : IDisposable
     public const int WindowEmbeddings = 16;
     public const int WindowSize = WindowEmbeddings * EmbeddingSize;
 
-    /// <summary>The mel model's frames are 25 ms windows at a 10 ms hop: three frames of context come before each chunk.</summary>
+    /// <summary>
+    /// The mel model's frames are 32 ms windows (512 samples) at a 10 ms hop: with three hops of the
+    /// previous chunk before it, each 80 ms chunk gives 8 new frames (5 for the very first).
+    /// </summary>
     internal const int MelContextSamples = 3 * 160;
 
     private readonly InferenceSession _mel;
