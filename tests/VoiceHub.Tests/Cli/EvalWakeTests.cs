@@ -1,0 +1,60 @@
+using VoiceHub.App.Cli;
+using VoiceHub.Tests.Support;
+
+namespace VoiceHub.Tests.Cli;
+
+/// <summary>How <c>eval wake</c> counts misses and false alarms from a model's score traces.</summary>
+public sealed class WakeSweepTests
+{
+    private static List<(TimeSpan End, float Score)> Trace(params (double Seconds, float Score)[] points) =>
+        [.. points.Select(p => (TimeSpan.FromSeconds(p.Seconds), p.Score))];
+
+    [Fact]
+    public void A_positive_is_missed_only_when_no_score_reaches_the_threshold_and_close_crossings_are_one_false_alarm()
+    {
+        var positives = new List<List<(TimeSpan, float)>> { Trace((1, 0.9f)), Trace((1, 0.3f)) };
+        // Two crossings 0.5 s apart (one detection, as the hub's refractory time makes it) and one 3 s later.
+        var negatives = new List<List<(TimeSpan, float)>> { Trace((1, 0.7f), (1.5, 0.8f), (4.5, 0.75f)) };
+
+        var rows = WakeModelEvaluation.Sweep("clean", positives, negatives, hours: 0.5).ToList();
+
+        var atHalf = rows.Single(r => Math.Abs(r.Threshold - 0.5) < 1e-9);
+        Assert.Equal(1, atHalf.Missed);
+        Assert.Equal(2, atHalf.FalseAlarms);
+        Assert.Equal(4.0, atHalf.FalseAlarmsPerHour, 9);
+        var atPoint95 = rows.Single(r => Math.Abs(r.Threshold - 0.95) < 1e-9);
+        Assert.Equal(2, atPoint95.Missed);
+        Assert.Equal(0, atPoint95.FalseAlarms);
+    }
+}
+
+/// <summary><c>eval wake</c> end to end on the repository's own recordings (no shared data needed).</summary>
+[Trait("needs", "native")]
+public sealed class EvalWakeCommandTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task A_model_is_evaluated_clean_into_a_det_table_a_csv_and_a_plot()
+    {
+        Directory.CreateDirectory(_dir.File("data/computer"));
+        Directory.CreateDirectory(_dir.File("data/jarvis"));
+        Directory.CreateDirectory(_dir.File("speech/clean"));
+        File.Copy(TestPaths.Fixture("wake-computer.wav"), _dir.File("data/computer/a.wav"));
+        File.Copy(TestPaths.Fixture("wake-jarvis.wav"), _dir.File("data/jarvis/b.wav"));
+        File.Copy(TestPaths.Fixture("coffee-iced-mocha.wav"), _dir.File("speech/clean/c.wav"));
+        var model = Path.Combine(TestPaths.Root, "src", "VoiceHub.Core", "Wake", "Neural", "phrases", "computer.wake");
+
+        var (code, output, error) = await CliTests.Run("eval", "wake", "--model", model, "--data", _dir.File("data"), "--negatives", _dir.File("speech/clean"),
+            "--snr", "clean", "--output", _dir.File("out"));
+
+        Assert.True(code == 0, error);
+        Assert.Contains("\"computer\" with computer.wake: 1 positives, 2 negative files", output, StringComparison.Ordinal);
+        Assert.Contains("clean, threshold 0.50 (the model's): miss 0.0 %, 0 false alarms", output, StringComparison.Ordinal);
+        var csv = File.ReadAllLines(_dir.File("out/wake-computer-computer.csv"));
+        Assert.Equal(100, csv.Length); // the header and thresholds 0.01 to 0.99
+        Assert.True(new FileInfo(_dir.File("out/wake-computer-computer.png")).Length > 1000);
+    }
+}
