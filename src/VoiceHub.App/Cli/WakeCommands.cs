@@ -293,20 +293,12 @@ public static class WakeCommands
     /// <summary>Per file, the verification scores of every candidate the spotter raised.</summary>
     private static async Task<List<List<double>>> ScoresAsync(WakeOptions options, List<string> files, CancellationToken cancellationToken, float[]? noise = null, double? snrDb = null)
     {
-        var queue = new System.Collections.Concurrent.ConcurrentQueue<(int Index, string File)>(files.Select((f, i) => (i, f)));
-        var results = new List<double>[files.Count];
         var models = new ModelsOptions();
-        await Task.WhenAll(Enumerable.Range(0, Environment.ProcessorCount).Select(_ => Task.Run(async () =>
+        return await WakeModelEvaluation.PerFileAsync(files, () => CreateDetector(models, options), (detector, index, file) =>
         {
-            using var detector = CreateDetector(models, options);
-            while (queue.TryDequeue(out var item))
-            {
-                detector.Reset(); // each file is a stream of its own
-                var audio = WakeModelEvaluation.Prepare(item.File, noise, snrDb, item.Index);
-                results[item.Index] = [.. Detect(detector, audio).Select(d => d.VerifyScore ?? double.PositiveInfinity)];
-            }
-        }, cancellationToken))).ConfigureAwait(false);
-        return [.. results];
+            detector.Reset();
+            return Detect(detector, WakeModelEvaluation.Prepare(file, noise, snrDb, index)).Select(d => d.VerifyScore ?? double.PositiveInfinity).ToList();
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     internal static string SharedFolder(string name)

@@ -26,19 +26,31 @@ public static class WakeModelEvaluation
     /// <summary>Score traces of each file (one score per 80 ms) with noise at <paramref name="snrDb"/> (null: clean).</summary>
     public static async Task<List<List<(TimeSpan End, float Score)>>> ScoreAsync(string modelFile, IReadOnlyList<string> files, float[]? noise, double? snrDb, CancellationToken cancellationToken)
     {
-        var queue = new System.Collections.Concurrent.ConcurrentQueue<(int Index, string File)>(files.Select((f, i) => (i, f)));
-        var results = new List<(TimeSpan, float)>[files.Count];
         using var features = WakeFeatureModels.Load(WakeFeatureModels.DefaultDirectory());
+        return await PerFileAsync(files, () => new NeuralWakeDetector(features, WakeModels.Open(modelFile), threshold: 2, s_refractory) { Scores = [] }, (detector, index, file) =>
+        {
+            detector.Reset();
+            detector.Process(new AudioBlock(Prepare(file, noise, snrDb, index), TimeSpan.Zero));
+            return detector.Scores!.ToList();
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// <paramref name="measure"/> over every file (each a stream of its own), on one worker per core,
+    /// each with a detector of its own from <paramref name="open"/>; results in the files' order.
+    /// </summary>
+    public static async Task<List<T>> PerFileAsync<TDetector, T>(IReadOnlyList<string> files, Func<TDetector> open, Func<TDetector, int, string, T> measure, CancellationToken cancellationToken)
+        where TDetector : IDisposable
+    {
+        var queue = new System.Collections.Concurrent.ConcurrentQueue<(int Index, string File)>(files.Select((f, i) => (i, f)));
+        var results = new T[files.Count];
         await Task.WhenAll(Enumerable.Range(0, Environment.ProcessorCount).Select(_ => Task.Run(() =>
         {
-            using var detector = new NeuralWakeDetector(features, WakeModels.Open(modelFile), threshold: 2, s_refractory) { Scores = [] };
+            using var detector = open();
             while (queue.TryDequeue(out var item))
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var padded = Prepare(item.File, noise, snrDb, item.Index);
-                detector.Reset();
-                detector.Process(new AudioBlock(padded, TimeSpan.Zero));
-                results[item.Index] = [.. detector.Scores!];
+                results[item.Index] = measure(detector, item.Index, item.File);
             }
         }, cancellationToken))).ConfigureAwait(false);
         return [.. results];
