@@ -145,49 +145,6 @@ public static class EvalEchoCommand
         return alarm;
     }
 
-    /// <summary>The hub's speaker as its microphone hears it.</summary>
-    private sealed record EchoPath(int DelaySamples, double LowPass, double HighPass, double Drive, (int Delay, float Gain)[] Room)
-    {
-        public static EchoPath Random(Random random)
-        {
-            var rt60 = 0.2 + (random.NextDouble() * 0.4);
-            var room = new List<(int, float)> { (0, 1f) };
-            for (var i = 0; i < 40; i++)
-            {
-                var delay = 80 + random.Next((int)(rt60 * Rate));
-                room.Add((delay, (float)(Math.Pow(10, -3.0 * delay / (rt60 * Rate)) * ((random.NextDouble() * 2) - 1) * 0.4)));
-            }
-
-            // 10-60 ms of buffering and air; a small speaker's band (150 Hz to 4-7 kHz); a little clipping.
-            return new EchoPath((int)((0.01 + (random.NextDouble() * 0.05)) * Rate), 0.35 + (random.NextDouble() * 0.3), 0.94, 1.5 + random.NextDouble(), [.. room]);
-        }
-
-        public float[] Apply(float[] sound)
-        {
-            var shaped = new float[sound.Length + DelaySamples];
-            double low = 0, high = 0, previous = 0;
-            for (var i = 0; i < sound.Length; i++)
-            {
-                var x = Math.Tanh(Drive * sound[i]) / Drive;
-                low += LowPass * (x - low);
-                high = HighPass * (high + low - previous);
-                previous = low;
-                shaped[i + DelaySamples] = (float)high;
-            }
-
-            var echo = new float[shaped.Length];
-            foreach (var (delay, gain) in Room)
-            {
-                for (var i = delay; i < echo.Length; i++)
-                {
-                    echo[i] += shaped[i - delay] * gain;
-                }
-            }
-
-            return echo;
-        }
-    }
-
     /// <summary>
     /// The microphone (the talker's recording placed 1.5 s into the hub's sound, its echo louder by
     /// <paramref name="echoDb"/>, a faint noise floor) and the speaker feed at the same moments.

@@ -24,12 +24,14 @@ public static class EvalSpeechCommand
         var limit = new Option<int>("--limit") { Description = "Only the first N utterances", DefaultValueFactory = _ => int.MaxValue };
         var settings = new Option<string[]>("--setting") { Description = "pocketsphinx setting KEY=VALUE (tuning)" };
         var rejection = new Option<double?>("--rejection") { Description = "Out-of-grammar rejection threshold (per-frame score)" };
+        var denoise = new Option<int?>("--denoise") { Description = "SpeexDSP noise suppression in front of the engine, at most this many dB (as audio.noiseSuppression)" };
+        var agc = new Option<bool>("--agc") { Description = "With --denoise: automatic gain control too" };
 
         var workers = new Option<int>("--workers") { Description = "Parallel decoders", DefaultValueFactory = _ => Environment.ProcessorCount };
         var verbose = new Option<bool>("--verbose") { Description = "List every wrong utterance" };
         var config = new Option<FileInfo?>("--config") { Description = "YAML configuration file" };
         var resampler = new Option<ResamplerKind>("--resampler") { Description = "Converter for recordings not at 16 kHz: Soxr (libsoxr, as the appliance) or Wdl (NAudio's)", DefaultValueFactory = _ => ResamplerKind.Soxr };
-        var command = new Command("speech", "Speech to intent accuracy, clean and in kitchen noise, per engine") { data, intents, engines, snrs, limit, settings, rejection, workers, verbose, config, resampler };
+        var command = new Command("speech", "Speech to intent accuracy, clean and in kitchen noise, per engine") { data, intents, engines, snrs, limit, settings, rejection, denoise, agc, workers, verbose, config, resampler };
         command.SetAction((parse, cancellationToken) => CliApplication.Guard(io, "eval speech", async () =>
         {
             var dataset = parse.GetValue(data)!;
@@ -60,7 +62,8 @@ public static class EvalSpeechCommand
                     return SpeechEngines.Create(engineName, configuration.Get<ModelsOptions>(), options, configuration.Get<WhisperEngineOptions>(), intentSet, DeviceRegistry.Empty);
                 }
 
-                var outcomes = await RunAsync(Engine, parse.GetValue(workers), labels, speech, noise, conditions, IntentRecognizer.Create(intentSet, DeviceRegistry.Empty), cancellationToken).ConfigureAwait(false);
+                var suppression = parse.GetValue(denoise) is { } attenuation ? new NoiseSuppressionOptions { Enabled = true, MaxAttenuationDb = attenuation, AutomaticGain = parse.GetValue(agc) } : null;
+                var outcomes = await RunAsync(Engine, parse.GetValue(workers), labels, speech, noise, conditions, suppression, IntentRecognizer.Create(intentSet, DeviceRegistry.Empty), cancellationToken).ConfigureAwait(false);
                 await Report(io, engineName, conditions, outcomes, parse.GetValue(verbose)).ConfigureAwait(false);
             }
 
@@ -69,9 +72,12 @@ public static class EvalSpeechCommand
         return command;
     }
 
+    /// <summary>Room sound the noise suppressor hears before each utterance (one second).</summary>
+    private const int LeadIn = AudioFile.SampleRate;
+
     private static async Task<List<SpeechOutcome>> RunAsync(
         Func<ISpeechEngine> createEngine, int workerCount, List<LabelledUtterance> labels, List<float[]> speech, float[] noise,
-        List<int?> conditions, IntentRecognizer recognizer, CancellationToken cancellationToken)
+        List<int?> conditions, NoiseSuppressionOptions? suppression, IntentRecognizer recognizer, CancellationToken cancellationToken)
     {
         var work = new System.Collections.Concurrent.ConcurrentQueue<(int Index, int? Snr)>(
             conditions.SelectMany(c => Enumerable.Range(0, labels.Count).Select(i => (i, c))));
@@ -84,7 +90,14 @@ public static class EvalSpeechCommand
                 while (work.TryDequeue(out var item))
                 {
                     var label = labels[item.Index];
-                    var audio = item.Snr is { } snr ? SpeechEvaluation.MixNoise(speech[item.Index], noise, snr, SpeechEvaluation.Seed(label.File, snr)) : speech[item.Index];
+                    var audio = item.Snr is { } snr ? SpeechEvaluation.MixNoise(speech[item.Index], noise, snr, SpeechEvaluation.Seed(label.File, snr), speech[item.Index].Length, suppression is null ? 0 : LeadIn) : speech[item.Index];
+                    if (suppression is not null)
+                    {
+                        // On the appliance the suppressor has heard the room before anyone speaks: a second of it first.
+                        using var suppressor = new NoiseSuppressor(suppression);
+                        audio = item.Snr is null ? suppressor.ProcessAll([.. new float[LeadIn], .. audio])[LeadIn..] : suppressor.ProcessAll(audio)[LeadIn..];
+                    }
+
                     var clock = Stopwatch.StartNew();
                     var transcript = await engine.TranscribeAsync(audio, cancellationToken).ConfigureAwait(false);
                     var result = transcript.IsRejected ? IntentResult.NoMatch(transcript.Text) : recognizer.RecognizeWithTemplates(transcript.Text, new Dictionary<string, string>()) ?? IntentResult.NoMatch(transcript.Text);

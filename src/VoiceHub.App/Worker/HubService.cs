@@ -167,11 +167,14 @@ public sealed partial class HubService(
         };
 
         using var timers = new TimerService();
-        var espeak = new EspeakSpeaker(run.Input is not null && run.Fast ? new SpeakerOptions { Device = "none" } : speaker.Value, loggers.CreateLogger("VoiceHub.Speaker"));
+        var speakerLogger = loggers.CreateLogger("VoiceHub.Speaker");
+        var feed = new SpeakerFeed(audio.Value.Echo.Tail * 4, problem => LogSpeakerFeed(speakerLogger, problem));
+        Own(feed);
+        var espeak = new EspeakSpeaker(run.Input is not null && run.Fast ? new SpeakerOptions { Device = "none" } : speaker.Value, speakerLogger, feed: feed);
         Own(espeak);
         var actuator = new Actuator(bus, gpioHub, states, bridge, loggers.CreateLogger("VoiceHub.Actuation"));
         using var detector = pipeline.Value.WakeRequired ? CreateWakeDetector() : null;
-        using var conversation = new VoicePipeline(pipeline.Value, audio.Value.Vad, detector, modelSets, actuator, espeak, _status, timers, loggers.CreateLogger("VoiceHub.Pipeline"));
+        using var conversation = new VoicePipeline(pipeline.Value, audio.Value.Vad, detector, modelSets, actuator, espeak, _status, timers, loggers.CreateLogger("VoiceHub.Pipeline"), echo: audio.Value.Echo);
         conversation.UtteranceCompleted += trace => run.Report?.Invoke(trace);
         gpioHub.PushToTalk += held => conversation.PushToTalk = held;
         timers.Finished += timer =>
@@ -496,6 +499,9 @@ public sealed partial class HubService(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The pipeline failed; restarting it in {Seconds} s")]
     private static partial void LogPipelineFailed(ILogger logger, Exception exception, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Speaker feed: {Problem}")]
+    private static partial void LogSpeakerFeed(ILogger logger, string problem);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reading the thermal sources failed: {Reason}")]
     private static partial void LogThermalFailed(ILogger logger, string reason);

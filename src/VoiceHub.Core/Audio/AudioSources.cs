@@ -45,6 +45,9 @@ public sealed class AudioOptions
 
     /// <summary>Voice activity detection and endpointing (<c>audio.vad</c>).</summary>
     public VadOptions Vad { get; set; } = new();
+
+    /// <summary>Cancelling the hub's own sound, so it can be interrupted (<c>audio.echo</c>).</summary>
+    public EchoCancellationOptions Echo { get; set; } = new();
 }
 
 /// <summary>

@@ -5,8 +5,14 @@ namespace VoiceHub.Core.Audio;
 /// <summary>Echo cancellation settings (section <c>audio:echo</c>).</summary>
 public sealed class EchoCancellationOptions
 {
+    /// <summary>Listen while the hub talks (barge-in), with its own sound cancelled; false: ignore the microphone while it talks.</summary>
+    public bool Enabled { get; set; } = true;
+
     /// <summary>The longest echo path to model: speaker-to-microphone delay plus the room's reverberation.</summary>
     public TimeSpan Tail { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>False: listen while talking with the echo left in, only to measure what cancellation buys (<c>eval echo</c>).</summary>
+    public bool Cancel { get; set; } = true;
 
     /// <summary>Suppress what the canceller leaves of the echo (SpeexDSP's preprocessor).</summary>
     public bool SuppressResidual { get; set; } = true;
@@ -35,14 +41,20 @@ public sealed class EchoCanceller : IDisposable
         _speex = new SpeexEchoCanceller(FrameSamples, tail, AudioFile.SampleRate, options.SuppressResidual);
     }
 
-    /// <summary>Cancels the reference's echo from <paramref name="microphone"/> into <paramref name="output"/> (same length; the last partial frame comes out with the next call, so output lags by under 10 ms).</summary>
-    public void Process(ReadOnlySpan<float> microphone, ReadOnlySpan<float> reference, Span<float> output)
+    /// <summary>
+    /// Cancels the reference's echo from <paramref name="microphone"/> into <paramref name="output"/>
+    /// (same length; the last partial frame comes out with the next call, so output lags by under
+    /// 10 ms). Returns whether a frame finished in this call held speech besides the echo (see
+    /// <see cref="SpeexEchoCanceller.Process"/>).
+    /// </summary>
+    public bool Process(ReadOnlySpan<float> microphone, ReadOnlySpan<float> reference, Span<float> output)
     {
         if (reference.Length != microphone.Length || output.Length != microphone.Length)
         {
             throw new ArgumentException($"the microphone block ({microphone.Length} samples), its reference ({reference.Length}) and the output ({output.Length}) must be as long");
         }
 
+        var speech = false;
         for (var i = 0; i < microphone.Length; i++)
         {
             // The frame being filled moves out as the cleaned frame of the previous call moves in: a fixed lag of one frame.
@@ -51,13 +63,170 @@ public sealed class EchoCanceller : IDisposable
             _reference[_fill] = ToInt16(reference[i]);
             if (++_fill == FrameSamples)
             {
-                _speex.Process(_microphone, _reference, _cleaned);
+                speech |= _speex.Process(_microphone, _reference, _cleaned);
                 _fill = 0;
             }
         }
+
+        return speech;
     }
 
     private static short ToInt16(float sample) => (short)Math.Clamp(MathF.Round(sample * 32767f), short.MinValue, short.MaxValue);
 
     public void Dispose() => _speex.Dispose();
+}
+
+/// <summary>
+/// The microphone with the hub's own sound taken out, so the wake word and "stop" are heard while it
+/// talks. The canceller runs while the speaker feed carries sound and for the echo tail after it;
+/// otherwise the microphone passes unchanged (and the canceller keeps what it learned of the room).
+/// A reference that stays silent while the hub talks (a speaker feed that stopped, a dead loopback
+/// channel) cannot cancel anything: the answer under way is then not listened to, with one warning.
+/// </summary>
+public sealed class EchoFrontEnd : IDisposable
+{
+    /// <summary>Below this peak the speaker feed counts as silent (-60 dBFS).</summary>
+    private const float AudiblePeak = 1e-3f;
+
+    /// <summary>
+    /// While the hub's sound is being cancelled, someone else is talking when the last 100 ms come out
+    /// of the canceller no more than this far under the loudest the microphone was in the last 300 ms:
+    /// the hub's own voice alone comes out 15-25 dB down once the canceller has learned the room (and
+    /// the pauses between its words are quieter still), a talker over it only a few dB.
+    /// </summary>
+    private const double NearEndMarginDb = 12;
+
+    /// <summary>A talker is at least this loud at the microphone (mean square, -50 dBFS): the soft onset of the hub's own words is not one.</summary>
+    private const double QuietestTalker = 1e-5;
+
+    /// <summary>How long a talker counts as heard after the last block that showed one (the gaps between words).</summary>
+    private const int NearEndHangoverSamples = AudioFile.SampleRate / 4;
+
+    private readonly SpeakerFeed _feed;
+    private readonly EchoCanceller _canceller;
+    private readonly Action<string>? _warn;
+    private readonly bool _cancel;
+    private readonly int _echoSamples;
+    private readonly int _silentReferenceLimit = AudioFile.SampleRate; // a second of talking without any sound in the feed
+    private float[] _reference = [];
+    private float[] _cleaned = [];
+    private int _sinceReference = int.MaxValue / 2;
+    private bool _talking;
+    private int _talkedSamples;
+    private bool _referenceHeard;
+    private int _sinceNearEnd = int.MaxValue / 2;
+    private readonly Queue<double> _microphoneLevels = new(); // mean squares of the last 300 ms of blocks
+    private readonly Queue<double> _cleanedLevels = new(); // ... of the last 100 ms
+
+    public EchoFrontEnd(SpeakerFeed feed, EchoCancellationOptions options, Action<string>? warn = null)
+    {
+        ArgumentNullException.ThrowIfNull(feed);
+        ArgumentNullException.ThrowIfNull(options);
+        _feed = feed;
+        _canceller = new EchoCanceller(options);
+        _warn = warn;
+        _cancel = options.Cancel;
+        _echoSamples = (int)((options.Tail.TotalSeconds + 0.25) * AudioFile.SampleRate);
+    }
+
+    /// <summary>
+    /// Whether the last block holds (or just followed) sound from someone other than the hub's
+    /// speaker: always, when nothing is being cancelled. What is left of the hub's own voice must not
+    /// pass for speech to the endpointing, which would then take it (and the stop word after it) as one long utterance.
+    /// </summary>
+    public bool HearsSomeoneElse => _sinceReference > _echoSamples || _sinceNearEnd < NearEndHangoverSamples;
+
+    /// <summary>Whether the answer under way can be listened to: false once its speaker feed has stayed silent too long.</summary>
+    public bool CanHearWhileTalking => !_talking || _referenceHeard || _talkedSamples < _silentReferenceLimit;
+
+    /// <summary>One microphone block, cleaned of the hub's sound (the returned samples are valid until the next call).</summary>
+    /// <param name="talking">The hub is saying something now.</param>
+    public ReadOnlyMemory<float> Process(ReadOnlyMemory<float> microphone, bool talking)
+    {
+        var n = microphone.Length;
+        if (_reference.Length < n)
+        {
+            _reference = new float[n];
+            _cleaned = new float[n];
+        }
+
+        var reference = _reference.AsSpan(0, n);
+        var played = _feed.Read(reference);
+        TrackAnswer(talking, reference[..played], n);
+        _sinceReference = played > 0 ? 0 : Math.Min(_sinceReference + n, int.MaxValue / 2);
+        if (_sinceReference > _echoSamples || !_cancel)
+        {
+            return microphone; // nothing played lately: no echo to remove
+        }
+
+        _ = _canceller.Process(microphone.Span, reference, _cleaned.AsSpan(0, n));
+        var nearEnd = IsDoubleTalk(Level(microphone.Span), Level(_cleaned.AsSpan(0, n)), n);
+        _sinceNearEnd = nearEnd ? 0 : Math.Min(_sinceNearEnd + n, int.MaxValue / 2);
+        return _cleaned.AsMemory(0, n);
+    }
+
+    private bool IsDoubleTalk(double microphoneLevel, double cleanedLevel, int samples)
+    {
+        Keep(_microphoneLevels, microphoneLevel, (int)Math.Ceiling(0.3 * AudioFile.SampleRate / samples));
+        Keep(_cleanedLevels, cleanedLevel, (int)Math.Ceiling(0.1 * AudioFile.SampleRate / samples));
+        var envelope = _microphoneLevels.Max();
+        var cleaned = _cleanedLevels.Average();
+        return cleaned > envelope * Math.Pow(10, -NearEndMarginDb / 10) && cleaned > QuietestTalker;
+    }
+
+    private static void Keep(Queue<double> levels, double level, int count)
+    {
+        levels.Enqueue(level);
+        while (levels.Count > count)
+        {
+            levels.Dequeue();
+        }
+    }
+
+    private static double Level(ReadOnlySpan<float> samples)
+    {
+        var sum = 0.0;
+        foreach (var sample in samples)
+        {
+            sum += sample * (double)sample;
+        }
+
+        return sum / Math.Max(1, samples.Length);
+    }
+
+    private void TrackAnswer(bool talking, ReadOnlySpan<float> played, int samples)
+    {
+        if (talking && !_talking)
+        {
+            _talkedSamples = 0;
+            _referenceHeard = false;
+        }
+
+        _talking = talking;
+        if (!talking)
+        {
+            return;
+        }
+
+        var wasHearing = CanHearWhileTalking;
+        _referenceHeard |= played.Length > 0 && Peak(played) > AudiblePeak;
+        _talkedSamples += samples;
+        if (wasHearing && !CanHearWhileTalking)
+        {
+            _warn?.Invoke("the speaker feed stayed silent for a second while the hub talked (no echo reference): the microphone is ignored until this answer ends");
+        }
+    }
+
+    private static float Peak(ReadOnlySpan<float> samples)
+    {
+        var peak = 0f;
+        foreach (var sample in samples)
+        {
+            peak = Math.Max(peak, Math.Abs(sample));
+        }
+
+        return peak;
+    }
+
+    public void Dispose() => _canceller.Dispose();
 }

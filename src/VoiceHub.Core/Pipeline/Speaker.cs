@@ -33,6 +33,10 @@ public interface ISpeaker
     /// <summary>Speaking now, or within the echo tail of the last answer.</summary>
     bool IsSpeaking { get; }
 
+    /// <summary>What it plays, as it plays it (the echo canceller's reference); null when it keeps none.</summary>
+    SpeakerFeed? Feed { get; }
+
+    /// <summary>Says <paramref name="text"/>; cancelling stops it mid-word (barge-in).</summary>
     Task SayAsync(string text, CancellationToken cancellationToken = default);
 }
 
@@ -41,7 +45,7 @@ public interface ISpeaker
 /// libasound on the configured device. A device that cannot be opened is reported once; answers
 /// are then only printed and published, and the hub carries on.
 /// </summary>
-public sealed partial class EspeakSpeaker(SpeakerOptions options, ILogger logger, TimeProvider? clock = null, string? alsaConfig = null) : ISpeaker, IDisposable
+public sealed partial class EspeakSpeaker(SpeakerOptions options, ILogger logger, TimeProvider? clock = null, string? alsaConfig = null, SpeakerFeed? feed = null) : ISpeaker, IDisposable
 {
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
     private readonly SemaphoreSlim _one = new(1, 1);
@@ -50,6 +54,9 @@ public sealed partial class EspeakSpeaker(SpeakerOptions options, ILogger logger
     private bool _outputFailed;
 
     public bool IsSpeaking => _speaking || _clock.GetUtcNow().UtcTicks < Interlocked.Read(ref _quietAfterTicks);
+
+    /// <summary>The feed, unless answers are never played (device "none"): nothing to cancel, nothing to listen past.</summary>
+    public SpeakerFeed? Feed => options.Device == "none" ? null : feed;
 
     /// <summary>Raised with every answer, spoken or not (the CLI prints it).</summary>
     public event Action<string>? Said;
@@ -61,6 +68,12 @@ public sealed partial class EspeakSpeaker(SpeakerOptions options, ILogger logger
             return;
         }
 
+        // Off the caller's thread at once: the audio loop may be the caller, and synthesis takes a while.
+        await Task.Run(() => SpeakAsync(text, cancellationToken), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task SpeakAsync(string text, CancellationToken cancellationToken)
+    {
         await _one.WaitAsync(cancellationToken).ConfigureAwait(false);
         _speaking = true;
         try
@@ -79,6 +92,7 @@ public sealed partial class EspeakSpeaker(SpeakerOptions options, ILogger logger
         }
         finally
         {
+            feed?.EndOfSound();
             Interlocked.Exchange(ref _quietAfterTicks, (_clock.GetUtcNow() + options.EchoTail).UtcTicks);
             _speaking = false;
             _one.Release();
@@ -125,6 +139,7 @@ public sealed partial class EspeakSpeaker(SpeakerOptions options, ILogger logger
                     block[i] = (short)Math.Clamp(mono[i] * 32767f, short.MinValue, short.MaxValue);
                 }
 
+                feed?.Write(mono.AsSpan(0, frames), reader.Format.SampleRate); // as it goes to the card: the reference leads its echo
                 pcm.Write(block.AsSpan(0, frames));
             }
 

@@ -66,8 +66,11 @@ public sealed record UtteranceTrace(
 /// listening → woken → hearing → transcribing → understanding → acting → answering →
 /// (follow-up window) → listening. One task runs it; stages run in turn, each timed, each
 /// guarded: a stage that throws is logged, answered with an apology and an alarm blink, its
-/// engine rebuilt, and the hub goes back to listening. The microphone is ignored while the hub
-/// speaks and while it is muted. Model sets change only here, between utterances.
+/// engine rebuilt, and the hub goes back to listening. With echo cancellation (a speaker that
+/// feeds back what it plays) the hub keeps listening while it talks: the wake word cuts the answer
+/// short and starts a command, and a stop word (or the answer to its question) is heard without
+/// it; anything else said over the answer is left alone. Without it, the microphone is ignored
+/// while the hub speaks. Always while it is muted. Model sets change only here, between utterances.
 /// </summary>
 public sealed partial class VoicePipeline : IDisposable
 {
@@ -108,8 +111,13 @@ public sealed partial class VoicePipeline : IDisposable
     private IUtteranceDecoding? _stream;
     private TimeSpan _streamNow;
     private TimeSpan _ignoreUntil;
+    private readonly EchoFrontEnd? _echo;
+    private Task _answer = Task.CompletedTask;
+    private CancellationTokenSource _answerCancel = new();
+    private bool _heardOverAnswer;
+    private float[] _silence = [];
 
-    public VoicePipeline(PipelineOptions options, VadOptions vad, IWakeDetector? wake, ModelSets models, Actuator actuator, ISpeaker speaker, HubStatus status, TimerService timers, ILogger logger, TimeProvider? clock = null)
+    public VoicePipeline(PipelineOptions options, VadOptions vad, IWakeDetector? wake, ModelSets models, Actuator actuator, ISpeaker speaker, HubStatus status, TimerService timers, ILogger logger, TimeProvider? clock = null, EchoCancellationOptions? echo = null)
     {
         _options = options;
         _wake = options.WakeRequired ? wake ?? throw new ArgumentException("a wake word detector is needed when the wake word is required", nameof(wake)) : null;
@@ -124,6 +132,25 @@ public sealed partial class VoicePipeline : IDisposable
         _ring = new AudioRingBuffer(vad.MaximumUtterance + TimeSpan.FromSeconds(4));
         _stopWords = (options.StopWords.Count > 0 ? options.StopWords : PipelineOptions.DefaultStopWords).Select(TextNormalizer.Normalize).ToHashSet(StringComparer.Ordinal);
         _timers.Finished += OnTimerFinished;
+        _echo = CreateEchoFrontEnd(echo, speaker.Feed, logger);
+    }
+
+    private static EchoFrontEnd? CreateEchoFrontEnd(EchoCancellationOptions? options, SpeakerFeed? feed, ILogger logger)
+    {
+        if (options is not { Enabled: true } || feed is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return new EchoFrontEnd(feed, options, problem => LogEchoReference(logger, problem));
+        }
+        catch (Exception e) when (e is DllNotFoundException or Native.NativeLibraryNotFoundException or Native.NativeEngineException)
+        {
+            LogNoEchoCancellation(logger, e.Message);
+            return null;
+        }
     }
 
     /// <summary>Speech after a wake word shorter than this, then a pause, is the word's tail, not a command.</summary>
@@ -154,8 +181,20 @@ public sealed partial class VoicePipeline : IDisposable
     /// <summary>Push-to-talk held: listen for a command without the wake word.</summary>
     public bool PushToTalk { get; set; }
 
-    /// <summary>Releases the endpointing VAD's model (Silero's, when configured).</summary>
-    public void Dispose() => _vad.Dispose();
+    /// <summary>Listening while it talks: echo cancellation is on and working.</summary>
+    public bool HearsWhileTalking => _echo is not null;
+
+    /// <summary>Stops an answer still playing; releases the endpointing VAD's model (Silero's, when configured) and the echo canceller.</summary>
+    public void Dispose()
+    {
+        _answerCancel.Cancel();
+        _answerCancel.Dispose();
+        _vad.Dispose();
+        _echo?.Dispose();
+    }
+
+    /// <summary>The hub is saying something now (an answer, an alarm), in the background of listening.</summary>
+    private bool Talking => !_answer.IsCompleted;
 
     /// <summary>What the wake stage listens for (none when no wake word is required).</summary>
     public IReadOnlyList<string> WakePhrases => _wake?.Phrases ?? [];
@@ -172,11 +211,14 @@ public sealed partial class VoicePipeline : IDisposable
         _wake?.Reset();
         _ignoreUntil = TimeSpan.Zero;
         Enter(Phase.Listening);
-        await foreach (var block in source.ReadAsync(cancellationToken).ConfigureAwait(false))
+        await foreach (var heard in source.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
+            var talking = Talking;
+            var block = _echo is null ? heard : heard with { Samples = _echo.Process(heard.Samples, talking) };
             _ring.Write(block.Samples.Span);
             _streamNow = block.End;
-            if (block.End <= _ignoreUntil || (_realTime && _speaker.IsSpeaking) || _status.Muted)
+            var listenWhileTalking = _echo is { CanHearWhileTalking: true };
+            if (block.End <= _ignoreUntil || (((_realTime && _speaker.IsSpeaking) || talking) && !listenWhileTalking) || _status.Muted)
             {
                 // Our own voice (and a muted room) must neither wake the hub nor end up in a command.
                 if (_phase == Phase.Hearing)
@@ -193,7 +235,21 @@ public sealed partial class VoicePipeline : IDisposable
                 continue;
             }
 
-            var vadEvent = _vad.Process(block.Samples.Span);
+            if (talking)
+            {
+                // While the hub talks, a stop word needs no wake word: listen as in a follow-up, for as long as it talks.
+                if (_phase == Phase.Listening)
+                {
+                    Enter(Phase.FollowUp, block.End + _options.FollowUp);
+                }
+                else if (_phase == Phase.FollowUp)
+                {
+                    _followUpUntil = Max(_followUpUntil, block.End + _options.FollowUp);
+                }
+            }
+
+            // Over the hub's own sound, only blocks with someone else in them count as speech to the endpointing.
+            var vadEvent = _vad.Process(talking && _echo is { HearsSomeoneElse: false } ? Silence(block.Samples.Length) : block.Samples.Span);
             await StepAsync(block, vadEvent, cancellationToken).ConfigureAwait(false);
         }
 
@@ -311,6 +367,13 @@ public sealed partial class VoicePipeline : IDisposable
 
     private void BeginHearing(TimeSpan from, bool woken)
     {
+        var cutShort = woken && Talking;
+        if (cutShort)
+        {
+            InterruptAnswer(); // the wake word over an answer: the user wants the floor
+        }
+
+        _heardOverAnswer = !woken && Talking;
         _woken = woken;
         _utteranceStart = from;
         _phase = Phase.Hearing;
@@ -324,7 +387,9 @@ public sealed partial class VoicePipeline : IDisposable
         // a closed grammar has to explain it as words ("put on our our kitchen light") and scores
         // the whole command worse.
         _vad.Reset();
-        _vadBase = woken ? from + WakeTail : from;
+        // After cutting an answer short, the command starts now: before, what is left of the answer
+        // (the canceller's residue) would be decoded as words in front of it.
+        _vadBase = woken ? Max(from + WakeTail, cutShort ? _streamNow : TimeSpan.Zero) : from;
         _ = _vad.Process(_ring.CopySince(_vadBase));
 
         // Models change here, between utterances; a streaming engine starts decoding right away.
@@ -437,12 +502,19 @@ public sealed partial class VoicePipeline : IDisposable
                 rejection = heard.Rejection;
                 LogRejected(_logger, number, heard.Rejection!);
             }
+            else if (_heardOverAnswer && ForTheAnswer(heard.Text) is null)
+            {
+                // Over its own answer the hub only takes a stop word or the reply to its question:
+                // anything else may be its own voice left over, or people talking to each other.
+                rejection = $"\"{heard.Text}\" said while the hub talked, not a stop word";
+                LogRejected(_logger, number, rejection);
+            }
             else
             {
-                transcript = heard.Text;
+                transcript = _heardOverAnswer ? ForTheAnswer(heard.Text)! : heard.Text;
                 stage = "intent";
                 _status.SetState(PipelineState.Understanding);
-                result = await Timed(stages, "intent", () => UnderstandAsync(set, heard.Text, cancellationToken)).ConfigureAwait(false);
+                result = await Timed(stages, "intent", () => UnderstandAsync(set, transcript, cancellationToken)).ConfigureAwait(false);
                 stage = "act";
                 _status.SetState(PipelineState.Acting);
                 report = await Timed(stages, "act", () => _actuator.ExecuteAsync(result, set.Registry, cancellationToken)).ConfigureAwait(false);
@@ -582,9 +654,40 @@ public sealed partial class VoicePipeline : IDisposable
             : result.Response;
     }
 
+    /// <summary>
+    /// What may be said over an answer without the wake word: a stop word, or yes/no to the question it
+    /// asks; null for anything else. The utterance may start with it and go on: the hub's own voice goes
+    /// on under it until the stop word is understood, and what is left of it decodes as more words.
+    /// </summary>
+    private string? ForTheAnswer(string text)
+    {
+        var normalized = TextNormalizer.Normalize(text);
+        if (_stopWords.Contains(normalized) || (_pendingConfirmation is not null && (s_yes.Contains(normalized) || s_no.Contains(normalized))))
+        {
+            return normalized;
+        }
+
+        return _stopWords.Where(stop => normalized.StartsWith(stop + " ", StringComparison.Ordinal)).MaxBy(stop => stop.Length);
+    }
+
+    /// <summary>Cuts short what the hub is saying (the speaker stops mid-word).</summary>
+    private void InterruptAnswer()
+    {
+        if (!Talking)
+        {
+            return;
+        }
+
+        _answerCancel.Cancel();
+        _answerCancel.Dispose();
+        _answerCancel = new CancellationTokenSource();
+        LogInterrupted(_logger);
+    }
+
     private bool StopEverything()
     {
-        var stopped = _pendingConfirmation is not null;
+        var stopped = _pendingConfirmation is not null || Talking;
+        InterruptAnswer();
         _pendingConfirmation = null;
         lock (_alertLock)
         {
@@ -638,6 +741,17 @@ public sealed partial class VoicePipeline : IDisposable
     /// </summary>
     private async Task SpeakAsync(string text, CancellationToken cancellationToken)
     {
+        if (_echo is not null)
+        {
+            // Listening goes on while it talks: the answer plays in the background, after any still playing.
+            if (text.Length > 0)
+            {
+                _answer = SpeakInBackgroundAsync(_answer, text, CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _answerCancel.Token));
+            }
+
+            return;
+        }
+
         var started = Stopwatch.GetTimestamp();
         await _speaker.SayAsync(text, cancellationToken).ConfigureAwait(false);
         if (_realTime && text.Length > 0)
@@ -646,7 +760,37 @@ public sealed partial class VoicePipeline : IDisposable
         }
     }
 
+    private async Task SpeakInBackgroundAsync(Task previous, string text, CancellationTokenSource cancel)
+    {
+        using (cancel)
+        {
+            try
+            {
+                await previous.ConfigureAwait(false);
+                await _speaker.SayAsync(text, cancel.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+            {
+                // interrupted: barge-in, or the hub stopping
+            }
+            catch (Exception e)
+            {
+                LogStageFailed(_logger, "answer", _utterances, e); // the answer is lost, the conversation is not
+            }
+        }
+    }
+
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    private ReadOnlySpan<float> Silence(int samples)
+    {
+        if (_silence.Length < samples)
+        {
+            _silence = new float[samples];
+        }
+
+        return _silence.AsSpan(0, samples);
+    }
 
     private async Task SayQuietlyAsync(string text, CancellationToken cancellationToken)
     {
@@ -690,6 +834,15 @@ public sealed partial class VoicePipeline : IDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Stage {Stage} of utterance {Number} failed; the hub keeps listening")]
     private static partial void LogStageFailed(ILogger logger, string stage, long number, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Answer cut short: the user spoke over it")]
+    private static partial void LogInterrupted(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Echo cancellation: {Problem}")]
+    private static partial void LogEchoReference(ILogger logger, string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "No echo cancellation (the microphone is ignored while the hub talks): {Problem}")]
+    private static partial void LogNoEchoCancellation(ILogger logger, string problem);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Timer {Name} ({Seconds:0} s) finished")]
     private static partial void LogTimerFinished(ILogger logger, string name, double seconds);

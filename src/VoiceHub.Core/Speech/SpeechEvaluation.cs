@@ -42,11 +42,12 @@ public static class SpeechEvaluation
 
     /// <summary>
     /// The same mix over <paramref name="length"/> samples: past the speech, the noise goes on at the
-    /// level the speech set (a stream continues after an utterance).
+    /// level the speech set (a stream continues after an utterance). With a <paramref name="leadIn"/>,
+    /// that many samples of the noise alone come first (what a front end hears before anyone speaks).
     /// </summary>
-    public static float[] MixNoise(ReadOnlySpan<float> speech, ReadOnlySpan<float> noise, double snrDb, int seed, int length)
+    public static float[] MixNoise(ReadOnlySpan<float> speech, ReadOnlySpan<float> noise, double snrDb, int seed, int length, int leadIn = 0)
     {
-        var mixed = new float[Math.Max(length, speech.Length)];
+        var mixed = new float[Math.Max(length, speech.Length) + leadIn];
         var offset = noise.Length > speech.Length ? new Random(seed).Next(noise.Length - speech.Length) : 0;
         double speechEnergy = 0;
         double noiseEnergy = 0;
@@ -58,9 +59,10 @@ public static class SpeechEvaluation
         }
 
         var gain = noiseEnergy > 0 ? Math.Sqrt(speechEnergy / (noiseEnergy * Math.Pow(10, snrDb / 10))) : 0;
-        for (var i = 0; i < mixed.Length; i++)
+        for (var i = -leadIn; i < mixed.Length - leadIn; i++)
         {
-            mixed[i] = (float)Math.Clamp((i < speech.Length ? speech[i] : 0) + (gain * noise[(offset + i) % noise.Length]), -1.0, 1.0);
+            var n = noise[(((offset + i) % noise.Length) + noise.Length) % noise.Length];
+            mixed[i + leadIn] = (float)Math.Clamp((i >= 0 && i < speech.Length ? speech[i] : 0) + (gain * n), -1.0, 1.0);
         }
 
         return mixed;

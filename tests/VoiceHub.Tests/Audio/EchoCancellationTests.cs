@@ -112,3 +112,87 @@ public sealed class EchoCancellationTests
         preprocess.Dispose();
     }
 }
+
+/// <summary>The speaker feed (the echo canceller's reference) and the front end that listens while the hub talks.</summary>
+[Trait("needs", "native")]
+public sealed class SpeakerFeedTests
+{
+    [Fact]
+    public void The_feed_gives_back_what_was_played_then_silence()
+    {
+        using var feed = new SpeakerFeed(TimeSpan.FromSeconds(1));
+        feed.Write([0.1f, 0.2f, 0.3f], AudioFile.SampleRate);
+
+        var reference = new float[5];
+        Assert.Equal(3, feed.Read(reference));
+        Assert.Equal([0.1f, 0.2f, 0.3f, 0f, 0f], reference);
+        Assert.Equal(0, feed.Read(reference));
+    }
+
+    [Fact]
+    public void A_speaker_at_another_rate_is_converted_to_the_microphones_16_kHz()
+    {
+        using var feed = new SpeakerFeed(TimeSpan.FromSeconds(2));
+        var tone = Enumerable.Range(0, 22050).Select(i => (float)(0.5 * Math.Sin(2 * Math.PI * 440 * i / 22050.0))).ToArray();
+
+        feed.Write(tone, 22050); // espeak-ng's rate
+        feed.EndOfSound();
+
+        Assert.InRange(feed.Pending, 15900, 16100);
+        var reference = new float[feed.Pending];
+        feed.Read(reference);
+        var crossings = reference.Skip(1000).Take(8000).Zip(reference.Skip(1001)).Count(p => p.First < 0 && p.Second >= 0);
+        Assert.InRange(crossings, 218, 222); // 440 Hz over half a second: the pitch survived the conversion
+    }
+
+    [Fact]
+    public void A_feed_running_ahead_of_the_microphone_keeps_only_the_latest_lead_and_warns_once()
+    {
+        var warnings = new List<string>();
+        using var feed = new SpeakerFeed(TimeSpan.FromMilliseconds(100), warnings.Add);
+
+        for (var i = 0; i < 10; i++)
+        {
+            feed.Write(Enumerable.Repeat((float)i, 800).ToArray(), AudioFile.SampleRate); // 50 ms each, nobody reading
+        }
+
+        Assert.Equal(1600, feed.Pending);
+        var reference = new float[1600];
+        feed.Read(reference);
+        Assert.Equal(8f, reference[0]); // the last 100 ms
+        var warning = Assert.Single(warnings);
+        Assert.Contains("ahead of the microphone", warning, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_feed_that_stays_silent_while_the_hub_talks_stops_the_listening_for_that_answer_with_one_warning()
+    {
+        var warnings = new List<string>();
+        using var feed = new SpeakerFeed(TimeSpan.FromSeconds(1));
+        using var frontEnd = new EchoFrontEnd(feed, new EchoCancellationOptions(), warnings.Add);
+        var block = new float[320];
+
+        for (var i = 0; i < 100; i++)
+        {
+            feed.Write(new float[320], AudioFile.SampleRate); // the speaker plays, but its feed carries only zeros
+            frontEnd.Process(block, talking: true);
+        }
+
+        Assert.False(frontEnd.CanHearWhileTalking);
+        Assert.Single(warnings);
+        frontEnd.Process(block, talking: false);
+        Assert.True(frontEnd.CanHearWhileTalking); // the next answer gets its chance
+    }
+
+    [Fact]
+    public void With_nothing_played_the_microphone_passes_unchanged()
+    {
+        using var feed = new SpeakerFeed(TimeSpan.FromSeconds(1));
+        using var frontEnd = new EchoFrontEnd(feed, new EchoCancellationOptions());
+        var microphone = Enumerable.Range(0, 320).Select(i => (float)Math.Sin(i * 0.1) * 0.2f).ToArray();
+
+        var heard = frontEnd.Process(microphone, talking: false);
+
+        Assert.Equal(microphone, heard.ToArray());
+    }
+}

@@ -1,0 +1,249 @@
+using System.Runtime.CompilerServices;
+using VoiceHub.Core.Pipeline;
+using VoiceHub.Core.Wake.Neural;
+
+namespace VoiceHub.Core.Audio;
+
+/// <summary>
+/// The hub's speaker as its microphone hears it: a delay (buffering and air), a small speaker's
+/// band and soft clipping, and a room's reverberation.
+/// </summary>
+public sealed record EchoPath(int DelaySamples, double LowPass, double HighPass, double Drive, (int Delay, float Gain)[] Room)
+{
+    /// <summary>A plausible kitchen: 10-60 ms delay, 150 Hz to 4-7 kHz, 0.2-0.6 s reverberation time.</summary>
+    public static EchoPath Random(Random random)
+    {
+        ArgumentNullException.ThrowIfNull(random);
+        var rate = AudioFile.SampleRate;
+        var rt60 = 0.2 + (random.NextDouble() * 0.4);
+        var room = new List<(int, float)> { (0, 1f) };
+        for (var i = 0; i < 40; i++)
+        {
+            var delay = 80 + random.Next((int)(rt60 * rate));
+            room.Add((delay, (float)(Math.Pow(10, -3.0 * delay / (rt60 * rate)) * ((random.NextDouble() * 2) - 1) * 0.4)));
+        }
+
+        return new EchoPath((int)((0.01 + (random.NextDouble() * 0.05)) * rate), 0.35 + (random.NextDouble() * 0.3), 0.94, 1.5 + random.NextDouble(), [.. room]);
+    }
+
+    /// <summary>What the microphone picks up of <paramref name="sound"/> (longer by the delay).</summary>
+    public float[] Apply(ReadOnlySpan<float> sound)
+    {
+        var shaped = new float[sound.Length + DelaySamples];
+        double low = 0, high = 0, previous = 0;
+        for (var i = 0; i < sound.Length; i++)
+        {
+            var x = Math.Tanh(Drive * sound[i]) / Drive;
+            low += LowPass * (x - low);
+            high = HighPass * (high + low - previous);
+            previous = low;
+            shaped[i + DelaySamples] = (float)high;
+        }
+
+        var echo = new float[shaped.Length];
+        foreach (var (delay, gain) in Room)
+        {
+            for (var i = delay; i < echo.Length; i++)
+            {
+                echo[i] += shaped[i - delay] * gain;
+            }
+        }
+
+        return echo;
+    }
+}
+
+/// <summary>
+/// A faithful stand-in for the appliance's speaker and microphone in one room, for tests and
+/// evaluations without hardware: the microphone hears a talker's recording and, through an
+/// <see cref="EchoPath"/>, whatever the hub says (espeak-ng, as the real speaker), and the speaker
+/// feed carries what was played at the moment it was played. Time is the stream's: an answer
+/// plays over the next blocks the hub reads, and is cut off when its token is cancelled. A talker
+/// may speak on cue: a set time after the hub starts its next answer (someone interrupting).
+/// </summary>
+public sealed class SimulatedRoom(float[] talker, EchoPath path, float echoGain, int seed = 1) : IAudioSource, ISpeaker, IDisposable
+{
+    private const int BlockSamples = 320;
+    private readonly SpeakerFeed _feed = new(TimeSpan.FromSeconds(1));
+    private readonly Lock _lock = new();
+    private readonly List<float> _playing = []; // what the speaker has yet to play
+    private readonly List<float> _echo = []; // what the microphone has yet to hear of it
+    private readonly List<TaskCompletionSource> _answersPlaying = [];
+    private readonly List<(float[] Sound, long Start)> _inFlight = []; // answers not yet played to the end, and where in the stream each starts
+    private readonly List<(float[] Speech, TimeSpan Delay, int Answer)> _cues = [];
+    private int _answersStarted;
+    private float[] _cued = [];
+    private int _cuedAt;
+    private long _position;
+
+    public string Name => "simulated room";
+
+    public bool IsRealTime => false;
+
+    public bool IsSpeaking
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _playing.Count > 0;
+            }
+        }
+    }
+
+    public SpeakerFeed Feed => _feed;
+
+    SpeakerFeed? ISpeaker.Feed => _feed;
+
+    /// <summary>Everything the hub said, in order (cut-off answers included).</summary>
+    public List<string> Said { get; } = [];
+
+    /// <summary>How many answers were cut off before their end.</summary>
+    public int Interrupted { get; private set; }
+
+    /// <summary>How fast the hub talks (espeak-ng's words per minute).</summary>
+    public int WordsPerMinute { get; init; } = 165;
+
+    /// <summary>Seconds after the talker's recording the stream goes on (room noise only).</summary>
+    public double TrailingSeconds { get; init; } = 3;
+
+    /// <summary>The talker says <paramref name="speech"/> <paramref name="delay"/> after the hub starts its <paramref name="answer"/>th answer (1: the first).</summary>
+    public void SayWhenTheHubTalks(float[] speech, TimeSpan delay, int answer = 1)
+    {
+        lock (_lock)
+        {
+            _cues.Add((speech, delay, answer));
+        }
+    }
+
+    public Task SayAsync(string text, CancellationToken cancellationToken = default)
+    {
+        var sound = WakeSpeech.Render(text, "en-us", WordsPerMinute, 50) ?? throw new InvalidOperationException("espeak-ng cannot speak (is it installed?)");
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_lock)
+        {
+            Said.Add(text);
+            var echo = path.Apply(sound);
+            var offset = _playing.Count; // after what is still playing
+            _playing.AddRange(sound);
+            _inFlight.Add((sound, _position + offset));
+            for (var i = 0; i < echo.Length; i++)
+            {
+                if (offset + i < _echo.Count)
+                {
+                    _echo[offset + i] += echo[i] * echoGain;
+                }
+                else
+                {
+                    _echo.Add(echo[i] * echoGain);
+                }
+            }
+
+            _answersPlaying.Add(done);
+            _answersStarted++;
+            if (_cues.FindIndex(c => c.Answer == _answersStarted) is var cue and >= 0 && _cuedAt >= _cued.Length)
+            {
+                (_cued, var delay, _) = _cues[cue];
+                _cues.RemoveAt(cue);
+                _cuedAt = -(int)(delay.TotalSeconds * AudioFile.SampleRate) - offset;
+            }
+        }
+
+        cancellationToken.Register(() =>
+        {
+            lock (_lock)
+            {
+                if (_playing.Count > 0)
+                {
+                    Interrupted++;
+                    _playing.Clear();
+                    TakeBackUnplayedEcho();
+                }
+
+                _answersPlaying.ForEach(t => t.TrySetResult());
+                _answersPlaying.Clear();
+            }
+        });
+        return done.Task;
+    }
+
+    /// <summary>What already left the speaker still echoes (the room's reverberation); what was never played must not.</summary>
+    private void TakeBackUnplayedEcho()
+    {
+        foreach (var (sound, start) in _inFlight)
+        {
+            var played = (int)Math.Clamp(_position - start, 0, sound.Length);
+            var unplayed = path.Apply(sound.AsSpan(played)); // the path is linear after its per-sample clipping: echoes add up
+            var at = (int)(start + played - _position);
+            for (var i = 0; i < unplayed.Length && at + i < _echo.Count; i++)
+            {
+                _echo[at + i] -= unplayed[i] * echoGain;
+            }
+        }
+
+        _inFlight.Clear();
+    }
+
+    public async IAsyncEnumerable<AudioBlock> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var random = new Random(seed);
+        var length = talker.Length + (int)(TrailingSeconds * AudioFile.SampleRate);
+        var microphone = new float[BlockSamples];
+        var played = new float[BlockSamples];
+        var limit = length + (60 * AudioFile.SampleRate); // a hub that keeps talking (an alarm) does not keep the stream open forever
+        for (var at = 0; at + BlockSamples <= length || (Pending && at < limit); at += BlockSamples)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            lock (_lock)
+            {
+                var n = Math.Min(BlockSamples, _playing.Count);
+                _playing.CopyTo(0, played, 0, n);
+                _playing.RemoveRange(0, n);
+                Array.Clear(played, n, BlockSamples - n);
+                _feed.Write(played.AsSpan(0, n), AudioFile.SampleRate);
+                if (n > 0 && _playing.Count == 0)
+                {
+                    _inFlight.Clear();
+                    _answersPlaying.ForEach(t => t.TrySetResult());
+                    _answersPlaying.Clear();
+                }
+
+                for (var i = 0; i < BlockSamples; i++)
+                {
+                    var voice = at + i < talker.Length ? talker[at + i] : 0f;
+                    if (_cuedAt < _cued.Length)
+                    {
+                        voice += _cuedAt >= 0 ? _cued[_cuedAt] : 0f;
+                        _cuedAt++;
+                    }
+
+                    var echo = i < _echo.Count ? _echo[i] : 0f;
+                    microphone[i] = Math.Clamp(voice + echo + (float)((random.NextDouble() - 0.5) * 0.001), -1f, 1f);
+                }
+
+                _echo.RemoveRange(0, Math.Min(BlockSamples, _echo.Count));
+            }
+
+            _position += BlockSamples;
+            yield return new AudioBlock(microphone, AudioFile.Time(_position - BlockSamples));
+            if (at % AudioFile.SampleRate == 0)
+            {
+                await Task.Yield();
+            }
+        }
+    }
+
+    /// <summary>Something is still to be played or heard: the stream runs on until it is.</summary>
+    private bool Pending
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _playing.Count > 0 || _echo.Count > 0 || _cuedAt < _cued.Length;
+            }
+        }
+    }
+
+    public void Dispose() => _feed.Dispose();
+}
