@@ -32,7 +32,9 @@ public static class EvalEchoCommand
         var phrase = new Option<string>("--phrase") { Description = "Wake phrase (its folder holds the recordings)", DefaultValueFactory = _ => "computer" };
         var limit = new Option<int>("--limit") { Description = "At most N recordings", DefaultValueFactory = _ => int.MaxValue };
         var echoDb = new Option<double>("--echo-db") { Description = "How much louder the echo is than the talker at the microphone (dB)", DefaultValueFactory = _ => 6 };
-        var command = new Command("echo", "Barge-in: the wake phrase heard while the hub talks or rings, with and without echo cancellation") { data, phrase, limit, echoDb };
+        var trials = new Option<int>("--pipeline-trials") { Description = "Barge-in trials through the whole pipeline (0: skip)", DefaultValueFactory = _ => 24 };
+        var verbose = new Option<bool>("--verbose") { Description = "What the pipeline heard in each trial" };
+        var command = new Command("echo", "Barge-in: the wake phrase heard while the hub talks or rings, with and without echo cancellation") { data, phrase, limit, echoDb, trials, verbose };
         command.SetAction((parse, cancellationToken) => CliApplication.Guard(io, "eval echo", async () =>
         {
             var wakePhrase = parse.GetValue(phrase)!;
@@ -103,6 +105,11 @@ public static class EvalEchoCommand
             }
 
             await io.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"echo cancellation CPU: real-time factor {cancellationCpu.TotalSeconds / cancelledSeconds:0.0000} on one core")).ConfigureAwait(false);
+            if (parse.GetValue(trials) > 0)
+            {
+                await BargeInEvaluation.RunAsync(io, files, parse.GetValue(trials), parse.GetValue(echoDb), parse.GetValue(verbose), cancellationToken).ConfigureAwait(false);
+            }
+
             return CliApplication.Success;
         }));
         return command;
@@ -172,7 +179,7 @@ public static class EvalEchoCommand
         return (microphone, reference);
     }
 
-    private static double Rms(ReadOnlySpan<float> audio)
+    internal static double Rms(ReadOnlySpan<float> audio)
     {
         var sum = 0.0;
         foreach (var sample in audio)

@@ -83,4 +83,39 @@ public static class AudioFile
             mono[frame] = sum / channels;
         }
     }
+
+    /// <summary>A recording without its leading and trailing silence (20 ms blocks under a tenth of its peak), so what it says can be placed in a stream.</summary>
+    public static float[] Voiced(float[] recording)
+    {
+        ArgumentNullException.ThrowIfNull(recording);
+        const int block = 320;
+        var peak = 0f;
+        foreach (var sample in recording)
+        {
+            peak = Math.Max(peak, Math.Abs(sample));
+        }
+
+        bool Loud(int b)
+        {
+            foreach (var sample in recording.AsSpan(b * block, block))
+            {
+                if (Math.Abs(sample) > peak * 0.1f)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        var blocks = recording.Length / block;
+        var first = Enumerable.Range(0, blocks).FirstOrDefault(Loud, -1);
+        if (first < 0)
+        {
+            return recording;
+        }
+
+        var last = Enumerable.Range(0, blocks).Last(Loud);
+        return recording[(first * block)..((last + 1) * block)];
+    }
 }

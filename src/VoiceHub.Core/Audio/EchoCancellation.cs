@@ -41,20 +41,14 @@ public sealed class EchoCanceller : IDisposable
         _speex = new SpeexEchoCanceller(FrameSamples, tail, AudioFile.SampleRate, options.SuppressResidual);
     }
 
-    /// <summary>
-    /// Cancels the reference's echo from <paramref name="microphone"/> into <paramref name="output"/>
-    /// (same length; the last partial frame comes out with the next call, so output lags by under
-    /// 10 ms). Returns whether a frame finished in this call held speech besides the echo (see
-    /// <see cref="SpeexEchoCanceller.Process"/>).
-    /// </summary>
-    public bool Process(ReadOnlySpan<float> microphone, ReadOnlySpan<float> reference, Span<float> output)
+    /// <summary>Cancels the reference's echo from <paramref name="microphone"/> into <paramref name="output"/> (same length; the last partial frame comes out with the next call, so output lags by under 10 ms).</summary>
+    public void Process(ReadOnlySpan<float> microphone, ReadOnlySpan<float> reference, Span<float> output)
     {
         if (reference.Length != microphone.Length || output.Length != microphone.Length)
         {
             throw new ArgumentException($"the microphone block ({microphone.Length} samples), its reference ({reference.Length}) and the output ({output.Length}) must be as long");
         }
 
-        var speech = false;
         for (var i = 0; i < microphone.Length; i++)
         {
             // The frame being filled moves out as the cleaned frame of the previous call moves in: a fixed lag of one frame.
@@ -63,12 +57,10 @@ public sealed class EchoCanceller : IDisposable
             _reference[_fill] = ToInt16(reference[i]);
             if (++_fill == FrameSamples)
             {
-                speech |= _speex.Process(_microphone, _reference, _cleaned);
+                _speex.Process(_microphone, _reference, _cleaned);
                 _fill = 0;
             }
         }
-
-        return speech;
     }
 
     private static short ToInt16(float sample) => (short)Math.Clamp(MathF.Round(sample * 32767f), short.MinValue, short.MaxValue);
@@ -134,7 +126,7 @@ public sealed class EchoFrontEnd : IDisposable
     /// speaker: always, when nothing is being cancelled. What is left of the hub's own voice must not
     /// pass for speech to the endpointing, which would then take it (and the stop word after it) as one long utterance.
     /// </summary>
-    public bool HearsSomeoneElse => _sinceReference > _echoSamples || _sinceNearEnd < NearEndHangoverSamples;
+    public bool HearsSomeoneElse => !_cancel || _sinceReference > _echoSamples || _sinceNearEnd < NearEndHangoverSamples;
 
     /// <summary>Whether the answer under way can be listened to: false once its speaker feed has stayed silent too long.</summary>
     public bool CanHearWhileTalking => !_talking || _referenceHeard || _talkedSamples < _silentReferenceLimit;
@@ -159,7 +151,7 @@ public sealed class EchoFrontEnd : IDisposable
             return microphone; // nothing played lately: no echo to remove
         }
 
-        _ = _canceller.Process(microphone.Span, reference, _cleaned.AsSpan(0, n));
+        _canceller.Process(microphone.Span, reference, _cleaned.AsSpan(0, n));
         var nearEnd = IsDoubleTalk(Level(microphone.Span), Level(_cleaned.AsSpan(0, n)), n);
         _sinceNearEnd = nearEnd ? 0 : Math.Min(_sinceNearEnd + n, int.MaxValue / 2);
         return _cleaned.AsMemory(0, n);

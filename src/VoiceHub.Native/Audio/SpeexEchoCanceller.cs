@@ -30,9 +30,7 @@ public sealed unsafe class SpeexEchoCanceller : IDisposable
             _preprocess = SpeexPreprocessHandle.Create(frameSamples, sampleRate);
             _preprocess.LinkEcho(_echo);
             var on = denoise ? 1 : 0;
-            var vad = 1;
             _ = Interop.SpeexDsp.speex_preprocess_ctl(_preprocess, Interop.SpeexDsp.SPEEX_PREPROCESS_SET_DENOISE, &on);
-            _ = Interop.SpeexDsp.speex_preprocess_ctl(_preprocess, Interop.SpeexDsp.SPEEX_PREPROCESS_SET_VAD, &vad);
         }
         catch
         {
@@ -43,12 +41,8 @@ public sealed unsafe class SpeexEchoCanceller : IDisposable
 
     public int FrameSamples { get; }
 
-    /// <summary>
-    /// One frame: what the microphone heard and what the speaker played at that moment, into the
-    /// cleaned frame. Returns whether the preprocessor hears speech in what is left once the echo and
-    /// its residue are suppressed (someone talking over the speaker); always true without it.
-    /// </summary>
-    public bool Process(ReadOnlySpan<short> microphone, ReadOnlySpan<short> speaker, Span<short> output)
+    /// <summary>One frame: what the microphone heard and what the speaker played at that moment, into the cleaned frame.</summary>
+    public void Process(ReadOnlySpan<short> microphone, ReadOnlySpan<short> speaker, Span<short> output)
     {
         if (microphone.Length != FrameSamples || speaker.Length != FrameSamples || output.Length != FrameSamples)
         {
@@ -60,7 +54,10 @@ public sealed unsafe class SpeexEchoCanceller : IDisposable
         fixed (short* cleaned = output)
         {
             Interop.SpeexDsp.speex_echo_cancellation(_echo, mic, play, cleaned);
-            return _preprocess is null || Interop.SpeexDsp.speex_preprocess_run(_preprocess, cleaned) != 0;
+            if (_preprocess is not null)
+            {
+                _ = Interop.SpeexDsp.speex_preprocess_run(_preprocess, cleaned);
+            }
         }
     }
 

@@ -12,7 +12,6 @@ internal static partial class Interop
         public const int SPEEX_ECHO_SET_SAMPLING_RATE = 24;
         public const int SPEEX_PREPROCESS_SET_DENOISE = 0;
         public const int SPEEX_PREPROCESS_SET_AGC = 2;
-        public const int SPEEX_PREPROCESS_SET_VAD = 4;
         public const int SPEEX_PREPROCESS_SET_NOISE_SUPPRESS = 18;
         public const int SPEEX_PREPROCESS_SET_ECHO_STATE = 24;
 

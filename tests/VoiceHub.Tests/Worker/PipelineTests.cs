@@ -256,7 +256,7 @@ public sealed class PipelineTests : IDisposable
         var lightOn = (float[])[.. computer, .. s_kitchenLightOn.Value];
         // The echo as loud as the talker: louder still, the canceller's residue hides the wake word from the detector (see eval echo).
         using var room = new SimulatedRoom(SpokenAudio.Stream(4, lightOn, lightOn, lightOn), EchoPath.Random(new Random(5)), echoGain: 1f) { WordsPerMinute = 100 };
-        room.SayWhenTheHubTalks([.. Voiced(computer), .. new float[8000], .. SpokenAudio.Say("turn off the kitchen light")], TimeSpan.FromMilliseconds(300), answer: 3);
+        room.SayWhenTheHubTalks([.. AudioFile.Voiced(computer), .. new float[8000], .. SpokenAudio.Say("turn off the kitchen light")], TimeSpan.FromMilliseconds(300), answer: 3);
         using var pipeline = Pipeline(wakeRequired: true, wake, speaker: room, echo: new EchoCancellationOptions());
 
         await pipeline.RunAsync(room, CancellationToken.None);
@@ -280,13 +280,6 @@ public sealed class PipelineTests : IDisposable
         Assert.DoesNotContain(_traces, t => t.Result?.Intent == "HassTurnOff"); // without the wake word, only a stop word may interrupt
         Assert.Equal(0, room.Interrupted);
         Assert.Equal(true, _gpio.OutputState("light.kitchen_light"));
-    }
-
-    /// <summary>A recording without its leading and trailing silence, so a cue places the words themselves.</summary>
-    private static float[] Voiced(float[] recording)
-    {
-        var loud = Enumerable.Range(0, recording.Length / 320).Where(b => recording.AsSpan(b * 320, 320).ToArray().Max(Math.Abs) > 0.05f).ToList();
-        return recording[(loud[0] * 320)..((loud[^1] + 1) * 320)];
     }
 
     private string Explain(SimulatedRoom room) =>
