@@ -56,14 +56,14 @@ internal static class BargeInEvaluation
                 var talker = Stream(lightOn, lightOn, lightOn);
 
                 var stop = await TrialAsync(models, registry, talker, path, gain, cancel, Render("stop", s_stopVoices[trial % s_stopVoices.Length]), cancellationToken).ConfigureAwait(false);
-                stopHeard += stop.Traces.Any(t => t.Result?.Intent == "HassNevermind") && stop.Interrupted > 0 ? 1 : 0;
-                falseInterruptions += Math.Max(0, stop.Interrupted - 1);
+                stopHeard += stop.Traces.Any(t => t.Result?.Intent == "HassNevermind") && stop.Interrupted.Contains(3) ? 1 : 0;
+                falseInterruptions += stop.Interrupted.Count(answer => answer != 3);
 
                 var recording = AudioFile.Voiced(AudioFile.ReadMono16k(wakeRecordings[(trial + 1) % wakeRecordings.Count]));
                 var woken = await TrialAsync(models, registry, talker, path, gain, cancel, [.. recording, .. new float[AudioFile.SampleRate * 2 / 5], .. thermostat], cancellationToken).ConfigureAwait(false);
-                wakeHeard += woken.Interrupted > 0 ? 1 : 0;
+                wakeHeard += woken.Interrupted.Contains(3) ? 1 : 0;
                 commandsDone += woken.Traces.Any(t => t.Woken && t.Result?.Intent == "HassClimateSetTemperature") ? 1 : 0;
-                falseInterruptions += Math.Max(0, woken.Interrupted - 1);
+                falseInterruptions += woken.Interrupted.Count(answer => answer != 3);
                 if (verbose)
                 {
                     await io.Output.WriteLineAsync($"  trial {trial}: stop: {Heard(stop.Traces)}; computer: {Heard(woken.Traces)}").ConfigureAwait(false);
@@ -75,7 +75,7 @@ internal static class BargeInEvaluation
         }
     }
 
-    private static async Task<(List<UtteranceTrace> Traces, int Interrupted)> TrialAsync(
+    private static async Task<(List<UtteranceTrace> Traces, List<int> Interrupted)> TrialAsync(
         ModelSets models, DeviceRegistry registry, float[] talker, EchoPath path, float gain, bool cancel, float[] overTheThirdAnswer, CancellationToken cancellationToken)
     {
         using var room = new SimulatedRoom(talker, path, gain);
@@ -91,7 +91,7 @@ internal static class BargeInEvaluation
         var traces = new List<UtteranceTrace>();
         pipeline.UtteranceCompleted += traces.Add;
         await pipeline.RunAsync(room, cancellationToken).ConfigureAwait(false);
-        return (traces, room.Interrupted);
+        return (traces, room.InterruptedAnswers);
     }
 
     private static string Heard(List<UtteranceTrace> traces) =>

@@ -62,7 +62,7 @@ public static class EvalSpeechCommand
                     return SpeechEngines.Create(engineName, configuration.Get<ModelsOptions>(), options, configuration.Get<WhisperEngineOptions>(), intentSet, DeviceRegistry.Empty);
                 }
 
-                var suppression = parse.GetValue(denoise) is { } attenuation ? new NoiseSuppressionOptions { Enabled = true, MaxAttenuationDb = attenuation, AutomaticGain = parse.GetValue(agc) } : null;
+                var suppression = parse.GetValue(denoise) is { } attenuation ? new NoiseSuppressionOptions { MaxAttenuationDb = attenuation, AutomaticGain = parse.GetValue(agc) } : null;
                 var outcomes = await RunAsync(Engine, parse.GetValue(workers), labels, speech, noise, conditions, suppression, IntentRecognizer.Create(intentSet, DeviceRegistry.Empty), cancellationToken).ConfigureAwait(false);
                 await Report(io, engineName, conditions, outcomes, parse.GetValue(verbose)).ConfigureAwait(false);
             }

@@ -168,7 +168,9 @@ public sealed partial class HubService(
 
         using var timers = new TimerService();
         var speakerLogger = loggers.CreateLogger("VoiceHub.Speaker");
-        var feed = new SpeakerFeed(audio.Value.Echo.Tail * 4, problem => LogSpeakerFeed(speakerLogger, problem));
+        // The feed may run ahead of the microphone by what the capture queue holds (about 1.3 s when the
+        // audio loop is busy) plus the sound card's buffer: room for both, so a busy moment costs no alignment.
+        var feed = new SpeakerFeed(TimeSpan.FromSeconds(2), problem => LogSpeakerFeed(speakerLogger, problem));
         Own(feed);
         var espeak = new EspeakSpeaker(run.Input is not null && run.Fast ? new SpeakerOptions { Device = "none" } : speaker.Value, speakerLogger, feed: feed);
         Own(espeak);

@@ -63,6 +63,13 @@ public sealed class EchoCanceller : IDisposable
         }
     }
 
+    /// <summary>Drops the partial frame and the last cleaned one (what the filter learned of the room stays).</summary>
+    public void Restart()
+    {
+        _fill = 0;
+        Array.Clear(_cleaned);
+    }
+
     private static short ToInt16(float sample) => (short)Math.Clamp(MathF.Round(sample * 32767f), short.MinValue, short.MaxValue);
 
     public void Dispose() => _speex.Dispose();
@@ -128,8 +135,14 @@ public sealed class EchoFrontEnd : IDisposable
     /// </summary>
     public bool HearsSomeoneElse => !_cancel || _sinceReference > _echoSamples || _sinceNearEnd < NearEndHangoverSamples;
 
-    /// <summary>Whether the answer under way can be listened to: false once its speaker feed has stayed silent too long.</summary>
-    public bool CanHearWhileTalking => !_talking || _referenceHeard || _talkedSamples < _silentReferenceLimit;
+    /// <summary>The hub's sound may still be in the microphone: it played within the echo tail.</summary>
+    public bool Echoing => _sinceReference <= _echoSamples;
+
+    /// <summary>
+    /// Whether the hub can listen while it talks: false once the speaker feed of the last answer stayed
+    /// silent too long (nothing could be cancelled), until the next answer brings sound in its feed.
+    /// </summary>
+    public bool CanHearWhileTalking => _referenceHeard || _talkedSamples < _silentReferenceLimit;
 
     /// <summary>One microphone block, cleaned of the hub's sound (the returned samples are valid until the next call).</summary>
     /// <param name="talking">The hub is saying something now.</param>
@@ -145,6 +158,13 @@ public sealed class EchoFrontEnd : IDisposable
         var reference = _reference.AsSpan(0, n);
         var played = _feed.Read(reference);
         TrackAnswer(talking, reference[..played], n);
+        if (played > 0 && !Echoing)
+        {
+            _canceller.Restart(); // a new stretch of the hub's sound: nothing of the last one is left in the pipe
+            _microphoneLevels.Clear();
+            _cleanedLevels.Clear();
+        }
+
         _sinceReference = played > 0 ? 0 : Math.Min(_sinceReference + n, int.MaxValue / 2);
         if (_sinceReference > _echoSamples || !_cancel)
         {

@@ -2,11 +2,13 @@ using VoiceHub.Native.Audio;
 
 namespace VoiceHub.Core.Audio;
 
-/// <summary>Noise suppression in front of recognition (section <c>audio:noiseSuppression</c>).</summary>
+/// <summary>
+/// SpeexDSP noise suppression settings (<c>eval speech --denoise</c>). Not in the hub's front end:
+/// on the dev coffee orders it cost accuracy at every noise level (the acoustic model wants the noise,
+/// not the suppressor's artefacts).
+/// </summary>
 public sealed class NoiseSuppressionOptions
 {
-    public bool Enabled { get; set; }
-
     /// <summary>The most the noise is turned down.</summary>
     [System.ComponentModel.DataAnnotations.Range(0, 60)]
     public int MaxAttenuationDb { get; set; } = 15;

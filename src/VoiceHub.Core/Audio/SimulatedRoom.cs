@@ -69,7 +69,7 @@ public sealed class SimulatedRoom(float[] talker, EchoPath path, float echoGain,
     private readonly List<float> _playing = []; // what the speaker has yet to play
     private readonly List<float> _echo = []; // what the microphone has yet to hear of it
     private readonly List<TaskCompletionSource> _answersPlaying = [];
-    private readonly List<(float[] Sound, long Start)> _inFlight = []; // answers not yet played to the end, and where in the stream each starts
+    private readonly List<(float[] Sound, long Start, int Number)> _inFlight = []; // answers not yet played to the end, and where in the stream each starts
     private readonly List<(float[] Speech, TimeSpan Delay, int Answer)> _cues = [];
     private int _answersStarted;
     private float[] _cued = [];
@@ -98,8 +98,11 @@ public sealed class SimulatedRoom(float[] talker, EchoPath path, float echoGain,
     /// <summary>Everything the hub said, in order (cut-off answers included).</summary>
     public List<string> Said { get; } = [];
 
+    /// <summary>Which answers (1: the first) were cut off before their end.</summary>
+    public List<int> InterruptedAnswers { get; } = [];
+
     /// <summary>How many answers were cut off before their end.</summary>
-    public int Interrupted { get; private set; }
+    public int Interrupted => InterruptedAnswers.Count;
 
     /// <summary>How fast the hub talks (espeak-ng's words per minute).</summary>
     public int WordsPerMinute { get; init; } = 165;
@@ -126,7 +129,7 @@ public sealed class SimulatedRoom(float[] talker, EchoPath path, float echoGain,
             var echo = path.Apply(sound);
             var offset = _playing.Count; // after what is still playing
             _playing.AddRange(sound);
-            _inFlight.Add((sound, _position + offset));
+            _inFlight.Add((sound, _position + offset, _answersStarted + 1));
             for (var i = 0; i < echo.Length; i++)
             {
                 if (offset + i < _echo.Count)
@@ -155,7 +158,7 @@ public sealed class SimulatedRoom(float[] talker, EchoPath path, float echoGain,
             {
                 if (_playing.Count > 0)
                 {
-                    Interrupted++;
+                    InterruptedAnswers.Add(_inFlight.Count > 0 ? _inFlight[0].Number : _answersStarted);
                     _playing.Clear();
                     TakeBackUnplayedEcho();
                 }
@@ -170,7 +173,7 @@ public sealed class SimulatedRoom(float[] talker, EchoPath path, float echoGain,
     /// <summary>What already left the speaker still echoes (the room's reverberation); what was never played must not.</summary>
     private void TakeBackUnplayedEcho()
     {
-        foreach (var (sound, start) in _inFlight)
+        foreach (var (sound, start, _) in _inFlight)
         {
             var played = (int)Math.Clamp(_position - start, 0, sound.Length);
             var unplayed = path.Apply(sound.AsSpan(played)); // the path is linear after its per-sample clipping: echoes add up

@@ -18,6 +18,7 @@ public sealed class SpeakerFeed(TimeSpan maxLead, Action<string>? warn = null) :
     private SoxrResampler? _resampler;
     private float[] _converted = [];
     private bool _warnedThisAnswer;
+    private bool _disposed;
 
     /// <summary>Speaker side: samples as they go to the sound card, at their own rate.</summary>
     public void Write(ReadOnlySpan<float> samples, int sampleRate)
@@ -25,6 +26,11 @@ public sealed class SpeakerFeed(TimeSpan maxLead, Action<string>? warn = null) :
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(sampleRate);
         lock (_lock)
         {
+            if (_disposed)
+            {
+                return; // an answer still finishing as the hub shuts down
+            }
+
             if (sampleRate == AudioFile.SampleRate)
             {
                 Append(samples);
@@ -124,6 +130,7 @@ public sealed class SpeakerFeed(TimeSpan maxLead, Action<string>? warn = null) :
     {
         lock (_lock)
         {
+            _disposed = true;
             _resampler?.Dispose();
             _resampler = null;
         }

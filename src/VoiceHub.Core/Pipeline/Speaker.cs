@@ -20,14 +20,17 @@ public sealed class SpeakerOptions
     [System.ComponentModel.DataAnnotations.Range(80, 400)]
     public int WordsPerMinute { get; set; } = 165;
 
-    /// <summary>The microphone stays ignored this long after speech ends (room echo).</summary>
+    /// <summary>Without echo cancellation, the microphone stays ignored this long after speech ends (room echo).</summary>
     public TimeSpan EchoTail { get; set; } = TimeSpan.FromMilliseconds(300);
 
     /// <summary>espeak-ng executable.</summary>
     public string Espeak { get; set; } = "espeak-ng";
 }
 
-/// <summary>Says answers out loud. While it speaks (and for the echo tail) the pipeline ignores the microphone.</summary>
+/// <summary>
+/// Says answers out loud. With a feed of what it plays, the pipeline cancels its voice from the
+/// microphone and listens on; without one, it ignores the microphone while it speaks (and for the echo tail).
+/// </summary>
 public interface ISpeaker
 {
     /// <summary>Speaking now, or within the echo tail of the last answer.</summary>

@@ -181,13 +181,11 @@ public sealed partial class VoicePipeline : IDisposable
     /// <summary>Push-to-talk held: listen for a command without the wake word.</summary>
     public bool PushToTalk { get; set; }
 
-    /// <summary>Listening while it talks: echo cancellation is on and working.</summary>
-    public bool HearsWhileTalking => _echo is not null;
-
     /// <summary>Stops an answer still playing; releases the endpointing VAD's model (Silero's, when configured) and the echo canceller.</summary>
     public void Dispose()
     {
         _answerCancel.Cancel();
+        _ = _answer.Wait(TimeSpan.FromSeconds(2)); // the speaker stops before what it writes to is freed (never throws: see SpeakInBackgroundAsync)
         _answerCancel.Dispose();
         _vad.Dispose();
         _echo?.Dispose();
@@ -248,9 +246,25 @@ public sealed partial class VoicePipeline : IDisposable
                 }
             }
 
-            // Over the hub's own sound, only blocks with someone else in them count as speech to the endpointing.
-            var vadEvent = _vad.Process(talking && _echo is { HearsSomeoneElse: false } ? Silence(block.Samples.Length) : block.Samples.Span);
+            // Over the hub's own sound (and its echo after it), only blocks with someone else in them count as speech to the endpointing.
+            var vadEvent = _vad.Process(_echo is { HearsSomeoneElse: false } ? Silence(block.Samples.Length) : block.Samples.Span);
             await StepAsync(block, vadEvent, cancellationToken).ConfigureAwait(false);
+        }
+
+        // The input ended: a live one lets the last answer finish (the hub is heard out); a file read
+        // faster than real time has nobody to hear it.
+        if (!_realTime)
+        {
+            InterruptAnswer();
+        }
+
+        try
+        {
+            await _answer.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            InterruptAnswer();
         }
 
         return _utterances;
@@ -373,7 +387,7 @@ public sealed partial class VoicePipeline : IDisposable
             InterruptAnswer(); // the wake word over an answer: the user wants the floor
         }
 
-        _heardOverAnswer = !woken && Talking;
+        _heardOverAnswer = !woken && (Talking || _echo is { Echoing: true });
         _woken = woken;
         _utteranceStart = from;
         _phase = Phase.Hearing;
@@ -502,7 +516,7 @@ public sealed partial class VoicePipeline : IDisposable
                 rejection = heard.Rejection;
                 LogRejected(_logger, number, heard.Rejection!);
             }
-            else if (_heardOverAnswer && ForTheAnswer(heard.Text) is null)
+            else if (_heardOverAnswer && ForTheAnswer(heard.Text, set.Recognizer) is null)
             {
                 // Over its own answer the hub only takes a stop word or the reply to its question:
                 // anything else may be its own voice left over, or people talking to each other.
@@ -511,7 +525,16 @@ public sealed partial class VoicePipeline : IDisposable
             }
             else
             {
-                transcript = _heardOverAnswer ? ForTheAnswer(heard.Text)! : heard.Text;
+                transcript = heard.Text;
+                if (_heardOverAnswer)
+                {
+                    transcript = ForTheAnswer(heard.Text, set.Recognizer)!;
+                    if (!_stopWords.Contains(transcript))
+                    {
+                        InterruptAnswer(); // the user spoke over it (a stop word stops it with everything else, and says so)
+                    }
+                }
+
                 stage = "intent";
                 _status.SetState(PipelineState.Understanding);
                 result = await Timed(stages, "intent", () => UnderstandAsync(set, transcript, cancellationToken)).ConfigureAwait(false);
@@ -563,6 +586,10 @@ public sealed partial class VoicePipeline : IDisposable
         if (error is null && (ask || _options.FollowUp > TimeSpan.Zero || _alert is not null) && result is not null)
         {
             Enter(Phase.FollowUp, Max(_streamNow, _ignoreUntil) + (ask ? TimeSpan.FromSeconds(8) : _options.FollowUp));
+        }
+        else if (_heardOverAnswer && error is null)
+        {
+            Enter(Phase.FollowUp, _followUpUntil); // not for the hub: its question (and the window to answer it) stands
         }
         else
         {
@@ -658,8 +685,9 @@ public sealed partial class VoicePipeline : IDisposable
     /// What may be said over an answer without the wake word: a stop word, or yes/no to the question it
     /// asks; null for anything else. The utterance may start with it and go on: the hub's own voice goes
     /// on under it until the stop word is understood, and what is left of it decodes as more words.
+    /// A timer command that starts with one ("cancel the timer") is that command while timers run.
     /// </summary>
-    private string? ForTheAnswer(string text)
+    private string? ForTheAnswer(string text, IntentRecognizer recognizer)
     {
         var normalized = TextNormalizer.Normalize(text);
         if (_stopWords.Contains(normalized) || (_pendingConfirmation is not null && (s_yes.Contains(normalized) || s_no.Contains(normalized))))
@@ -667,7 +695,10 @@ public sealed partial class VoicePipeline : IDisposable
             return normalized;
         }
 
-        return _stopWords.Where(stop => normalized.StartsWith(stop + " ", StringComparison.Ordinal)).MaxBy(stop => stop.Length);
+        var stop = _stopWords.Where(stop => normalized.StartsWith(stop + " ", StringComparison.Ordinal)).MaxBy(stop => stop.Length);
+        var timerCommand = stop is not null && _timers.Running.Count > 0
+            && recognizer.RecognizeWithTemplates(normalized, new Dictionary<string, string>()) is { Status: IntentStatus.Ok, Intent: { } intent } && intent.Contains("Timer", StringComparison.Ordinal);
+        return timerCommand ? normalized : stop;
     }
 
     /// <summary>Cuts short what the hub is saying (the speaker stops mid-word).</summary>
@@ -736,7 +767,8 @@ public sealed partial class VoicePipeline : IDisposable
     }
 
     /// <summary>
-    /// Speaks, then ignores the audio captured meanwhile: a live source kept recording while we
+    /// With echo cancellation, starts the answer and returns: listening goes on over it. Without,
+    /// speaks, then ignores the audio captured meanwhile: a live source kept recording while we
     /// were busy, and those blocks (our own voice among them) arrive after the answer.
     /// </summary>
     private async Task SpeakAsync(string text, CancellationToken cancellationToken)
@@ -762,14 +794,22 @@ public sealed partial class VoicePipeline : IDisposable
 
     private async Task SpeakInBackgroundAsync(Task previous, string text, CancellationTokenSource cancel)
     {
+        // A sound card that stops taking samples must not keep the hub "talking" (and deaf to
+        // commands) for good: an answer gets a generous time for its length, then is given up.
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(5 + (text.Length / 8.0)));
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel.Token, deadline.Token);
         using (cancel)
         {
             try
             {
                 await previous.ConfigureAwait(false);
-                await _speaker.SayAsync(text, cancel.Token).ConfigureAwait(false);
+                await _speaker.SayAsync(text, stop.Token).WaitAsync(stop.Token).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+            catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancel.IsCancellationRequested)
+            {
+                LogAnswerOverran(_logger, text.Length);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
                 // interrupted: barge-in, or the hub stopping
             }
@@ -834,6 +874,9 @@ public sealed partial class VoicePipeline : IDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Stage {Stage} of utterance {Number} failed; the hub keeps listening")]
     private static partial void LogStageFailed(ILogger logger, string stage, long number, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "An answer of {Characters} characters did not finish playing in time; given up (is the sound card stuck?)")]
+    private static partial void LogAnswerOverran(ILogger logger, int characters);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Answer cut short: the user spoke over it")]
     private static partial void LogInterrupted(ILogger logger);

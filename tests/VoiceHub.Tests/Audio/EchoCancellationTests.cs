@@ -181,7 +181,10 @@ public sealed class SpeakerFeedTests
         Assert.False(frontEnd.CanHearWhileTalking);
         Assert.Single(warnings);
         frontEnd.Process(block, talking: false);
-        Assert.True(frontEnd.CanHearWhileTalking); // the next answer gets its chance
+        Assert.False(frontEnd.CanHearWhileTalking); // its echo tail is not listened to either
+        feed.Write(Enumerable.Repeat(0.1f, 320).ToArray(), AudioFile.SampleRate);
+        frontEnd.Process(block, talking: true);
+        Assert.True(frontEnd.CanHearWhileTalking); // the next answer, with sound in its feed, gets its chance
     }
 
     [Fact]
