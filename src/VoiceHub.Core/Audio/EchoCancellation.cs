@@ -98,6 +98,9 @@ public sealed class EchoFrontEnd : IDisposable
     /// <summary>A talker is at least this loud at the microphone (mean square, -50 dBFS): the soft onset of the hub's own words is not one.</summary>
     private const double QuietestTalker = 1e-5;
 
+    /// <summary>How much of the hub's sound the canceller needs to have learned the room (SpeexDSP converges in 2-3 s of speech).</summary>
+    private const int LearningSamples = 3 * AudioFile.SampleRate;
+
     /// <summary>How long a talker counts as heard after the last block that showed one (the gaps between words).</summary>
     private const int NearEndHangoverSamples = AudioFile.SampleRate / 4;
 
@@ -114,6 +117,7 @@ public sealed class EchoFrontEnd : IDisposable
     private int _talkedSamples;
     private bool _referenceHeard;
     private int _sinceNearEnd = int.MaxValue / 2;
+    private int _learnedSamples;
     private readonly Queue<double> _microphoneLevels = new(); // mean squares of the last 300 ms of blocks
     private readonly Queue<double> _cleanedLevels = new(); // ... of the last 100 ms
 
@@ -139,10 +143,14 @@ public sealed class EchoFrontEnd : IDisposable
     public bool Echoing => _sinceReference <= _echoSamples;
 
     /// <summary>
-    /// Whether the hub can listen while it talks: false once the speaker feed of the last answer stayed
-    /// silent too long (nothing could be cancelled), until the next answer brings sound in its feed.
+    /// Whether the hub can listen while it talks: once the canceller has heard enough of the hub's
+    /// voice to have learned the room (before, what it leaves of the first answers decodes as words,
+    /// "stop" among them, and the hub would cut itself short), and unless the speaker feed of the last
+    /// answer stayed silent (nothing could be cancelled) until the next answer brings sound in its feed.
     /// </summary>
-    public bool CanHearWhileTalking => _referenceHeard || _talkedSamples < _silentReferenceLimit;
+    public bool CanHearWhileTalking => FeedCarriesSound && (_learnedSamples >= LearningSamples || !_cancel);
+
+    private bool FeedCarriesSound => _referenceHeard || _talkedSamples < _silentReferenceLimit;
 
     /// <summary>One microphone block, cleaned of the hub's sound (the returned samples are valid until the next call).</summary>
     /// <param name="talking">The hub is saying something now.</param>
@@ -220,10 +228,12 @@ public sealed class EchoFrontEnd : IDisposable
             return;
         }
 
-        var wasHearing = CanHearWhileTalking;
-        _referenceHeard |= played.Length > 0 && Peak(played) > AudiblePeak;
+        var wasCarryingSound = FeedCarriesSound;
+        var audible = played.Length > 0 && Peak(played) > AudiblePeak;
+        _referenceHeard |= audible;
+        _learnedSamples = audible ? Math.Min(_learnedSamples + played.Length, LearningSamples) : _learnedSamples;
         _talkedSamples += samples;
-        if (wasHearing && !CanHearWhileTalking)
+        if (wasCarryingSound && !FeedCarriesSound)
         {
             _warn?.Invoke("the speaker feed stayed silent for a second while the hub talked (no echo reference): the microphone is ignored until this answer ends");
         }

@@ -182,9 +182,36 @@ public sealed class SpeakerFeedTests
         Assert.Single(warnings);
         frontEnd.Process(block, talking: false);
         Assert.False(frontEnd.CanHearWhileTalking); // its echo tail is not listened to either
-        feed.Write(Enumerable.Repeat(0.1f, 320).ToArray(), AudioFile.SampleRate);
-        frontEnd.Process(block, talking: true);
+        for (var i = 0; i < 200; i++)
+        {
+            feed.Write(Enumerable.Repeat(0.1f, 320).ToArray(), AudioFile.SampleRate);
+            frontEnd.Process(block, talking: true);
+        }
+
         Assert.True(frontEnd.CanHearWhileTalking); // the next answer, with sound in its feed, gets its chance
+    }
+
+    [Fact]
+    public void The_hub_does_not_listen_over_itself_until_the_canceller_has_heard_three_seconds_of_it()
+    {
+        using var feed = new SpeakerFeed(TimeSpan.FromSeconds(1));
+        using var frontEnd = new EchoFrontEnd(feed, new EchoCancellationOptions());
+        var microphone = new float[320];
+        var sound = Enumerable.Range(0, 320).Select(i => (float)Math.Sin(i * 0.2) * 0.2f).ToArray();
+
+        void Talk(int blocks)
+        {
+            for (var i = 0; i < blocks; i++)
+            {
+                feed.Write(sound, AudioFile.SampleRate);
+                frontEnd.Process(microphone, talking: true);
+            }
+        }
+
+        Talk(100); // 2 s
+        Assert.False(frontEnd.CanHearWhileTalking);
+        Talk(60); // 3.2 s
+        Assert.True(frontEnd.CanHearWhileTalking);
     }
 
     [Fact]

@@ -270,8 +270,9 @@ public sealed class PipelineTests : IDisposable
     [Fact]
     public async Task Other_speech_over_an_answer_is_left_alone()
     {
-        using var room = new SimulatedRoom(SpokenAudio.Stream(1, s_kitchenLightOn.Value), EchoPath.Random(new Random(7)), echoGain: 2f);
-        room.SayWhenTheHubTalks(SpokenAudio.Say("turn off the kitchen light"), TimeSpan.FromMilliseconds(100));
+        // Two answers teach the canceller the room; the third is spoken over.
+        using var room = new SimulatedRoom(SpokenAudio.Stream(3, s_kitchenLightOn.Value, s_kitchenLightOn.Value, s_kitchenLightOn.Value), EchoPath.Random(new Random(7)), echoGain: 2f) { WordsPerMinute = 100 };
+        room.SayWhenTheHubTalks(SpokenAudio.Say("turn off the kitchen light"), TimeSpan.FromMilliseconds(100), answer: 3);
         using var pipeline = Pipeline(wakeRequired: false, speaker: room, echo: new EchoCancellationOptions());
 
         await pipeline.RunAsync(room, CancellationToken.None);
