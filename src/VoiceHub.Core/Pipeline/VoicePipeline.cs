@@ -510,13 +510,14 @@ public sealed partial class VoicePipeline : IDisposable
         {
             _status.SetState(PipelineState.Transcribing);
             var heard = await Timed(stages, "stt", () => stream is not null ? stream.FinishAsync(cancellationToken) : set.Engine.TranscribeAsync(audio, cancellationToken)).ConfigureAwait(false);
+            var forTheAnswer = _heardOverAnswer && !heard.IsRejected ? ForTheAnswer(heard.Text, set.Recognizer) : null;
             if (heard.IsRejected)
             {
                 response = _woken ? "Sorry, I didn't catch that." : string.Empty;
                 rejection = heard.Rejection;
                 LogRejected(_logger, number, heard.Rejection!);
             }
-            else if (_heardOverAnswer && ForTheAnswer(heard.Text, set.Recognizer) is null)
+            else if (_heardOverAnswer && forTheAnswer is null)
             {
                 // Over its own answer the hub only takes a stop word or the reply to its question:
                 // anything else may be its own voice left over, or people talking to each other.
@@ -525,14 +526,10 @@ public sealed partial class VoicePipeline : IDisposable
             }
             else
             {
-                transcript = heard.Text;
-                if (_heardOverAnswer)
+                transcript = forTheAnswer ?? heard.Text;
+                if (forTheAnswer is not null && !_stopWords.Contains(forTheAnswer))
                 {
-                    transcript = ForTheAnswer(heard.Text, set.Recognizer)!;
-                    if (!_stopWords.Contains(transcript))
-                    {
-                        InterruptAnswer(); // the user spoke over it (a stop word stops it with everything else, and says so)
-                    }
+                    InterruptAnswer(); // the user spoke over it (a stop word stops it with everything else, and says so)
                 }
 
                 stage = "intent";
