@@ -98,8 +98,15 @@ public sealed class EchoFrontEnd : IDisposable
     /// <summary>A talker is at least this loud at the microphone (mean square, -50 dBFS): the soft onset of the hub's own words is not one.</summary>
     private const double QuietestTalker = 1e-5;
 
-    /// <summary>How much of the hub's sound the canceller needs to have learned the room (SpeexDSP converges in 2-3 s of speech).</summary>
-    private const int LearningSamples = 3 * AudioFile.SampleRate;
+    /// <summary>
+    /// The canceller has learned the room when it takes this much of the hub's sound out of the
+    /// microphone (measured over the last second of it): a converged SpeexDSP filter takes 15-25 dB,
+    /// one still learning 2-10 dB, and what it leaves then decodes as words.
+    /// </summary>
+    private const double LearnedEchoLossDb = 12;
+
+    /// <summary>The least of the hub's sound to judge the echo loss on (one second).</summary>
+    private const int LearningSamples = AudioFile.SampleRate;
 
     /// <summary>How long a talker counts as heard after the last block that showed one (the gaps between words).</summary>
     private const int NearEndHangoverSamples = AudioFile.SampleRate / 4;
@@ -118,6 +125,9 @@ public sealed class EchoFrontEnd : IDisposable
     private bool _referenceHeard;
     private int _sinceNearEnd = int.MaxValue / 2;
     private int _learnedSamples;
+    private bool _learned;
+    private double _echoLevel; // the microphone's mean square over the last second of the hub's sound (exponential)
+    private double _residueLevel; // ... of what the canceller left of it
     private readonly Queue<double> _microphoneLevels = new(); // mean squares of the last 300 ms of blocks
     private readonly Queue<double> _cleanedLevels = new(); // ... of the last 100 ms
 
@@ -143,12 +153,13 @@ public sealed class EchoFrontEnd : IDisposable
     public bool Echoing => _sinceReference <= _echoSamples;
 
     /// <summary>
-    /// Whether the hub can listen while it talks: once the canceller has heard enough of the hub's
-    /// voice to have learned the room (before, what it leaves of the first answers decodes as words,
-    /// "stop" among them, and the hub would cut itself short), and unless the speaker feed of the last
-    /// answer stayed silent (nothing could be cancelled) until the next answer brings sound in its feed.
+    /// Whether the hub can listen while it talks: once the canceller has learned the room, measured
+    /// by how much of the hub's sound it takes out (before, what it leaves of the first answers decodes
+    /// as words, "stop" among them, and the hub would cut itself short; how long that takes depends on
+    /// the room and the voice), and unless the speaker feed of the last answer stayed silent (nothing
+    /// could be cancelled) until the next answer brings sound in its feed.
     /// </summary>
-    public bool CanHearWhileTalking => FeedCarriesSound && (_learnedSamples >= LearningSamples || !_cancel);
+    public bool CanHearWhileTalking => FeedCarriesSound && (_learned || !_cancel);
 
     private bool FeedCarriesSound => _referenceHeard || _talkedSamples < _silentReferenceLimit;
 
@@ -180,9 +191,31 @@ public sealed class EchoFrontEnd : IDisposable
         }
 
         _canceller.Process(microphone.Span, reference, _cleaned.AsSpan(0, n));
-        var nearEnd = IsDoubleTalk(Level(microphone.Span), Level(_cleaned.AsSpan(0, n)), n);
+        var microphoneLevel = Level(microphone.Span);
+        var cleanedLevel = Level(_cleaned.AsSpan(0, n));
+        var nearEnd = IsDoubleTalk(microphoneLevel, cleanedLevel, n);
         _sinceNearEnd = nearEnd ? 0 : Math.Min(_sinceNearEnd + n, int.MaxValue / 2);
+        if (played > 0 && !_learned)
+        {
+            Learn(microphoneLevel, cleanedLevel, n);
+        }
+
         return _cleaned.AsMemory(0, n);
+    }
+
+    /// <summary>Follows how much echo the canceller removes until it has learned the room (then it is trusted: a talker over an answer would lower the measure, not the filter).</summary>
+    private void Learn(double microphoneLevel, double cleanedLevel, int samples)
+    {
+        var weight = Math.Min(1.0, (double)samples / AudioFile.SampleRate);
+        _echoLevel += weight * (microphoneLevel - _echoLevel);
+        _residueLevel += weight * (cleanedLevel - _residueLevel);
+        if (_learnedSamples < LearningSamples)
+        {
+            return;
+        }
+
+        // A microphone that hardly hears the speaker has no echo to learn.
+        _learned = _echoLevel < QuietestTalker || _residueLevel * Math.Pow(10, LearnedEchoLossDb / 10) <= _echoLevel;
     }
 
     private bool IsDoubleTalk(double microphoneLevel, double cleanedLevel, int samples)
