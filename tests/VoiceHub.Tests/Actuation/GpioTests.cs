@@ -168,10 +168,10 @@ public sealed class GpioTests
     }
 
     [Fact]
-    public void The_status_LED_follows_the_pipeline_and_the_mute_LED_the_mute()
+    public async Task The_status_LED_follows_the_pipeline_and_the_mute_LED_the_mute()
     {
         var chip = new SimulatedGpioChip();
-        var status = new HubStatus();
+        using var status = new HubStatus();
         var options = new GpioOptions
         {
             StatusLed = new GpioLineOptions { Chip = "simulated", Line = 1 },
@@ -181,16 +181,21 @@ public sealed class GpioTests
         gpio.Start([], status);
 
         status.SetState(PipelineState.Listening);
+        await status.DeliveredAsync();
         Assert.Equal("off", gpio.StatusPattern);
         Assert.False(chip.PhysicalLevel(1));
         status.SetState(PipelineState.Woken);
+        await status.DeliveredAsync();
         Assert.Equal("on", gpio.StatusPattern);
         Assert.True(chip.PhysicalLevel(1));
         status.SetState(PipelineState.Transcribing);
+        await status.DeliveredAsync();
         Assert.Equal("busy", gpio.StatusPattern);
         status.SetMuted(true);
+        await status.DeliveredAsync();
         Assert.True(chip.PhysicalLevel(2));
         status.SetState(PipelineState.Listening);
+        await status.DeliveredAsync();
         Assert.Equal("heartbeat", gpio.StatusPattern);
     }
 

@@ -12,35 +12,40 @@ public sealed class LedRingTests
     private static readonly LedRingOptions s_options = new() { Leds = 12, Brightness = 1.0 };
 
     [Fact]
-    public void Each_state_is_sent_as_apa102_frames_in_its_colour()
+    public async Task Each_state_is_sent_as_apa102_frames_in_its_colour()
     {
         var spi = new RecordingSpiDevice();
-        var status = new HubStatus();
+        using var status = new HubStatus();
         using var ring = new LedRing(spi, s_options, new RecordingLogger(), new ManualClock());
         ring.Follow(status);
 
         status.SetState(PipelineState.Listening);
+        await status.DeliveredAsync();
         Assert.All(spi.LastFrame(12), c => Assert.Equal(Color.FromArgb(0, 0, 0), c));
         status.SetState(PipelineState.Woken);
+        await status.DeliveredAsync();
         Assert.Equal("wake", ring.Show);
         Assert.All(spi.LastFrame(12), c => Assert.Equal(Color.FromArgb(0, 64, 255), c));
         status.SetState(PipelineState.Hearing);
+        await status.DeliveredAsync();
         Assert.All(spi.LastFrame(12), c => Assert.Equal(Color.FromArgb(0, 200, 255), c));
         status.SetMuted(true);
+        await status.DeliveredAsync();
         Assert.Equal("muted", ring.Show);
         Assert.All(spi.LastFrame(12), c => Assert.Equal(Color.FromArgb(64, 0, 0), c));
     }
 
     [Fact]
-    public void Thinking_moves_one_led_round_the_ring_once_a_second()
+    public async Task Thinking_moves_one_led_round_the_ring_once_a_second()
     {
         var spi = new RecordingSpiDevice();
         var clock = new ManualClock();
-        var status = new HubStatus();
+        using var status = new HubStatus();
         using var ring = new LedRing(spi, s_options, new RecordingLogger(), clock);
         ring.Follow(status);
 
         status.SetState(PipelineState.Transcribing);
+        await status.DeliveredAsync();
         clock.Advance(TimeSpan.FromSeconds(1.0 / 24)); // sample each LED's slot in its middle
         var lit = new List<int>();
         for (var step = 0; step < 12; step++)
@@ -55,13 +60,14 @@ public sealed class LedRingTests
     }
 
     [Fact]
-    public void A_still_show_is_sent_once_and_a_moving_one_every_frame()
+    public async Task A_still_show_is_sent_once_and_a_moving_one_every_frame()
     {
         var spi = new RecordingSpiDevice();
-        var status = new HubStatus();
+        using var status = new HubStatus();
         using var ring = new LedRing(spi, s_options, new RecordingLogger(), new ManualClock());
         ring.Follow(status);
         status.SetState(PipelineState.Woken);
+        await status.DeliveredAsync();
 
         var afterWake = spi.WriteCount;
         ring.Draw();
@@ -69,20 +75,22 @@ public sealed class LedRingTests
         Assert.Equal(afterWake, spi.WriteCount); // the idle ring does not keep the SPI bus busy
 
         status.SetState(PipelineState.Transcribing);
+        await status.DeliveredAsync();
         var afterThinking = spi.WriteCount;
         ring.Draw();
         Assert.True(spi.WriteCount > afterThinking);
     }
 
     [Fact]
-    public void Brightness_scales_the_colour_and_the_ring_goes_dark_when_the_hub_stops()
+    public async Task Brightness_scales_the_colour_and_the_ring_goes_dark_when_the_hub_stops()
     {
         var spi = new RecordingSpiDevice();
-        var status = new HubStatus();
+        using var status = new HubStatus();
         using (var ring = new LedRing(spi, new LedRingOptions { Leds = 3, Brightness = 0.5 }, new RecordingLogger(), new ManualClock()))
         {
             ring.Follow(status);
             status.SetState(PipelineState.Woken);
+            await status.DeliveredAsync();
             Assert.All(spi.LastFrame(3), c => Assert.Equal(Color.FromArgb(0, 32, 128), c));
         }
 
@@ -91,15 +99,16 @@ public sealed class LedRingTests
     }
 
     [Fact]
-    public void A_failing_spi_device_is_logged_once_and_the_ring_stays_dark()
+    public async Task A_failing_spi_device_is_logged_once_and_the_ring_stays_dark()
     {
         var spi = new RecordingSpiDevice { Fail = true };
         var log = new RecordingLogger();
-        var status = new HubStatus();
+        using var status = new HubStatus();
         using var ring = new LedRing(spi, s_options, log, new ManualClock());
 
         ring.Follow(status);
         status.SetState(PipelineState.Woken);
+        await status.DeliveredAsync();
         ring.Draw();
 
         Assert.Contains("spidev0.1", Assert.Single(log.Warnings), StringComparison.Ordinal);

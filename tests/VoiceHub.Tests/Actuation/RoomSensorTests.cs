@@ -12,7 +12,7 @@ public sealed class RoomSensorTests
     public void An_sht3x_reading_reaches_the_hub_status_in_celsius_and_percent()
     {
         var i2c = new FakeSht3x(celsius: 22.5, percent: 45.0);
-        var status = new HubStatus();
+        using var status = new HubStatus();
         using var sensor = new RoomSensor(i2c, new RoomSensorOptions { Kind = "sht3x" }, new RecordingLogger());
 
         Assert.True(sensor.ReadInto(status));
@@ -25,7 +25,7 @@ public sealed class RoomSensorTests
     public void A_corrupted_reading_is_dropped_logged_once_and_the_next_good_one_is_taken()
     {
         var i2c = new FakeSht3x(celsius: 21.0, percent: 40.0) { CorruptChecksum = true };
-        var status = new HubStatus();
+        using var status = new HubStatus();
         var log = new RecordingLogger();
         using var sensor = new RoomSensor(i2c, new RoomSensorOptions { Kind = "sht3x", I2cBus = 1 }, log);
 
