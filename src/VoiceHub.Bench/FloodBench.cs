@@ -10,6 +10,11 @@ using VoiceHub.Core.Actuation;
 using VoiceHub.Core.Pipeline;
 using VoiceHub.Native.Mqtt;
 using VoiceHub.Tests.Support;
+using VoiceHub.Core.Devices;
+using VoiceHub.Core.Dialog;
+using VoiceHub.Core.HomeAssistant;
+using VoiceHub.Core.Models;
+using VoiceHub.Core.Mqtt;
 
 namespace VoiceHub.Bench;
 

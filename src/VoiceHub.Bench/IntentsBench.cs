@@ -7,12 +7,12 @@ using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using VoiceHub.Core.Intents;
-using VoiceHub.Core.Intents.Registry;
 using VoiceHub.Core.Intents.Slm;
 using VoiceHub.Core.Intents.Templates;
 using VoiceHub.Native.Grammar;
 using VoiceHub.Core.Language;
 using VoiceHub.Tests.Support;
+using VoiceHub.Core.Devices;
 
 namespace VoiceHub.Bench;
 

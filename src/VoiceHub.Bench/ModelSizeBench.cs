@@ -4,12 +4,12 @@ using System.Globalization;
 using System.Text.Json;
 using VoiceHub.Core.Audio;
 using VoiceHub.Core.Intents;
-using VoiceHub.Core.Intents.Registry;
 using VoiceHub.Core.Intents.Slm;
 using VoiceHub.Core.Language;
 using VoiceHub.Core.Models;
 using VoiceHub.Core.Speech;
 using VoiceHub.Tests.Support;
+using VoiceHub.Core.Devices;
 
 namespace VoiceHub.Bench;
 

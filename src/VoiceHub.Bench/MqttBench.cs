@@ -6,9 +6,12 @@ using Microsoft.Extensions.Logging.Abstractions;
 using VoiceHub.Core.Actuation;
 using VoiceHub.Core.Configuration;
 using VoiceHub.Core.Intents;
-using VoiceHub.Core.Intents.Registry;
 using VoiceHub.Native.Mqtt;
 using VoiceHub.Tests.Support;
+using VoiceHub.Core.Devices;
+using VoiceHub.Core.HomeAssistant;
+using VoiceHub.Core.Models;
+using VoiceHub.Core.Mqtt;
 
 namespace VoiceHub.Bench;
 

@@ -59,7 +59,7 @@ public static partial class NativeBench
         async Task<double> Ours()
         {
             var clock = Stopwatch.StartNew();
-            using var engine = new Core.Speech.WhisperEngine(model, options, null, Core.Intents.Registry.DeviceRegistry.Empty);
+            using var engine = new Core.Speech.WhisperEngine(model, options, null, Core.Devices.DeviceRegistry.Empty);
             await engine.TranscribeAsync(AudioFile.ReadMono16k(audio)).ConfigureAwait(false);
             return ourInProcess = clock.Elapsed.TotalMilliseconds;
         }

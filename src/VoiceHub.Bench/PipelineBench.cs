@@ -9,11 +9,14 @@ using VoiceHub.App.Worker;
 using VoiceHub.Core.Audio;
 using VoiceHub.Core.Configuration;
 using VoiceHub.Core.Intents;
-using VoiceHub.Core.Intents.Registry;
 using VoiceHub.Core.Intents.Slm;
 using VoiceHub.Core.Pipeline;
 using VoiceHub.Core.Speech;
 using VoiceHub.Core.Thermal;
+using VoiceHub.Core.Devices;
+using VoiceHub.Core.Dialog;
+using VoiceHub.Core.Models;
+using VoiceHub.Core.Mqtt;
 
 namespace VoiceHub.Bench;
 
@@ -116,7 +119,7 @@ public static class PipelineBench
                   intents: {Path.Combine(AppContext.BaseDirectory, "intents", "coffee")}
                   stateDirectory: {Path.Combine(folder, "state")}
                 mqtt:
-                  port: {Core.Actuation.MosquittoBroker.FreeLoopbackPort()}
+                  port: {Core.Mqtt.MosquittoBroker.FreeLoopbackPort()}
                 speaker:
                   device: none
                 audio:

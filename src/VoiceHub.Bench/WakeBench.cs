@@ -3,6 +3,8 @@ using System.Diagnostics;
 using VoiceHub.Core.Audio;
 using VoiceHub.Core.Configuration;
 using VoiceHub.Core.Wake;
+using VoiceHub.Core.Models;
+using VoiceHub.Core.Mqtt;
 
 namespace VoiceHub.Bench;
 

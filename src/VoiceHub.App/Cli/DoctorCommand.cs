@@ -6,6 +6,8 @@ using VoiceHub.Core.Intents.Slm;
 using VoiceHub.Core.Models;
 using VoiceHub.Core.Pipeline;
 using VoiceHub.Core.Thermal;
+using VoiceHub.Core.Dialog;
+using VoiceHub.Core.Mqtt;
 
 namespace VoiceHub.App.Cli;
 

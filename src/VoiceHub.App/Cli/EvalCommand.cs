@@ -1,6 +1,6 @@
 using System.CommandLine;
 using VoiceHub.Core.Intents;
-using VoiceHub.Core.Intents.Registry;
+using VoiceHub.Core.Devices;
 
 namespace VoiceHub.App.Cli;
 

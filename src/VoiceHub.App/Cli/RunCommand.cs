@@ -9,6 +9,11 @@ using VoiceHub.Core.Actuation;
 using VoiceHub.Core.Configuration;
 using VoiceHub.Core.Hosting;
 using VoiceHub.Core.Pipeline;
+using VoiceHub.Core.Devices;
+using VoiceHub.Core.Dialog;
+using VoiceHub.Core.HomeAssistant;
+using VoiceHub.Core.Models;
+using VoiceHub.Core.Mqtt;
 
 namespace VoiceHub.App.Cli;
 

@@ -8,6 +8,8 @@ using VoiceHub.Core.Configuration;
 using VoiceHub.Core.Speech;
 using VoiceHub.Core.Wake;
 using VoiceHub.Core.Wake.Neural;
+using VoiceHub.Core.Models;
+using VoiceHub.Core.Mqtt;
 
 namespace VoiceHub.App.Cli;
 

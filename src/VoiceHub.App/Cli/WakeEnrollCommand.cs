@@ -2,6 +2,8 @@ using System.CommandLine;
 using VoiceHub.Core.Audio;
 using VoiceHub.Core.Configuration;
 using VoiceHub.Core.Wake.Neural;
+using VoiceHub.Core.Models;
+using VoiceHub.Core.Mqtt;
 
 namespace VoiceHub.App.Cli;
 

@@ -8,13 +8,17 @@ using VoiceHub.Core.Gpio;
 using VoiceHub.Core.Hosting;
 using VoiceHub.Core.Hub;
 using VoiceHub.Core.Intents;
-using VoiceHub.Core.Intents.Registry;
 using VoiceHub.Core.Intents.Slm;
 using VoiceHub.Core.Pipeline;
 using VoiceHub.Core.Speech;
 using VoiceHub.Core.Thermal;
 using VoiceHub.Core.Wake;
 using VoiceHub.Core.Wake.Neural;
+using VoiceHub.Core.Devices;
+using VoiceHub.Core.Dialog;
+using VoiceHub.Core.HomeAssistant;
+using VoiceHub.Core.Models;
+using VoiceHub.Core.Mqtt;
 
 namespace VoiceHub.App.Worker;
 

@@ -1,7 +1,9 @@
 using Microsoft.Extensions.Logging;
 using VoiceHub.Core.Gpio;
 using VoiceHub.Core.Intents;
-using VoiceHub.Core.Intents.Registry;
+using VoiceHub.Core.Devices;
+using VoiceHub.Core.HomeAssistant;
+using VoiceHub.Core.Mqtt;
 
 namespace VoiceHub.Core.Actuation;
 

@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
 using VoiceHub.Core.Intents;
-using VoiceHub.Core.Intents.Registry;
+using VoiceHub.Core.Devices;
+using VoiceHub.Core.HomeAssistant;
+using VoiceHub.Core.Mqtt;
 
 namespace VoiceHub.Core.Actuation;
 

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using VoiceHub.Core.Models;
+using VoiceHub.Core.Mqtt;
 
 namespace VoiceHub.Core.Configuration;
 

@@ -4,6 +4,8 @@ using System.Text.Json;
 using VoiceHub.Core.Configuration;
 using VoiceHub.Native;
 using VoiceHub.Native.ModelFiles;
+using VoiceHub.Core.Models;
+using VoiceHub.Core.Mqtt;
 
 namespace VoiceHub.Core.Diagnostics;
 

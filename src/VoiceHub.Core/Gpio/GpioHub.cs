@@ -1,7 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Logging;
 using VoiceHub.Core.Hub;
-using VoiceHub.Core.Intents.Registry;
+using VoiceHub.Core.Devices;
 
 namespace VoiceHub.Core.Gpio;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using VoiceHub.Core.Intents.Registry;
 using VoiceHub.Core.Intents.Templates;
+using VoiceHub.Core.Devices;
 
 namespace VoiceHub.Core.Intents;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
-using VoiceHub.Core.Intents.Registry;
 using VoiceHub.Core.Intents.Templates;
+using VoiceHub.Core.Devices;
 
 namespace VoiceHub.Core.Intents;
 

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using VoiceHub.Core.Devices;
 
 namespace VoiceHub.Core.Intents;
 

@@ -3,6 +3,9 @@ using VoiceHub.Core.Configuration;
 using VoiceHub.Core.Intents.Templates;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
+using VoiceHub.Core.Devices;
+using VoiceHub.Core.Models;
+using VoiceHub.Core.Mqtt;
 
 namespace VoiceHub.Core.Intents;
 
@@ -36,7 +39,7 @@ public sealed record IntentData(
     IReadOnlyDictionary<string, string>? Metadata = null)
 {
     /// <summary>Whether a device may be named in this block's sentences: its domain and device class fit requires_context and excludes_context.</summary>
-    public bool Allows(Registry.Entity entity)
+    public bool Allows(Devices.Entity entity)
     {
         ArgumentNullException.ThrowIfNull(entity);
         foreach (var (key, requirement) in RequiresContext)
@@ -58,7 +61,7 @@ public sealed record IntentData(
         return true;
     }
 
-    private static string? EntityValue(Registry.Entity entity, string key) => key switch
+    private static string? EntityValue(Devices.Entity entity, string key) => key switch
     {
         "domain" => entity.Domain,
         "device_class" => entity.DeviceClass,

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using VoiceHub.Core.Audio;
 using VoiceHub.Native.Audio;
+using VoiceHub.Core.Dialog;
+using VoiceHub.Core.Models;
 
 namespace VoiceHub.Core.Pipeline;
 

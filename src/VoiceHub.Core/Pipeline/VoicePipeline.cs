@@ -8,6 +8,11 @@ using VoiceHub.Core.Intents;
 using VoiceHub.Core.Intents.Templates;
 using VoiceHub.Core.Speech;
 using VoiceHub.Core.Wake;
+using VoiceHub.Core.Devices;
+using VoiceHub.Core.Dialog;
+using VoiceHub.Core.HomeAssistant;
+using VoiceHub.Core.Models;
+using VoiceHub.Core.Mqtt;
 
 namespace VoiceHub.Core.Pipeline;
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using VoiceHub.Core.Audio;
 using VoiceHub.Core.Intents;
+using VoiceHub.Core.Devices;
 
 namespace VoiceHub.Core.Speech;
 

@@ -1,8 +1,8 @@
 using System.Device.Gpio;
 using VoiceHub.Core.Gpio;
 using VoiceHub.Core.Hub;
-using VoiceHub.Core.Intents.Registry;
 using VoiceHub.Tests.Support;
+using VoiceHub.Core.Devices;
 
 namespace VoiceHub.Tests.Actuation;
 

@@ -5,9 +5,12 @@ using VoiceHub.Core.Configuration;
 using VoiceHub.Core.Gpio;
 using VoiceHub.Core.Hub;
 using VoiceHub.Core.Intents;
-using VoiceHub.Core.Intents.Registry;
 using VoiceHub.Tests.Support;
 using static VoiceHub.Tests.Support.DiscoveryPayloads;
+using VoiceHub.Core.Devices;
+using VoiceHub.Core.HomeAssistant;
+using VoiceHub.Core.Models;
+using VoiceHub.Core.Mqtt;
 
 namespace VoiceHub.Tests.Actuation;
 

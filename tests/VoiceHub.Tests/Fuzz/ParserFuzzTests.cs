@@ -6,11 +6,14 @@ using VoiceHub.Core.Actuation;
 using VoiceHub.Core.Audio;
 using VoiceHub.Core.Configuration;
 using VoiceHub.Core.Intents;
-using VoiceHub.Core.Intents.Registry;
 using VoiceHub.Native;
 using VoiceHub.Core.Language;
 using VoiceHub.Native.ModelFiles;
 using VoiceHub.Tests.Support;
+using VoiceHub.Core.Devices;
+using VoiceHub.Core.HomeAssistant;
+using VoiceHub.Core.Models;
+using VoiceHub.Core.Mqtt;
 
 namespace VoiceHub.Tests.Fuzz;
 
@@ -70,7 +73,7 @@ public sealed class ParserFuzzTests : IDisposable
         MutationGen.Of(valid, MutationGen.Binary).Sample(input => OneLineOr<ModelFormatException>(input, () =>
         {
             File.WriteAllBytes(path, input);
-            using var model = new VoiceHub.Core.Speech.WhisperEngine(path, new VoiceHub.Core.Speech.WhisperEngineOptions(), null, VoiceHub.Core.Intents.Registry.DeviceRegistry.Empty);
+            using var model = new VoiceHub.Core.Speech.WhisperEngine(path, new VoiceHub.Core.Speech.WhisperEngineOptions(), null, VoiceHub.Core.Devices.DeviceRegistry.Empty);
         }), iter: ModelCases, threads: 1, seed: s_seed);
     }
 

@@ -1,6 +1,8 @@
 using VoiceHub.Core.Configuration;
 using VoiceHub.Core.Intents;
-using VoiceHub.Core.Intents.Registry;
+using VoiceHub.Core.Devices;
+using VoiceHub.Core.Models;
+using VoiceHub.Core.Mqtt;
 
 namespace VoiceHub.Tests.Intents;
 

@@ -2,9 +2,9 @@ using System.Runtime.InteropServices;
 using VoiceHub.Native;
 using VoiceHub.Native.Grammar;
 using VoiceHub.Core.Language;
-using VoiceHub.Core.Intents.Registry;
 using VoiceHub.Core.Speech;
 using VoiceHub.Tests.Support;
+using VoiceHub.Core.Devices;
 
 namespace VoiceHub.Tests.Native;
 

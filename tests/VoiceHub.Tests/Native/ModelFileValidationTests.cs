@@ -52,13 +52,13 @@ public sealed class ModelFileValidationTests
         File.WriteAllText(path, "<html>404 Not Found</html> and some more bytes to pass the length check");
 
         Assert.Contains("wrong magic", Assert.Throws<ModelFormatException>(() => LanguageModel.Load(path)).Message, StringComparison.Ordinal);
-        Assert.Contains("wrong magic", Assert.Throws<ModelFormatException>(() => new VoiceHub.Core.Speech.WhisperEngine(path, new VoiceHub.Core.Speech.WhisperEngineOptions(), null, VoiceHub.Core.Intents.Registry.DeviceRegistry.Empty)).Message, StringComparison.Ordinal);
+        Assert.Contains("wrong magic", Assert.Throws<ModelFormatException>(() => new VoiceHub.Core.Speech.WhisperEngine(path, new VoiceHub.Core.Speech.WhisperEngineOptions(), null, VoiceHub.Core.Devices.DeviceRegistry.Empty)).Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void A_gguf_given_as_a_whisper_model_says_what_it_is()
     {
-        var error = Assert.Throws<ModelFormatException>(() => new VoiceHub.Core.Speech.WhisperEngine(TestPaths.LlamaTestModel, new VoiceHub.Core.Speech.WhisperEngineOptions(), null, VoiceHub.Core.Intents.Registry.DeviceRegistry.Empty));
+        var error = Assert.Throws<ModelFormatException>(() => new VoiceHub.Core.Speech.WhisperEngine(TestPaths.LlamaTestModel, new VoiceHub.Core.Speech.WhisperEngineOptions(), null, VoiceHub.Core.Devices.DeviceRegistry.Empty));
 
         Assert.Contains("GGUF file, not a whisper.cpp ggml model", error.Message, StringComparison.Ordinal);
     }
@@ -98,7 +98,7 @@ public sealed class ModelFileValidationTests
             writer.Write(new byte[512 * 4]);
         }
 
-        var error = Assert.Throws<ModelFormatException>(() => new VoiceHub.Core.Speech.WhisperEngine(path, new VoiceHub.Core.Speech.WhisperEngineOptions(), null, VoiceHub.Core.Intents.Registry.DeviceRegistry.Empty));
+        var error = Assert.Throws<ModelFormatException>(() => new VoiceHub.Core.Speech.WhisperEngine(path, new VoiceHub.Core.Speech.WhisperEngineOptions(), null, VoiceHub.Core.Devices.DeviceRegistry.Empty));
 
         Assert.Contains("'encoder.ln_post.weight' has shape [512, 1, 1], the hyper-parameters need [384, 1, 1]", error.Message, StringComparison.Ordinal);
     }
@@ -112,7 +112,7 @@ public sealed class ModelFileValidationTests
         BitConverter.GetBytes(5).CopyTo(bytes, 4 + (10 * 4)); // ftype 5 makes ggml_ftype_to_ggml_type assert
         File.WriteAllBytes(path, bytes);
 
-        Assert.Contains("ftype 5", Assert.Throws<ModelFormatException>(() => new VoiceHub.Core.Speech.WhisperEngine(path, new VoiceHub.Core.Speech.WhisperEngineOptions(), null, VoiceHub.Core.Intents.Registry.DeviceRegistry.Empty)).Message, StringComparison.Ordinal);
+        Assert.Contains("ftype 5", Assert.Throws<ModelFormatException>(() => new VoiceHub.Core.Speech.WhisperEngine(path, new VoiceHub.Core.Speech.WhisperEngineOptions(), null, VoiceHub.Core.Devices.DeviceRegistry.Empty)).Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,7 +1,7 @@
 using VoiceHub.Core.Intents;
-using VoiceHub.Core.Intents.Registry;
 using VoiceHub.Core.Speech;
 using VoiceHub.Tests.Support;
+using VoiceHub.Core.Devices;
 
 namespace VoiceHub.Tests.Speech;
 

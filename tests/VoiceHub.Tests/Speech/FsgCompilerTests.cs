@@ -72,7 +72,7 @@ public sealed class FsgCompilerTests
               timer_name: { wildcard: true }
             """);
 
-        var grammar = JsgfGrammarBuilder.Build(intents, VoiceHub.Core.Intents.Registry.DeviceRegistry.Empty);
+        var grammar = JsgfGrammarBuilder.Build(intents, VoiceHub.Core.Devices.DeviceRegistry.Empty);
 
         Assert.Equal(["start a timer for one minutes", "start a timer for three minutes", "start a timer for two minutes"], Sentences(FsgCompiler.Compile(grammar.Jsgf)!).Order(StringComparer.Ordinal));
         Assert.Equal(1, grammar.SkippedSentences); // "name a timer {name}" cannot be said without its wildcard

@@ -6,6 +6,9 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using VoiceHub.Core.Actuation;
 using VoiceHub.Native.Mqtt;
+using VoiceHub.Core.Devices;
+using VoiceHub.Core.HomeAssistant;
+using VoiceHub.Core.Mqtt;
 
 namespace VoiceHub.Tests.Support;
 

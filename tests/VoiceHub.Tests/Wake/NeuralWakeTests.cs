@@ -129,7 +129,7 @@ public sealed class NeuralWakeTests
     public void The_default_phrase_is_heard_by_its_shipped_model_and_checks_and_other_speech_is_not()
     {
         using var directory = new TempDirectory();
-        var models = new VoiceHub.Core.Configuration.ModelsOptions { Directory = directory.Path };
+        var models = new VoiceHub.Core.Models.ModelsOptions { Directory = directory.Path };
         using var detector = WakeDetectors.Create(new WakeOptions { Phrases = [new WakePhrase()], FeatureModelDirectory = Models }, models);
         var jarvis = AudioFile.ReadMono16k(TestPaths.Fixture("wake-jarvis.wav"));
         var command = AudioFile.ReadMono16k(TestPaths.Fixture("coffee-iced-mocha.wav"));
@@ -168,7 +168,7 @@ public sealed class NeuralWakeTests
         using var directory = new TempDirectory();
         File.WriteAllBytes(directory.File("broken.onnx"), [0x08, 0x07, 0x12, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01]);
 
-        var error = Assert.Throws<WakeModelException>(() => WakeDetectors.Create(new WakeOptions { Model = directory.File("broken.onnx"), FeatureModelDirectory = Models }, new VoiceHub.Core.Configuration.ModelsOptions()));
+        var error = Assert.Throws<WakeModelException>(() => WakeDetectors.Create(new WakeOptions { Model = directory.File("broken.onnx"), FeatureModelDirectory = Models }, new VoiceHub.Core.Models.ModelsOptions()));
 
         Assert.StartsWith(directory.File("broken.onnx") + ": onnxruntime cannot load it", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', error.Message);

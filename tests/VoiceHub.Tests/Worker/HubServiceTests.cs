@@ -5,6 +5,8 @@ using VoiceHub.App.Worker;
 using VoiceHub.Core.Hosting;
 using VoiceHub.Core.Pipeline;
 using VoiceHub.Tests.Support;
+using VoiceHub.Core.Dialog;
+using VoiceHub.Core.Models;
 
 namespace VoiceHub.Tests.Worker;
 
@@ -112,7 +114,7 @@ public sealed class HubServiceTests : IDisposable
 
         configuration.ValidateAll();
         Assert.Equal(0.8, Assert.Single(configuration.Get<VoiceHub.Core.Wake.WakeOptions>().Phrases).Sensitivity);
-        Assert.Equal("/var/lib/voicehub/models", configuration.Get<VoiceHub.Core.Configuration.ModelsOptions>().Directory);
+        Assert.Equal("/var/lib/voicehub/models", configuration.Get<VoiceHub.Core.Models.ModelsOptions>().Directory);
     }
 
     [Fact]

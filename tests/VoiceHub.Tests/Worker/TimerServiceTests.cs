@@ -1,5 +1,7 @@
 using VoiceHub.Core.Pipeline;
 using VoiceHub.Tests.Support;
+using VoiceHub.Core.Dialog;
+using VoiceHub.Core.Models;
 
 namespace VoiceHub.Tests.Worker;
 

@@ -1,5 +1,5 @@
-using VoiceHub.Core.Intents.Registry;
 using VoiceHub.Core.Intents.Templates;
+using VoiceHub.Core.Devices;
 
 namespace VoiceHub.Core.Intents.Slm;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
-using VoiceHub.Core.Intents.Registry;
 using VoiceHub.Core.Language;
+using VoiceHub.Core.Devices;
 
 namespace VoiceHub.Core.Intents.Slm;
 

@@ -1,3 +1,5 @@
+using VoiceHub.Core.Devices;
+
 namespace VoiceHub.Core.Intents.Templates;
 
 /// <summary>What the fuzzy stage made of a sentence no template matched: the template match of its closest sentence.</summary>

@@ -1,4 +1,5 @@
-using VoiceHub.Core.Intents.Registry;
+using VoiceHub.Core.Devices;
+
 
 namespace VoiceHub.Core.Intents.Templates;
 

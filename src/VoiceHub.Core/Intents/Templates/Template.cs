@@ -1,3 +1,5 @@
+using VoiceHub.Core.Devices;
+
 namespace VoiceHub.Core.Intents.Templates;
 
 /// <summary>A template that does not parse; the loader adds the file and line.</summary>

@@ -1,5 +1,5 @@
 using System.Globalization;
-using VoiceHub.Core.Intents.Registry;
+using VoiceHub.Core.Devices;
 
 namespace VoiceHub.Core.Intents.Templates;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using VoiceHub.Core.Devices;
 
 namespace VoiceHub.Core.Intents.Templates;
 

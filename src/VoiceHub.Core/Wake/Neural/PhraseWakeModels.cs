@@ -1,5 +1,7 @@
 using System.Text;
 using VoiceHub.Core.Configuration;
+using VoiceHub.Core.Models;
+using VoiceHub.Core.Mqtt;
 
 namespace VoiceHub.Core.Wake.Neural;
 

@@ -2,8 +2,16 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using VoiceHub.Core.Actuation;
+using VoiceHub.Core.Configuration;
+using VoiceHub.Core.Devices;
+using VoiceHub.Core.Dialog;
+using VoiceHub.Core.HomeAssistant;
+using VoiceHub.Core.Intents;
+using VoiceHub.Core.Models;
+using VoiceHub.Core.Pipeline;
 
-namespace VoiceHub.Core.Actuation;
+namespace VoiceHub.Core.Mqtt;
 
 /// <summary>
 /// A mosquitto broker the hub runs itself, on a loopback port: the embedded default when no broker

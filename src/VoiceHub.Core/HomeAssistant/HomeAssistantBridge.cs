@@ -6,10 +6,16 @@ using Microsoft.Extensions.Logging;
 using VoiceHub.Core.Gpio;
 using VoiceHub.Core.Hub;
 using VoiceHub.Core.Intents;
-using VoiceHub.Core.Intents.Registry;
 using VoiceHub.Native.Mqtt;
+using VoiceHub.Core.Actuation;
+using VoiceHub.Core.Configuration;
+using VoiceHub.Core.Devices;
+using VoiceHub.Core.Dialog;
+using VoiceHub.Core.Models;
+using VoiceHub.Core.Mqtt;
+using VoiceHub.Core.Pipeline;
 
-namespace VoiceHub.Core.Actuation;
+namespace VoiceHub.Core.HomeAssistant;
 
 /// <summary>
 /// The hub as a Home Assistant device over MQTT discovery: sensors for the pipeline state, the last

@@ -1,8 +1,15 @@
 using System.Globalization;
 using VoiceHub.Core.Configuration;
 using YamlDotNet.RepresentationModel;
+using VoiceHub.Core.Actuation;
+using VoiceHub.Core.Dialog;
+using VoiceHub.Core.HomeAssistant;
+using VoiceHub.Core.Intents;
+using VoiceHub.Core.Models;
+using VoiceHub.Core.Mqtt;
+using VoiceHub.Core.Pipeline;
 
-namespace VoiceHub.Core.Intents.Registry;
+namespace VoiceHub.Core.Devices;
 
 /// <summary>
 /// Reads a devices file (Home Assistant's entity model, shaped like its intent test fixtures)
@@ -80,7 +87,7 @@ public static class DevicesFile
             }
 
             var name = document.OptionalString(mapping, "name") ?? id[(dot + 1)..].Replace('_', ' ');
-            if (Templates.TextNormalizer.Tokenize(name).Length == 0)
+            if (Intents.Templates.TextNormalizer.Tokenize(name).Length == 0)
             {
                 throw document.Error(node, $"entity '{id}' has a name with no words in it");
             }

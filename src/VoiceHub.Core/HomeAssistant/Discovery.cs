@@ -1,9 +1,16 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using VoiceHub.Core.Intents.Registry;
+using VoiceHub.Core.Actuation;
+using VoiceHub.Core.Configuration;
+using VoiceHub.Core.Devices;
+using VoiceHub.Core.Dialog;
+using VoiceHub.Core.Intents;
+using VoiceHub.Core.Models;
+using VoiceHub.Core.Mqtt;
+using VoiceHub.Core.Pipeline;
 
-namespace VoiceHub.Core.Actuation;
+namespace VoiceHub.Core.HomeAssistant;
 
 /// <summary>A discovery message the hub will not use, and why (logged once, then skipped).</summary>
 public sealed class DiscoveryException(string topic, string reason) : Exception($"{topic}: {reason}")

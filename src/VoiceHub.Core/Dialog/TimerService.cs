@@ -1,6 +1,14 @@
 using System.Globalization;
+using VoiceHub.Core.Actuation;
+using VoiceHub.Core.Configuration;
+using VoiceHub.Core.Devices;
+using VoiceHub.Core.HomeAssistant;
+using VoiceHub.Core.Intents;
+using VoiceHub.Core.Models;
+using VoiceHub.Core.Mqtt;
+using VoiceHub.Core.Pipeline;
 
-namespace VoiceHub.Core.Pipeline;
+namespace VoiceHub.Core.Dialog;
 
 /// <summary>A kitchen timer the hub keeps itself (no cloud, no Home Assistant needed). A paused timer has no end, only what remains.</summary>
 public sealed record LocalTimer(int Id, string? Name, TimeSpan Duration, DateTimeOffset Ends, TimeSpan? PausedWithLeft = null)

@@ -1,6 +1,14 @@
 using VoiceHub.Core.Intents.Templates;
+using VoiceHub.Core.Actuation;
+using VoiceHub.Core.Configuration;
+using VoiceHub.Core.Dialog;
+using VoiceHub.Core.HomeAssistant;
+using VoiceHub.Core.Intents;
+using VoiceHub.Core.Models;
+using VoiceHub.Core.Mqtt;
+using VoiceHub.Core.Pipeline;
 
-namespace VoiceHub.Core.Intents.Registry;
+namespace VoiceHub.Core.Devices;
 
 public sealed record Floor(string Id, string Name, IReadOnlyList<string> Aliases);
 

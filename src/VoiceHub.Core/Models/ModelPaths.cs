@@ -1,4 +1,13 @@
-namespace VoiceHub.Core.Configuration;
+using VoiceHub.Core.Actuation;
+using VoiceHub.Core.Configuration;
+using VoiceHub.Core.Devices;
+using VoiceHub.Core.Dialog;
+using VoiceHub.Core.HomeAssistant;
+using VoiceHub.Core.Intents;
+using VoiceHub.Core.Mqtt;
+using VoiceHub.Core.Pipeline;
+
+namespace VoiceHub.Core.Models;
 
 /// <summary>Where a model named in the config or on the command line is.</summary>
 public static class ModelPaths

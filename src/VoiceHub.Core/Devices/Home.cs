@@ -1,7 +1,14 @@
 using Microsoft.Extensions.Logging;
-using VoiceHub.Core.Intents.Registry;
+using VoiceHub.Core.Actuation;
+using VoiceHub.Core.Configuration;
+using VoiceHub.Core.Dialog;
+using VoiceHub.Core.HomeAssistant;
+using VoiceHub.Core.Intents;
+using VoiceHub.Core.Models;
+using VoiceHub.Core.Mqtt;
+using VoiceHub.Core.Pipeline;
 
-namespace VoiceHub.Core.Actuation;
+namespace VoiceHub.Core.Devices;
 
 /// <summary>
 /// The home as the hub acts on it: the devices file merged with what MQTT discovery announced.

@@ -4,9 +4,15 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using VoiceHub.Core.Intents;
-using VoiceHub.Core.Intents.Registry;
+using VoiceHub.Core.Actuation;
+using VoiceHub.Core.Configuration;
+using VoiceHub.Core.Dialog;
+using VoiceHub.Core.HomeAssistant;
+using VoiceHub.Core.Models;
+using VoiceHub.Core.Mqtt;
+using VoiceHub.Core.Pipeline;
 
-namespace VoiceHub.Core.Actuation;
+namespace VoiceHub.Core.Devices;
 
 /// <summary>
 /// Entity states as the devices report them on their state topics, read the way Home Assistant
@@ -191,7 +197,7 @@ public sealed partial class EntityStateStore(ILogger logger, TimeProvider? clock
         Update(entity.Id, r => r with { State = state });
     }
 
-    private void ApplyJsonLight(Entity entity, Intents.Registry.MqttBinding mqtt, string payload)
+    private void ApplyJsonLight(Entity entity, Devices.MqttBinding mqtt, string payload)
     {
         try
         {
@@ -226,7 +232,7 @@ public sealed partial class EntityStateStore(ILogger logger, TimeProvider? clock
 
     private static string Render(string? template, string payload) => template is null ? payload : HaTemplate.Render(template, payload);
 
-    private static double Scale(Intents.Registry.MqttBinding mqtt) => Number(mqtt.Get("brightness_scale")) is { } scale and > 0 ? scale : 255;
+    private static double Scale(Devices.MqttBinding mqtt) => Number(mqtt.Get("brightness_scale")) is { } scale and > 0 ? scale : 255;
 
     private static double Percent(double raw, double scale) => Math.Round(Math.Clamp(raw / scale * 100, 0, 100));
 

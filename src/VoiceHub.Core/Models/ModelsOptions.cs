@@ -1,6 +1,14 @@
 using System.ComponentModel.DataAnnotations;
+using VoiceHub.Core.Actuation;
+using VoiceHub.Core.Configuration;
+using VoiceHub.Core.Devices;
+using VoiceHub.Core.Dialog;
+using VoiceHub.Core.HomeAssistant;
+using VoiceHub.Core.Intents;
+using VoiceHub.Core.Mqtt;
+using VoiceHub.Core.Pipeline;
 
-namespace VoiceHub.Core.Configuration;
+namespace VoiceHub.Core.Models;
 
 /// <summary>Where downloaded models live (section <c>models</c>).</summary>
 public sealed class ModelsOptions

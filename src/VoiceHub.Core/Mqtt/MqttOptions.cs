@@ -1,6 +1,14 @@
 using System.ComponentModel.DataAnnotations;
+using VoiceHub.Core.Actuation;
+using VoiceHub.Core.Configuration;
+using VoiceHub.Core.Devices;
+using VoiceHub.Core.Dialog;
+using VoiceHub.Core.HomeAssistant;
+using VoiceHub.Core.Intents;
+using VoiceHub.Core.Models;
+using VoiceHub.Core.Pipeline;
 
-namespace VoiceHub.Core.Configuration;
+namespace VoiceHub.Core.Mqtt;
 
 /// <summary>The MQTT broker the hub talks to (section <c>mqtt</c>).</summary>
 public sealed class MqttOptions
@@ -68,4 +76,7 @@ public sealed class MqttOptions
 
     /// <summary>When no broker answers on <see cref="Host"/>, start mosquitto on a free loopback port.</summary>
     public bool StartPrivateBroker { get; set; } = true;
+
+    /// <summary>A copy (every setting, so one added later is not dropped) for the hub to adjust.</summary>
+    public MqttOptions Clone() => (MqttOptions)MemberwiseClone();
 }

@@ -1,4 +1,13 @@
-namespace VoiceHub.Core.Intents;
+using VoiceHub.Core.Actuation;
+using VoiceHub.Core.Configuration;
+using VoiceHub.Core.Dialog;
+using VoiceHub.Core.HomeAssistant;
+using VoiceHub.Core.Intents;
+using VoiceHub.Core.Models;
+using VoiceHub.Core.Mqtt;
+using VoiceHub.Core.Pipeline;
+
+namespace VoiceHub.Core.Devices;
 
 /// <summary>What an entity reports now: its state ("on", "open", "21.5", "unavailable") and attributes.</summary>
 public sealed record EntityState(string? State, IReadOnlyDictionary<string, object?> Attributes, DateTimeOffset Updated);
