@@ -60,13 +60,13 @@ internal static class BargeInEvaluation
                 var talker = Stream(lightOn, lightOn, lightOn);
 
                 var stop = await TrialAsync(models, registry, talker, path, gain, cancel, Render("stop", s_stopVoices[trial % s_stopVoices.Length]), cancellationToken).ConfigureAwait(false);
-                stopHeard += stop.Traces.Any(t => t.Result?.Intent == "HassNevermind") && stop.Interrupted.Contains(3) ? 1 : 0;
+                stopHeard += stop.Traces.Any(t => t.Result?.Intent == IntentNames.Nevermind) && stop.Interrupted.Contains(3) ? 1 : 0;
                 falseInterruptions += stop.Interrupted.Count(answer => answer != 3);
 
                 var recording = AudioFile.Voiced(AudioFile.ReadMono16k(wakeRecordings[(trial + 1) % wakeRecordings.Count]));
                 var woken = await TrialAsync(models, registry, talker, path, gain, cancel, [.. recording, .. new float[AudioFile.SampleRate * 2 / 5], .. thermostat], cancellationToken).ConfigureAwait(false);
                 wakeHeard += woken.Interrupted.Contains(3) ? 1 : 0;
-                commandsDone += woken.Traces.Any(t => t.Woken && t.Result?.Intent == "HassClimateSetTemperature") ? 1 : 0;
+                commandsDone += woken.Traces.Any(t => t.Woken && t.Result?.Intent == IntentNames.ClimateSetTemperature) ? 1 : 0;
                 falseInterruptions += woken.Interrupted.Count(answer => answer != 3);
                 if (verbose)
                 {

@@ -71,5 +71,5 @@ public static class Inputs
     }
 
     /// <summary>The intents shipped with the app, as the default for --intents.</summary>
-    public static string DefaultIntents() => Path.Combine(AppContext.BaseDirectory, "intents", "en");
+    public static string DefaultIntents() => Core.Intents.IntentSet.ShippedDirectory;
 }

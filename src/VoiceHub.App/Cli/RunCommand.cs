@@ -86,9 +86,7 @@ public static class RunCommand
 
         builder.Configuration.AddEnvironmentVariables("VOICEHUB__");
         builder.Services.AddVoiceHubOptions(builder.Configuration);
-        builder.Services.AddSingleton(settings);
-        builder.Services.AddSingleton(_ => new SystemdNotifier());
-        builder.Services.AddHostedService<HubService>();
+        builder.Services.AddVoiceHub(settings);
         builder.Services.Configure<HostOptions>(o =>
         {
             o.ShutdownTimeout = TimeSpan.FromSeconds(10);

@@ -41,9 +41,9 @@ public sealed partial class Actuator(MqttBus? bus, GpioHub? gpio, EntityStateSto
     /// <summary>Intents that change devices; others (questions, timers, custom intents) only get published.</summary>
     public static readonly IReadOnlySet<string> ActingIntents = new HashSet<string>(StringComparer.Ordinal)
     {
-        "HassTurnOn", "HassTurnOff", "HassToggle", "HassLightSet", "HassOpenCover", "HassCloseCover", "HassSetPosition",
-        "HassClimateSetTemperature", "HassMediaPause", "HassMediaUnpause", "HassMediaNext", "HassMediaPrevious", "HassSetVolume",
-        "HassLock", "HassUnlock",
+        IntentNames.TurnOn, IntentNames.TurnOff, IntentNames.Toggle, IntentNames.LightSet, IntentNames.OpenCover, IntentNames.CloseCover, IntentNames.SetPosition,
+        IntentNames.ClimateSetTemperature, IntentNames.MediaPause, IntentNames.MediaUnpause, IntentNames.MediaNext, IntentNames.MediaPrevious, IntentNames.SetVolume,
+        IntentNames.Lock, IntentNames.Unlock,
     };
 
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
@@ -83,10 +83,10 @@ public sealed partial class Actuator(MqttBus? bus, GpioHub? gpio, EntityStateSto
             var current = gpio.OutputState(entity.Id);
             bool? on = result.Intent switch
             {
-                "HassTurnOn" => true,
-                "HassTurnOff" => false,
-                "HassToggle" => current != true,
-                "HassLightSet" when result.Slots.TryGetValue("brightness", out var b) => Convert.ToDouble(b, System.Globalization.CultureInfo.InvariantCulture) > 0,
+                IntentNames.TurnOn => true,
+                IntentNames.TurnOff => false,
+                IntentNames.Toggle => current != true,
+                IntentNames.LightSet when result.Slots.TryGetValue("brightness", out var b) => Convert.ToDouble(b, System.Globalization.CultureInfo.InvariantCulture) > 0,
                 _ => null,
             };
             if (on is null)

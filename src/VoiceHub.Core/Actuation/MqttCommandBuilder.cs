@@ -45,9 +45,9 @@ public static class MqttCommandBuilder
         var mqtt = entity.Mqtt ?? throw new ActuationException(entity.Id, "has no MQTT binding");
         var component = mqtt.Get("component") ?? entity.Domain;
         var intent = result.Intent ?? throw new ActuationException(entity.Id, "no intent");
-        if (intent == "HassToggle")
+        if (intent == IntentNames.Toggle)
         {
-            intent = (state?.State ?? entity.State) is "on" or "open" or "unlocked" or "playing" ? "HassTurnOff" : "HassTurnOn";
+            intent = (state?.State ?? entity.State) is "on" or "open" or "unlocked" or "playing" ? IntentNames.TurnOff : IntentNames.TurnOn;
         }
 
         var retain = mqtt.Get("retain") == "true";
@@ -56,8 +56,8 @@ public static class MqttCommandBuilder
             "light" when mqtt.Get("schema") == "json" => JsonLight(intent, result, entity, mqtt, retain),
             "light" => DefaultLight(intent, result, entity, mqtt, retain),
             "switch" or "fan" => OnOff(intent, entity, mqtt, retain),
-            "scene" when intent == "HassTurnOn" => [new(Required(entity, mqtt, "command_topic"), mqtt.Get("payload_on") ?? "ON", retain)],
-            "button" when intent == "HassTurnOn" => [new(Required(entity, mqtt, "command_topic"), mqtt.Get("payload_press") ?? "PRESS", retain)],
+            "scene" when intent == IntentNames.TurnOn => [new(Required(entity, mqtt, "command_topic"), mqtt.Get("payload_on") ?? "ON", retain)],
+            "button" when intent == IntentNames.TurnOn => [new(Required(entity, mqtt, "command_topic"), mqtt.Get("payload_press") ?? "PRESS", retain)],
             "lock" => Lock(intent, entity, mqtt, retain),
             "cover" => Cover(intent, result, entity, mqtt, retain),
             "climate" => Climate(intent, result, entity, mqtt, retain),
@@ -68,14 +68,14 @@ public static class MqttCommandBuilder
 
     private static List<DeviceCommand> OnOff(string intent, Entity entity, MqttBinding mqtt, bool retain) => intent switch
     {
-        "HassTurnOn" => [Templated(entity, mqtt, "command_topic", "command_template", mqtt.Get("payload_on") ?? "ON", retain)],
-        "HassTurnOff" => [Templated(entity, mqtt, "command_topic", "command_template", mqtt.Get("payload_off") ?? "OFF", retain)],
+        IntentNames.TurnOn => [Templated(entity, mqtt, "command_topic", "command_template", mqtt.Get("payload_on") ?? "ON", retain)],
+        IntentNames.TurnOff => [Templated(entity, mqtt, "command_topic", "command_template", mqtt.Get("payload_off") ?? "OFF", retain)],
         _ => throw new ActuationException(entity.Id, $"a {entity.Domain} cannot do {intent}"),
     };
 
     private static List<DeviceCommand> DefaultLight(string intent, IntentResult result, Entity entity, MqttBinding mqtt, bool retain)
     {
-        if (intent != "HassLightSet")
+        if (intent != IntentNames.LightSet)
         {
             return OnOff(intent, entity, mqtt, retain);
         }
@@ -136,13 +136,13 @@ public static class MqttCommandBuilder
         var body = new Dictionary<string, object>(StringComparer.Ordinal);
         switch (intent)
         {
-            case "HassTurnOn":
+            case IntentNames.TurnOn:
                 body["state"] = "ON";
                 break;
-            case "HassTurnOff":
+            case IntentNames.TurnOff:
                 body["state"] = "OFF";
                 break;
-            case "HassLightSet":
+            case IntentNames.LightSet:
                 body["state"] = "ON";
                 if (Slot(result, "brightness") is { } percent)
                 {
@@ -190,8 +190,8 @@ public static class MqttCommandBuilder
     private static List<DeviceCommand> Lock(string intent, Entity entity, MqttBinding mqtt, bool retain) => intent switch
     {
         // As Home Assistant's intents: turning a lock on locks it.
-        "HassTurnOn" or "HassLock" => [Templated(entity, mqtt, "command_topic", "command_template", mqtt.Get("payload_lock") ?? "LOCK", retain)],
-        "HassTurnOff" or "HassUnlock" => [Templated(entity, mqtt, "command_topic", "command_template", mqtt.Get("payload_unlock") ?? "UNLOCK", retain)],
+        IntentNames.TurnOn or IntentNames.Lock => [Templated(entity, mqtt, "command_topic", "command_template", mqtt.Get("payload_lock") ?? "LOCK", retain)],
+        IntentNames.TurnOff or IntentNames.Unlock => [Templated(entity, mqtt, "command_topic", "command_template", mqtt.Get("payload_unlock") ?? "UNLOCK", retain)],
         _ => throw new ActuationException(entity.Id, $"a lock cannot do {intent}"),
     };
 
@@ -201,9 +201,9 @@ public static class MqttCommandBuilder
         var open = Number(mqtt.Get("position_open")) ?? 100;
         double? position = intent switch
         {
-            "HassSetPosition" => Slot(result, "position") ?? throw new ActuationException(entity.Id, "no position given"),
-            "HassOpenCover" or "HassTurnOn" when mqtt.Get("command_topic") is null => 100,
-            "HassCloseCover" or "HassTurnOff" when mqtt.Get("command_topic") is null => 0,
+            IntentNames.SetPosition => Slot(result, "position") ?? throw new ActuationException(entity.Id, "no position given"),
+            IntentNames.OpenCover or IntentNames.TurnOn when mqtt.Get("command_topic") is null => 100,
+            IntentNames.CloseCover or IntentNames.TurnOff when mqtt.Get("command_topic") is null => 0,
             _ => null,
         };
         if (position is { } percent)
@@ -218,8 +218,8 @@ public static class MqttCommandBuilder
 
         return intent switch
         {
-            "HassOpenCover" or "HassTurnOn" => [Templated(entity, mqtt, "command_topic", "command_template", mqtt.Get("payload_open") ?? "OPEN", retain)],
-            "HassCloseCover" or "HassTurnOff" => [Templated(entity, mqtt, "command_topic", "command_template", mqtt.Get("payload_close") ?? "CLOSE", retain)],
+            IntentNames.OpenCover or IntentNames.TurnOn => [Templated(entity, mqtt, "command_topic", "command_template", mqtt.Get("payload_open") ?? "OPEN", retain)],
+            IntentNames.CloseCover or IntentNames.TurnOff => [Templated(entity, mqtt, "command_topic", "command_template", mqtt.Get("payload_close") ?? "CLOSE", retain)],
             _ => throw new ActuationException(entity.Id, $"a cover cannot do {intent}"),
         };
     }
@@ -228,18 +228,18 @@ public static class MqttCommandBuilder
     {
         switch (intent)
         {
-            case "HassClimateSetTemperature":
+            case IntentNames.ClimateSetTemperature:
                 var temperature = Slot(result, "temperature") ?? throw new ActuationException(entity.Id, "no temperature given");
                 return [Templated(entity, mqtt, "temperature_command_topic", "temperature_command_template", Format(temperature), retain)];
-            case "HassTurnOn" or "HassTurnOff":
+            case IntentNames.TurnOn or IntentNames.TurnOff:
                 if (mqtt.Get("power_command_topic") is not null)
                 {
-                    return [Templated(entity, mqtt, "power_command_topic", "power_command_template", intent == "HassTurnOn" ? mqtt.Get("payload_on") ?? "ON" : mqtt.Get("payload_off") ?? "OFF", retain)];
+                    return [Templated(entity, mqtt, "power_command_topic", "power_command_template", intent == IntentNames.TurnOn ? mqtt.Get("payload_on") ?? "ON" : mqtt.Get("payload_off") ?? "OFF", retain)];
                 }
 
                 // Without a power topic Home Assistant turns a thermostat on in its first mode that is not off.
                 var modes = (entity.Attributes.GetValueOrDefault("modes") as IEnumerable<object?>)?.Select(m => m?.ToString() ?? string.Empty).ToList() ?? ["auto", "off", "cool", "heat", "dry", "fan_only"];
-                var mode = intent == "HassTurnOff" ? "off" : modes.FirstOrDefault(m => m is not "off") ?? "heat";
+                var mode = intent == IntentNames.TurnOff ? "off" : modes.FirstOrDefault(m => m is not "off") ?? "heat";
                 return [Templated(entity, mqtt, "mode_command_topic", "mode_command_template", mode, retain)];
             default:
                 throw new ActuationException(entity.Id, $"a thermostat cannot do {intent}");
@@ -251,11 +251,11 @@ public static class MqttCommandBuilder
     {
         var (action, payload) = intent switch
         {
-            "HassMediaPause" => ("pause", "Pause"),
-            "HassMediaUnpause" => ("play", "Play"),
-            "HassMediaNext" => ("next", "Next"),
-            "HassMediaPrevious" => ("previous", "Previous"),
-            "HassSetVolume" => ("volume", Format(Math.Round((Slot(result, "volume_level") ?? throw new ActuationException(entity.Id, "no volume given")) / 100, 2))),
+            IntentNames.MediaPause => ("pause", "Pause"),
+            IntentNames.MediaUnpause => ("play", "Play"),
+            IntentNames.MediaNext => ("next", "Next"),
+            IntentNames.MediaPrevious => ("previous", "Previous"),
+            IntentNames.SetVolume => ("volume", Format(Math.Round((Slot(result, "volume_level") ?? throw new ActuationException(entity.Id, "no volume given")) / 100, 2))),
             _ => throw new ActuationException(entity.Id, $"a media player cannot do {intent}"),
         };
         var topic = mqtt.Get($"command_{action}_topic") ?? throw new ActuationException(entity.Id, $"has no command_{action}_topic");

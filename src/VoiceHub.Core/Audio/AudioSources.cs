@@ -262,6 +262,21 @@ public sealed partial class AlsaAudioSource(string device, AudioOptions options,
 /// <summary>Picks the audio source an input string names: <c>alsa:DEVICE</c> or a WAV path.</summary>
 public static class AudioSources
 {
+    /// <summary>Why an ALSA capture device cannot be opened now, or null when it can.</summary>
+    public static string? CannotCapture(string device, AudioOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        try
+        {
+            using var pcm = AlsaPcm.Open(device, capture: true, AudioFile.SampleRate, 1, options.BlockDuration);
+            return null;
+        }
+        catch (AudioDeviceGoneException e)
+        {
+            return e.Message;
+        }
+    }
+
     public static IAudioSource Create(string input, AudioOptions options, bool realTime, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(input);

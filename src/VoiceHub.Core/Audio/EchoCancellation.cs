@@ -149,6 +149,14 @@ public sealed class EchoFrontEnd : IDisposable
     /// </summary>
     public bool HearsSomeoneElse => !_cancel || _sinceReference > _echoSamples || _sinceNearEnd < NearEndHangoverSamples;
 
+    /// <summary>
+    /// Whether someone other than the hub's speaker was heard within <paramref name="span"/>: always,
+    /// when nothing is being cancelled. A wake word over an answer must have been said by someone:
+    /// the canceller's residue of the hub's own voice can score as one.
+    /// </summary>
+    public bool HeardSomeoneElseWithin(TimeSpan span) =>
+        !_cancel || _sinceReference > _echoSamples || _sinceNearEnd < span.TotalSeconds * AudioFile.SampleRate;
+
     /// <summary>The hub's sound may still be in the microphone: it played within the echo tail.</summary>
     public bool Echoing => _sinceReference <= _echoSamples;
 
@@ -265,7 +273,11 @@ public sealed class EchoFrontEnd : IDisposable
         var audible = played.Length > 0 && Peak(played) > AudiblePeak;
         _referenceHeard |= audible;
         _learnedSamples = audible ? Math.Min(_learnedSamples + played.Length, LearningSamples) : _learnedSamples;
-        _talkedSamples += samples;
+        if (_feed.Playing)
+        {
+            _talkedSamples += samples; // not while the answer is synthesized, nor when the speaker cannot play (no sound, no echo)
+        }
+
         if (wasCarryingSound && !FeedCarriesSound)
         {
             _warn?.Invoke("the speaker feed stayed silent for a second while the hub talked (no echo reference): the microphone is ignored until this answer ends");

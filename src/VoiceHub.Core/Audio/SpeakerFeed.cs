@@ -19,6 +19,19 @@ public sealed class SpeakerFeed(TimeSpan maxLead, Action<string>? warn = null) :
     private float[] _converted = [];
     private bool _warnedThisAnswer;
     private bool _disposed;
+    private bool _playing;
+
+    /// <summary>The speaker is playing a sound: it has written since the last <see cref="EndOfSound"/> (not while it synthesizes, nor when it cannot play).</summary>
+    public bool Playing
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _playing;
+            }
+        }
+    }
 
     /// <summary>Speaker side: samples as they go to the sound card, at their own rate.</summary>
     public void Write(ReadOnlySpan<float> samples, int sampleRate)
@@ -30,6 +43,8 @@ public sealed class SpeakerFeed(TimeSpan maxLead, Action<string>? warn = null) :
             {
                 return; // an answer still finishing as the hub shuts down
             }
+
+            _playing = true;
 
             if (sampleRate == AudioFile.SampleRate)
             {
@@ -67,6 +82,7 @@ public sealed class SpeakerFeed(TimeSpan maxLead, Action<string>? warn = null) :
             }
 
             _warnedThisAnswer = false;
+            _playing = false;
         }
     }
 

@@ -17,6 +17,9 @@ public sealed class HubOptions
     /// <summary>How often intents and devices files are checked for changes.</summary>
     public TimeSpan ReloadCheckInterval { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>Keeps the last utterances as WAVs with their traces, for bug reports (off unless <c>utterances</c> is set).</summary>
+    public Diagnostics.DebugRecordingOptions DebugRecording { get; set; } = new();
+
     public string ResolveStateDirectory()
     {
         if (StateDirectory.Length > 0)

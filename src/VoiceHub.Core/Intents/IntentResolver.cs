@@ -28,8 +28,8 @@ public sealed class IntentResolver(DeviceRegistry registry, IntentSet intents, I
     /// <summary>Intents that act on nothing in the home.</summary>
     private static readonly HashSet<string> s_noTargets = new(StringComparer.Ordinal)
     {
-        "HassNevermind", "HassStartTimer", "HassCancelTimer", "HassCancelAllTimers", "HassPauseTimer", "HassUnpauseTimer",
-        "HassIncreaseTimer", "HassDecreaseTimer", "HassTimerStatus", "HassGetCurrentTime", "HassGetCurrentDate",
+        IntentNames.Nevermind, IntentNames.StartTimer, IntentNames.CancelTimer, IntentNames.CancelAllTimers, IntentNames.PauseTimer, IntentNames.UnpauseTimer,
+        IntentNames.IncreaseTimer, IntentNames.DecreaseTimer, IntentNames.TimerStatus, IntentNames.GetCurrentTime, IntentNames.GetCurrentDate,
     };
 
     private static readonly Dictionary<string, (string One, string Many)> s_nouns = new(StringComparer.Ordinal)
@@ -44,13 +44,13 @@ public sealed class IntentResolver(DeviceRegistry registry, IntentSet intents, I
     /// <summary>The policy VoiceHub ships: unlocking, disarming and opening covers are confirmed first.</summary>
     public static IReadOnlyList<ConfirmationRule> DefaultConfirmations { get; } =
     [
-        new("HassTurnOff", "lock"),
-        new("HassToggle", "lock"),
-        new("HassTurnOff", "alarm_control_panel"),
-        new("HassOpenCover", "cover"),
-        new("HassToggle", "cover"),
-        new("HassSetPosition", "cover"),
-        new("HassTurnOn", "cover"),
+        new(IntentNames.TurnOff, "lock"),
+        new(IntentNames.Toggle, "lock"),
+        new(IntentNames.TurnOff, "alarm_control_panel"),
+        new(IntentNames.OpenCover, "cover"),
+        new(IntentNames.Toggle, "cover"),
+        new(IntentNames.SetPosition, "cover"),
+        new(IntentNames.TurnOn, "cover"),
     ];
 
     public IntentResult Resolve(string text, IntentCandidate candidate, IReadOnlyDictionary<string, string> context)
@@ -106,7 +106,7 @@ public sealed class IntentResolver(DeviceRegistry registry, IntentSet intents, I
             {
                 Status = IntentStatus.Confirm,
                 PendingTargets = [.. targets.Select(t => t.Id)],
-                Response = candidate.Intent == "HassSetPosition"
+                Response = candidate.Intent == IntentNames.SetPosition
                     ? $"Do you want me to move {Names(confirm)} to {NumberFormatting.Format(slots.GetValueOrDefault("position") ?? 0)} percent? Say yes to confirm."
                     : $"Do you want me to {Action(candidate.Intent, confirm[0].Domain)} {Names(confirm)}? Say yes to confirm.",
             };
@@ -216,7 +216,7 @@ public sealed class IntentResolver(DeviceRegistry registry, IntentSet intents, I
 
     private static string? CheckValues(string intent, Dictionary<string, object> slots, List<Entity> targets)
     {
-        if (intent == "HassClimateSetTemperature" && slots.TryGetValue("temperature", out var t) && Convert.ToDouble(t, CultureInfo.InvariantCulture) is var temperature)
+        if (intent == IntentNames.ClimateSetTemperature && slots.TryGetValue("temperature", out var t) && Convert.ToDouble(t, CultureInfo.InvariantCulture) is var temperature)
         {
             foreach (var target in targets)
             {
@@ -229,7 +229,7 @@ public sealed class IntentResolver(DeviceRegistry registry, IntentSet intents, I
             }
         }
 
-        if (intent == "HassLightSet" && slots.ContainsKey("color"))
+        if (intent == IntentNames.LightSet && slots.ContainsKey("color"))
         {
             var mono = targets.Where(e => e.Attributes.TryGetValue("supported_color_modes", out var modes) && modes is IEnumerable<object?> list && !list.Any(m => m?.ToString() is "rgb" or "hs" or "xy" or "rgbw" or "rgbww")).ToList();
             if (mono.Count > 0 && mono.Count == targets.Count)
@@ -248,7 +248,7 @@ public sealed class IntentResolver(DeviceRegistry registry, IntentSet intents, I
             if (rule.Intent == intent && rule.Domain == entity.Domain && (rule.DeviceClass is null || rule.DeviceClass == entity.DeviceClass))
             {
                 // Closing a cover half-way is fine; only raising it counts as opening.
-                return intent != "HassSetPosition" || !slots.TryGetValue("position", out var p) || Convert.ToDouble(p, CultureInfo.InvariantCulture) > 0;
+                return intent != IntentNames.SetPosition || !slots.TryGetValue("position", out var p) || Convert.ToDouble(p, CultureInfo.InvariantCulture) > 0;
             }
         }
 
@@ -257,13 +257,13 @@ public sealed class IntentResolver(DeviceRegistry registry, IntentSet intents, I
 
     private static string Action(string intent, string domain) => (intent, domain) switch
     {
-        ("HassTurnOff", "lock") => "unlock",
-        ("HassTurnOn", "lock") => "lock",
-        ("HassTurnOff", "alarm_control_panel") => "disarm",
-        ("HassTurnOn", "cover") => "open",
-        ("HassToggle", _) => "toggle",
-        ("HassTurnOff", _) => "turn off",
-        ("HassOpenCover", _) => "open",
+        (IntentNames.TurnOff, "lock") => "unlock",
+        (IntentNames.TurnOn, "lock") => "lock",
+        (IntentNames.TurnOff, "alarm_control_panel") => "disarm",
+        (IntentNames.TurnOn, "cover") => "open",
+        (IntentNames.Toggle, _) => "toggle",
+        (IntentNames.TurnOff, _) => "turn off",
+        (IntentNames.OpenCover, _) => "open",
         _ => "turn on",
     };
 

@@ -78,6 +78,9 @@ public sealed record ContextRequirement(IReadOnlyList<string> Values, bool FromC
 /// </summary>
 public sealed class IntentSet
 {
+    /// <summary>The English intents shipped beside the program.</summary>
+    public static string ShippedDirectory => Path.Combine(AppContext.BaseDirectory, "intents", "en");
+
     private IntentSet(string language, List<IntentData> data, Dictionary<string, (TemplateNode Node, SourceLocation Where)> rules,
         Dictionary<string, (SlotList List, SourceLocation Where)> lists, List<string[]> skipWords, Dictionary<string, Dictionary<string, string>> responses, IReadOnlyList<string> files)
     {

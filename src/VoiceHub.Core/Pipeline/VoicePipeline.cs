@@ -117,12 +117,13 @@ public sealed partial class VoicePipeline : IDisposable
     private TimeSpan _streamNow;
     private TimeSpan _ignoreUntil;
     private readonly EchoFrontEnd? _echo;
+    private readonly Diagnostics.DebugRecorder? _recorder;
     private Task _answer = Task.CompletedTask;
     private CancellationTokenSource _answerCancel = new();
     private bool _heardOverAnswer;
     private float[] _silence = [];
 
-    public VoicePipeline(PipelineOptions options, VadOptions vad, IWakeDetector? wake, ModelSets models, Actuator actuator, ISpeaker speaker, HubStatus status, TimerService timers, ILogger logger, TimeProvider? clock = null, EchoCancellationOptions? echo = null)
+    public VoicePipeline(PipelineOptions options, VadOptions vad, IWakeDetector? wake, ModelSets models, Actuator actuator, ISpeaker speaker, HubStatus status, TimerService timers, ILogger logger, TimeProvider? clock = null, EchoCancellationOptions? echo = null, Diagnostics.DebugRecorder? recorder = null)
     {
         _options = options;
         _wake = options.WakeRequired ? wake ?? throw new ArgumentException("a wake word detector is needed when the wake word is required", nameof(wake)) : null;
@@ -138,6 +139,7 @@ public sealed partial class VoicePipeline : IDisposable
         _stopWords = (options.StopWords.Count > 0 ? options.StopWords : PipelineOptions.DefaultStopWords).Select(TextNormalizer.Normalize).ToHashSet(StringComparer.Ordinal);
         _timers.Finished += OnTimerFinished;
         _echo = CreateEchoFrontEnd(echo, speaker.Feed, logger);
+        _recorder = recorder is { Enabled: true } ? recorder : null;
     }
 
     private static EchoFrontEnd? CreateEchoFrontEnd(EchoCancellationOptions? options, SpeakerFeed? feed, ILogger logger)
@@ -166,6 +168,9 @@ public sealed partial class VoicePipeline : IDisposable
 
     /// <summary>How long into a follow-up utterance a wake word still restarts it.</summary>
     private static readonly TimeSpan FollowUpWakeWindow = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long a wake word lasts, at most: someone must have been heard within it for it to count over the hub's own sound.</summary>
+    private static readonly TimeSpan WakeWordLength = TimeSpan.FromSeconds(1.2);
 
     /// <summary>How much of the wake word may still follow the end the spotter reports.</summary>
     private static readonly TimeSpan WakeTail = TimeSpan.FromMilliseconds(250);
@@ -260,7 +265,7 @@ public sealed partial class VoicePipeline : IDisposable
         // faster than real time has nobody to hear it.
         if (!_realTime)
         {
-            InterruptAnswer();
+            InterruptAnswer("the input ended");
         }
 
         try
@@ -269,7 +274,7 @@ public sealed partial class VoicePipeline : IDisposable
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            InterruptAnswer();
+            InterruptAnswer("the hub is stopping");
         }
 
         return _utterances;
@@ -285,11 +290,9 @@ public sealed partial class VoicePipeline : IDisposable
                 await RepeatAlertAsync(cancellationToken).ConfigureAwait(false);
                 break;
             case Phase.Listening when _wake is not null && !PushToTalk:
-                var detections = _wake.Process(block);
-                if (detections.Count > 0)
+                if (Woken(block) is { } wake)
                 {
-                    LogWoke(_logger, detections[0].Phrase, detections[0].Score);
-                    BeginHearing(detections[0].End, woken: true);
+                    BeginHearing(wake.End, woken: true);
                 }
 
                 break;
@@ -361,20 +364,36 @@ public sealed partial class VoicePipeline : IDisposable
     /// </summary>
     private bool WakeWordAgain(AudioBlock block)
     {
-        if (_wake is null)
+        if (Woken(block) is not { } wake)
         {
             return false;
         }
 
-        var detections = _wake.Process(block);
-        if (detections.Count == 0)
-        {
-            return false;
-        }
-
-        LogWoke(_logger, detections[0].Phrase, detections[0].Score);
-        BeginHearing(detections[0].End, woken: true);
+        BeginHearing(wake.End, woken: true);
         return true;
+    }
+
+    /// <summary>
+    /// The wake word in this block, if any. Over the hub's own sound only when the echo front end
+    /// heard someone else (double talk) within the length of a wake word: what the canceller leaves
+    /// of the hub's voice while it learns the room can score as the wake word, and would cut the
+    /// answer short with nobody speaking.
+    /// </summary>
+    private WakeDetection? Woken(AudioBlock block)
+    {
+        if (_wake?.Process(block) is not [var detection, ..])
+        {
+            return null;
+        }
+
+        if (_echo is { Echoing: true } echo && !echo.HeardSomeoneElseWithin(WakeWordLength))
+        {
+            LogWakeOnOwnSound(_logger, detection.Phrase, detection.Score);
+            return null;
+        }
+
+        LogWoke(_logger, detection.Phrase, detection.Score);
+        return detection;
     }
 
     private TimeSpan SpeechStartInStream(AudioBlock block)
@@ -389,7 +408,7 @@ public sealed partial class VoicePipeline : IDisposable
         var cutShort = woken && Talking;
         if (cutShort)
         {
-            InterruptAnswer(); // the wake word over an answer: the user wants the floor
+            InterruptAnswer("the wake word"); // the user wants the floor
         }
 
         _heardOverAnswer = !woken && (Talking || _echo is { Echoing: true });
@@ -534,7 +553,7 @@ public sealed partial class VoicePipeline : IDisposable
                 transcript = forTheAnswer ?? heard.Text;
                 if (forTheAnswer is not null && !_stopWords.Contains(forTheAnswer))
                 {
-                    InterruptAnswer(); // the user spoke over it (a stop word stops it with everything else, and says so)
+                    InterruptAnswer("a reply to it"); // a stop word stops it with everything else, and says so
                 }
 
                 stage = "intent";
@@ -583,6 +602,8 @@ public sealed partial class VoicePipeline : IDisposable
         var timings = string.Join(", ", stages.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Key} {s.Value:0} ms")));
         LogTrace(_logger, number, transcript ?? "(nothing)", result?.Intent ?? "-", timings);
         UtteranceCompleted?.Invoke(trace);
+        // The ring still holds the utterance (no block has been read since): a streaming decode had no copy of it.
+        _recorder?.Record(trace, audio.Length > 0 ? audio.Span : Heard(start, end));
 
         var ask = _pendingConfirmation is not null || result?.Status == IntentStatus.Clarify;
         if (error is null && (ask || _options.FollowUp > TimeSpan.Zero || _alert is not null) && result is not null)
@@ -599,13 +620,19 @@ public sealed partial class VoicePipeline : IDisposable
         }
     }
 
+    private ReadOnlySpan<float> Heard(TimeSpan start, TimeSpan end)
+    {
+        var audio = _ring.CopySince(start);
+        return audio.AsSpan(0, (int)Math.Clamp((end - start).TotalSeconds * AudioFile.SampleRate, 0, audio.Length));
+    }
+
     private async Task<IntentResult> UnderstandAsync(ModelSet set, string text, CancellationToken cancellationToken)
     {
         var normalized = TextNormalizer.Normalize(text);
         if (_stopWords.Contains(normalized))
         {
             var stopped = StopEverything();
-            return new IntentResult { Text = text, Intent = "HassNevermind", Status = IntentStatus.Ok, Source = "template", Response = stopped ? "OK." : string.Empty };
+            return new IntentResult { Text = text, Intent = IntentNames.Nevermind, Status = IntentStatus.Ok, Source = "template", Response = stopped ? "OK." : string.Empty };
         }
 
         if (_pendingConfirmation is { } pending)
@@ -618,7 +645,7 @@ public sealed partial class VoicePipeline : IDisposable
 
             if (s_no.Contains(normalized))
             {
-                return new IntentResult { Text = text, Intent = "HassNevermind", Status = IntentStatus.Ok, Source = "template", Response = "OK, I won't." };
+                return new IntentResult { Text = text, Intent = IntentNames.Nevermind, Status = IntentStatus.Ok, Source = "template", Response = "OK, I won't." };
             }
         }
 
@@ -631,14 +658,14 @@ public sealed partial class VoicePipeline : IDisposable
 
         return result.Intent switch
         {
-            "HassStartTimer" when result.Status == IntentStatus.Ok => StartTimer(result),
-            "HassCancelTimer" when result.Status == IntentStatus.Ok => result with { Response = _timers.Cancel(WhichTimer(result)) > 0 ? "Timer cancelled." : "There's no timer like that running." },
-            "HassCancelAllTimers" when result.Status == IntentStatus.Ok => result with { Response = _timers.Cancel(new TimerSelector()) > 0 ? "All timers cancelled." : "There's no timer running." },
-            "HassPauseTimer" when result.Status == IntentStatus.Ok => result with { Response = _timers.Pause(WhichTimer(result)) > 0 ? "Timer paused." : "There's no running timer like that." },
-            "HassUnpauseTimer" when result.Status == IntentStatus.Ok => result with { Response = _timers.Resume(WhichTimer(result)) > 0 ? "Timer resumed." : "There's no paused timer like that." },
-            "HassIncreaseTimer" when result.Status == IntentStatus.Ok => result with { Response = _timers.Adjust(WhichTimer(result), TimerLength(result, string.Empty)) > 0 ? result.Response : "There's no timer like that running." },
-            "HassDecreaseTimer" when result.Status == IntentStatus.Ok => result with { Response = _timers.Adjust(WhichTimer(result), -TimerLength(result, string.Empty)) > 0 ? result.Response : "There's no timer like that running." },
-            "HassTimerStatus" when result.Status == IntentStatus.Ok => result with { Response = _timers.Describe(WhichTimer(result)) },
+            IntentNames.StartTimer when result.Status == IntentStatus.Ok => StartTimer(result),
+            IntentNames.CancelTimer when result.Status == IntentStatus.Ok => result with { Response = _timers.Cancel(WhichTimer(result)) > 0 ? "Timer cancelled." : "There's no timer like that running." },
+            IntentNames.CancelAllTimers when result.Status == IntentStatus.Ok => result with { Response = _timers.Cancel(new TimerSelector()) > 0 ? "All timers cancelled." : "There's no timer running." },
+            IntentNames.PauseTimer when result.Status == IntentStatus.Ok => result with { Response = _timers.Pause(WhichTimer(result)) > 0 ? "Timer paused." : "There's no running timer like that." },
+            IntentNames.UnpauseTimer when result.Status == IntentStatus.Ok => result with { Response = _timers.Resume(WhichTimer(result)) > 0 ? "Timer resumed." : "There's no paused timer like that." },
+            IntentNames.IncreaseTimer when result.Status == IntentStatus.Ok => result with { Response = _timers.Adjust(WhichTimer(result), TimerLength(result, string.Empty)) > 0 ? result.Response : "There's no timer like that running." },
+            IntentNames.DecreaseTimer when result.Status == IntentStatus.Ok => result with { Response = _timers.Adjust(WhichTimer(result), -TimerLength(result, string.Empty)) > 0 ? result.Response : "There's no timer like that running." },
+            IntentNames.TimerStatus when result.Status == IntentStatus.Ok => result with { Response = _timers.Describe(WhichTimer(result)) },
             _ => result,
         };
     }
@@ -704,7 +731,7 @@ public sealed partial class VoicePipeline : IDisposable
     }
 
     /// <summary>Cuts short what the hub is saying (the speaker stops mid-word).</summary>
-    private void InterruptAnswer()
+    private void InterruptAnswer(string why)
     {
         if (!Talking)
         {
@@ -714,13 +741,13 @@ public sealed partial class VoicePipeline : IDisposable
         _answerCancel.Cancel();
         _answerCancel.Dispose();
         _answerCancel = new CancellationTokenSource();
-        LogInterrupted(_logger);
+        LogInterrupted(_logger, why);
     }
 
     private bool StopEverything()
     {
         var stopped = _pendingConfirmation is not null || Talking;
-        InterruptAnswer();
+        InterruptAnswer("a stop word");
         _pendingConfirmation = null;
         lock (_alertLock)
         {
@@ -880,8 +907,11 @@ public sealed partial class VoicePipeline : IDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "An answer of {Characters} characters did not finish playing in time; given up (is the sound card stuck?)")]
     private static partial void LogAnswerOverran(ILogger logger, int characters);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Answer cut short: the user spoke over it")]
-    private static partial void LogInterrupted(ILogger logger);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Wake word \"{Phrase}\" (score {Score:0.00}) ignored: heard in the hub's own sound, nobody else was talking")]
+    private static partial void LogWakeOnOwnSound(ILogger logger, string phrase, double score);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Answer cut short: {Why}")]
+    private static partial void LogInterrupted(ILogger logger, string why);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Echo cancellation: {Problem}")]
     private static partial void LogEchoReference(ILogger logger, string problem);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using VoiceHub.Core.Audio;
 using VoiceHub.Core.Configuration;
 using VoiceHub.Core.Wake.Neural;
@@ -91,4 +92,62 @@ public static class WakeDetectors
             throw;
         }
     }
+}
+
+/// <summary>
+/// The hub's wake stage as configured, or none when no wake word is required. A wake model that
+/// cannot be used is logged and the phrases are listened for instead; when the neural stage itself
+/// cannot run (its models are missing), the pocketsphinx keyword spotter listens.
+/// </summary>
+public sealed partial class WakeStage : IDisposable
+{
+    public WakeStage(bool required, WakeOptions wake, ModelsOptions models, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(wake);
+        Detector = required ? CreateWithFallback(wake.Clone(), models, logger) : null;
+    }
+
+    public IWakeDetector? Detector { get; }
+
+    public void Dispose() => Detector?.Dispose();
+
+    /// <param name="options">A copy: falling back must not change the options anything else reads.</param>
+    private static IWakeDetector CreateWithFallback(WakeOptions options, ModelsOptions models, ILogger logger)
+    {
+        while (true)
+        {
+            try
+            {
+                return WakeDetectors.Create(options, models, line => LogWakeTraining(logger, line), line => LogWakePhraseAdvice(logger, line));
+            }
+            catch (Exception e) when (IsSetupFailure(e) && options.Model is not null)
+            {
+                LogWakeModelUnusable(logger, e.Message);
+                options.Model = null;
+                options.ModelThreshold = null;
+            }
+            catch (Exception e) when (IsSetupFailure(e) && options.Neural)
+            {
+                LogNeuralWakeUnusable(logger, e.Message);
+                options.Neural = false;
+            }
+        }
+    }
+
+    /// <summary>What building the wake stage can fail with that another wake detector may not.</summary>
+    private static bool IsSetupFailure(Exception e) =>
+        e is WakeModelException or WakeEnrollmentException or IOException or UnauthorizedAccessException
+            or Microsoft.ML.OnnxRuntime.OnnxRuntimeException or Native.NativeEngineException;
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Wake model not used, listening for the wake phrase instead: {Problem}")]
+    private static partial void LogWakeModelUnusable(ILogger logger, string problem);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Neural wake stage not available, listening with the keyword spotter: {Problem}")]
+    private static partial void LogNeuralWakeUnusable(ILogger logger, string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Advice}")]
+    private static partial void LogWakePhraseAdvice(ILogger logger, string advice);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Wake: {Line}")]
+    private static partial void LogWakeTraining(ILogger logger, string line);
 }

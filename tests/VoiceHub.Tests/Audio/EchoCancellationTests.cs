@@ -219,6 +219,22 @@ public sealed class SpeakerFeedTests
     }
 
     [Fact]
+    public void An_answer_that_is_not_played_yet_or_at_all_is_no_silent_feed()
+    {
+        var warnings = new List<string>();
+        using var feed = new SpeakerFeed(TimeSpan.FromSeconds(1));
+        using var frontEnd = new EchoFrontEnd(feed, new EchoCancellationOptions(), warnings.Add);
+
+        for (var i = 0; i < 150; i++) // 3 s of an answer being synthesized, or a speaker that cannot open its sound card
+        {
+            frontEnd.Process(new float[320], talking: true);
+        }
+
+        Assert.Empty(warnings);
+        Assert.True(frontEnd.HearsSomeoneElse); // nothing played: nothing to cancel, the microphone is heard as it is
+    }
+
+    [Fact]
     public void A_microphone_that_does_not_hear_the_speaker_is_listened_to_after_a_second_of_its_sound()
     {
         using var feed = new SpeakerFeed(TimeSpan.FromSeconds(1));

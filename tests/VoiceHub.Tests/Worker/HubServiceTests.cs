@@ -27,7 +27,7 @@ public sealed class HubServiceTests : IDisposable
         devices.Subscribed.Wait(TimeSpan.FromSeconds(10));
         var config = _dir.File("config.yaml");
         // An LED ring and a room sensor are configured but absent here (no SPI or I2C bus 9): the hub runs on without them.
-        await File.WriteAllTextAsync(config, $"mqtt:\n  host: 127.0.0.1\n  port: {broker.Port}\nhub:\n  stateDirectory: {_dir.Path}/state\n  devices: {Path.Combine(TestPaths.Root, "src", "VoiceHub.App", "demo", "devices.yaml")}\ngpio:\n  ledRing:\n    spiBus: 9\n  roomSensor:\n    i2cBus: 9\n");
+        await File.WriteAllTextAsync(config, $"mqtt:\n  host: 127.0.0.1\n  port: {broker.Port}\nhub:\n  stateDirectory: {_dir.Path}/state\n  devices: {Path.Combine(TestPaths.Root, "src", "VoiceHub.App", "demo", "devices.yaml")}\n  debugRecording:\n    utterances: 10\ngpio:\n  ledRing:\n    spiBus: 9\n  roomSensor:\n    i2cBus: 9\n");
         var notify = _dir.File("notify");
         using var systemd = SystemdTests.NotifySocket(notify);
         var traces = new List<UtteranceTrace>();
@@ -52,6 +52,11 @@ public sealed class HubServiceTests : IDisposable
 
         Assert.StartsWith("READY=1\nSTATUS=listening on ", notice, StringComparison.Ordinal);
         Assert.Matches("^\\[[0-9.]+ s\\] heard \".+\" -> HassTurnOn -> light.kitchen_light via mqtt: done; said ", RunCommand.Describe(traces[0]));
+        // hub.debugRecording: every utterance kept as a WAV beside its trace.
+        var recordings = Directory.GetFiles(Path.Combine(_dir.Path, "state", "debug-recordings"));
+        Assert.Equal(traces.Count, recordings.Count(f => f.EndsWith(".wav", StringComparison.Ordinal)));
+        Assert.Equal(traces.Count, recordings.Count(f => f.EndsWith(".json", StringComparison.Ordinal)));
+        Assert.Contains(recordings, f => f.EndsWith("-HassClimateSetTemperature.wav", StringComparison.Ordinal));
     }
 
     [Fact]

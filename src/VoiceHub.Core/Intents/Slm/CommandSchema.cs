@@ -17,9 +17,9 @@ public sealed class CommandSchema
 {
     private static readonly Dictionary<string, string> s_impliedDomains = new(StringComparer.Ordinal)
     {
-        ["HassClimateGetTemperature"] = "climate", ["HassClimateSetTemperature"] = "climate",
-        ["HassMediaPause"] = "media_player", ["HassMediaUnpause"] = "media_player", ["HassMediaNext"] = "media_player",
-        ["HassMediaPrevious"] = "media_player", ["HassSetVolume"] = "media_player",
+        [IntentNames.ClimateGetTemperature] = "climate", [IntentNames.ClimateSetTemperature] = "climate",
+        [IntentNames.MediaPause] = "media_player", [IntentNames.MediaUnpause] = "media_player", [IntentNames.MediaNext] = "media_player",
+        [IntentNames.MediaPrevious] = "media_player", [IntentNames.SetVolume] = "media_player",
     };
 
     private static readonly string[] s_onOffDomains = ["light", "switch", "fan", "media_player", "input_boolean", "lock", "scene", "script"];
@@ -41,23 +41,23 @@ public sealed class CommandSchema
     /// <summary>Intents the model can produce, with the words the prompt uses to explain them.</summary>
     public static IReadOnlyList<(string Intent, string Meaning)> Intents { get; } =
     [
-        ("HassTurnOn", "turn on, switch on, activate, open (a cover, blind or garage door) or lock a device, or the lights of an area"),
-        ("HassTurnOff", "turn off, switch off, deactivate, close (a cover, blind or garage door) or unlock a device, or the lights of an area"),
-        ("HassToggle", "toggle a device"),
-        ("HassLightSet", "set a light's brightness (0-100) or color"),
-        ("HassSetPosition", "move a cover to a position (0-100)"),
-        ("HassClimateSetTemperature", "set a thermostat's temperature"),
-        ("HassClimateGetTemperature", "ask the temperature of an area"),
-        ("HassGetState", "ask whether a device is on, open, locked"),
-        ("HassMediaPause", "pause music or media"),
-        ("HassMediaUnpause", "resume music or media"),
-        ("HassMediaNext", "skip to the next track"),
-        ("HassMediaPrevious", "go back to the previous track"),
-        ("HassSetVolume", "set the volume (0-100)"),
-        ("HassStartTimer", "start a timer"),
-        ("HassCancelTimer", "cancel the timer"),
-        ("HassGetCurrentTime", "ask the time"),
-        ("HassNevermind", "cancel what was asked"),
+        (IntentNames.TurnOn, "turn on, switch on, activate, open (a cover, blind or garage door) or lock a device, or the lights of an area"),
+        (IntentNames.TurnOff, "turn off, switch off, deactivate, close (a cover, blind or garage door) or unlock a device, or the lights of an area"),
+        (IntentNames.Toggle, "toggle a device"),
+        (IntentNames.LightSet, "set a light's brightness (0-100) or color"),
+        (IntentNames.SetPosition, "move a cover to a position (0-100)"),
+        (IntentNames.ClimateSetTemperature, "set a thermostat's temperature"),
+        (IntentNames.ClimateGetTemperature, "ask the temperature of an area"),
+        (IntentNames.GetState, "ask whether a device is on, open, locked"),
+        (IntentNames.MediaPause, "pause music or media"),
+        (IntentNames.MediaUnpause, "resume music or media"),
+        (IntentNames.MediaNext, "skip to the next track"),
+        (IntentNames.MediaPrevious, "go back to the previous track"),
+        (IntentNames.SetVolume, "set the volume (0-100)"),
+        (IntentNames.StartTimer, "start a timer"),
+        (IntentNames.CancelTimer, "cancel the timer"),
+        (IntentNames.GetCurrentTime, "ask the time"),
+        (IntentNames.Nevermind, "cancel what was asked"),
     ];
 
     private IEnumerable<Entity> Named(params string[] domains) => _candidates.Where(e => domains.Contains(e.Domain));
@@ -116,24 +116,24 @@ public sealed class CommandSchema
         if (target.Count > 0)
         {
             rules.Append(CultureInfo.InvariantCulture, $"target ::= {string.Join(" | ", target.Select(t => $"({t})"))}\n");
-            Command("HassTurnOn", "target");
-            Command("HassTurnOff", "target");
+            Command(IntentNames.TurnOn, "target");
+            Command(IntentNames.TurnOff, "target");
         }
 
         if (onOff is not null)
         {
-            Command("HassToggle", $"\", \\\"name\\\": \" {onOff}");
+            Command(IntentNames.Toggle, $"\", \\\"name\\\": \" {onOff}");
         }
 
         if (NameRule("name-light", Named("light")) is { } light)
         {
             var color = _colors.Count > 0 ? $" | \", \\\"color\\\": \" ({string.Join(" | ", _colors.Select(c => Literal(JsonSerializer.Serialize(c))))})" : string.Empty;
-            Command("HassLightSet", $"\", \\\"name\\\": \" {light} (\", \\\"brightness\\\": \" percent{color})");
+            Command(IntentNames.LightSet, $"\", \\\"name\\\": \" {light} (\", \\\"brightness\\\": \" percent{color})");
         }
 
         if (cover is not null)
         {
-            Command("HassSetPosition", $"\", \\\"name\\\": \" {cover} \", \\\"position\\\": \" percent");
+            Command(IntentNames.SetPosition, $"\", \\\"name\\\": \" {cover} \", \\\"position\\\": \" percent");
         }
 
         var climates = Named("climate").ToList();
@@ -153,31 +153,31 @@ public sealed class CommandSchema
                 options.Add($"(\", \\\"name\\\": \" {Literal(JsonSerializer.Serialize(climate.Name))} \", \\\"temperature\\\": \" ({string.Join(" | ", values)}))");
             }
 
-            Command("HassClimateSetTemperature", $"({string.Join(" | ", options)})");
+            Command(IntentNames.ClimateSetTemperature, $"({string.Join(" | ", options)})");
         }
 
         if (areaRule is not null)
         {
-            Command("HassClimateGetTemperature", "\", \\\"area\\\": \" area");
+            Command(IntentNames.ClimateGetTemperature, "\", \\\"area\\\": \" area");
         }
 
         if (NameRule("name-any", _candidates) is { } any)
         {
-            Command("HassGetState", $"\", \\\"name\\\": \" {any}");
+            Command(IntentNames.GetState, $"\", \\\"name\\\": \" {any}");
         }
 
         var media = NameRule("name-media", Named("media_player"));
         var mediaTarget = media is null ? null : $"(\", \\\"name\\\": \" {media})?";
-        Command("HassMediaPause", mediaTarget);
-        Command("HassMediaUnpause", mediaTarget);
-        Command("HassMediaNext", mediaTarget);
-        Command("HassMediaPrevious", mediaTarget);
-        Command("HassSetVolume", $"\", \\\"volume_level\\\": \" percent{(mediaTarget is null ? string.Empty : " " + mediaTarget)}");
+        Command(IntentNames.MediaPause, mediaTarget);
+        Command(IntentNames.MediaUnpause, mediaTarget);
+        Command(IntentNames.MediaNext, mediaTarget);
+        Command(IntentNames.MediaPrevious, mediaTarget);
+        Command(IntentNames.SetVolume, $"\", \\\"volume_level\\\": \" percent{(mediaTarget is null ? string.Empty : " " + mediaTarget)}");
         rules.Append("minutes ::= [1-9] [0-9]?\n");
-        Command("HassStartTimer", "(\", \\\"hours\\\": \" [1-9] | \", \\\"minutes\\\": \" minutes | \", \\\"seconds\\\": \" minutes)");
-        Command("HassCancelTimer", null);
-        Command("HassGetCurrentTime", null);
-        Command("HassNevermind", null);
+        Command(IntentNames.StartTimer, "(\", \\\"hours\\\": \" [1-9] | \", \\\"minutes\\\": \" minutes | \", \\\"seconds\\\": \" minutes)");
+        Command(IntentNames.CancelTimer, null);
+        Command(IntentNames.GetCurrentTime, null);
+        Command(IntentNames.Nevermind, null);
 
         return $"root ::= {string.Join(" | ", alternatives)}\n{rules}";
     }
