@@ -16,56 +16,6 @@ using VoiceHub.Core.Mqtt;
 
 namespace VoiceHub.Core.Pipeline;
 
-/// <summary>How the hub converses (section <c>pipeline</c>).</summary>
-public sealed class PipelineOptions
-{
-    public const string Section = "pipeline";
-
-    /// <summary>False: every utterance the VAD finds is a command (push-to-talk boxes, evaluation streams).</summary>
-    public bool WakeRequired { get; set; } = true;
-
-    /// <summary>After an answer, a command needs no wake word for this long (0: off).</summary>
-    public TimeSpan FollowUp { get; set; } = TimeSpan.FromSeconds(4);
-
-    /// <summary>Words that end whatever the hub is doing: a running answer, a timer alarm, a pending question.</summary>
-    /// <summary>Empty: the defaults below (filled in after binding: bound lists append to defaults).</summary>
-    public List<string> StopWords { get; set; } = [];
-
-    public static readonly IReadOnlyList<string> DefaultStopWords = ["stop", "cancel", "never mind", "nevermind", "nothing", "forget it"];
-
-    /// <summary>The room the hub stands in: "turn on the lights" means this room's.</summary>
-    public string Area { get; set; } = string.Empty;
-
-    /// <summary>Audio kept before the start of speech in a follow-up (the first syllable).</summary>
-    public TimeSpan PreRoll { get; set; } = TimeSpan.FromMilliseconds(300);
-
-    /// <summary>A finished timer is announced again this often until "stop", for at most a minute.</summary>
-    public TimeSpan AlertRepeat { get; set; } = TimeSpan.FromSeconds(6);
-}
-
-/// <summary>One utterance's journey: what was heard and done, and how long each stage took.</summary>
-public sealed record UtteranceTrace(
-    long Number,
-    TimeSpan StreamStart,
-    TimeSpan StreamEnd,
-    bool Woken,
-    string? Transcript,
-    string? Rejection,
-    string Engine,
-    int Tier,
-    IntentResult? Result,
-    ActuationReport? Actuation,
-    string Response,
-    IReadOnlyDictionary<string, double> StageMilliseconds,
-    string? Error)
-{
-    /// <summary>Wall time from the end of speech (the endpoint) to the command's publication.</summary>
-    public double? EndOfSpeechToActionMs => StageMilliseconds.TryGetValue("total", out var total) ? total : null;
-
-    /// <summary>What the speaker waits: from the last voiced frame, through the endpointing pause, to the command's publication.</summary>
-    public double? SpeechEndToActionMs => EndOfSpeechToActionMs is { } total ? total + StageMilliseconds.GetValueOrDefault("endpoint_wait") : null;
-}
-
 /// <summary>
 /// The appliance's conversation as an explicit state machine over the audio stream:
 /// listening → woken → hearing → transcribing → understanding → acting → answering →
@@ -79,9 +29,6 @@ public sealed record UtteranceTrace(
 /// </summary>
 public sealed partial class VoicePipeline : IDisposable
 {
-    private static readonly HashSet<string> s_yes = new(StringComparer.Ordinal) { "yes", "yes please", "yeah", "yep", "sure", "do it", "go ahead", "confirm", "ok", "okay" };
-    private static readonly HashSet<string> s_no = new(StringComparer.Ordinal) { "no", "nope", "no thanks", "don't", "do not", "no don't" };
-
     /// <summary>Last words after which a command may go on after a pause ("twenty ... one", "one hundred ... and five").</summary>
     private static readonly HashSet<string> s_mayGoOn = new(StringComparer.Ordinal)
     {
@@ -95,20 +42,15 @@ public sealed partial class VoicePipeline : IDisposable
     private readonly Actuator _actuator;
     private readonly ISpeaker _speaker;
     private readonly HubStatus _status;
-    private readonly TimerService _timers;
+    private readonly DialogPolicy _dialog;
     private readonly ILogger _logger;
     private readonly TimeProvider _clock;
     private readonly AudioRingBuffer _ring;
-    private readonly HashSet<string> _stopWords;
-    private readonly Lock _alertLock = new();
     private Phase _phase = Phase.Listening;
     private TimeSpan _utteranceStart;
     private TimeSpan _vadBase;
     private TimeSpan _followUpUntil;
     private bool _woken;
-    private IntentResult? _pendingConfirmation;
-    private LocalTimer? _alert;
-    private DateTimeOffset _alertStarted;
     private long _utterances;
     private long _busySince;
     private bool _realTime;
@@ -132,12 +74,10 @@ public sealed partial class VoicePipeline : IDisposable
         _actuator = actuator;
         _speaker = speaker;
         _status = status;
-        _timers = timers;
         _logger = logger;
         _clock = clock ?? TimeProvider.System;
         _ring = new AudioRingBuffer(vad.MaximumUtterance + TimeSpan.FromSeconds(4));
-        _stopWords = (options.StopWords.Count > 0 ? options.StopWords : PipelineOptions.DefaultStopWords).Select(TextNormalizer.Normalize).ToHashSet(StringComparer.Ordinal);
-        _timers.Finished += OnTimerFinished;
+        _dialog = new DialogPolicy(options, timers, logger, _clock);
         _echo = CreateEchoFrontEnd(echo, speaker.Feed, logger);
         _recorder = recorder is { Enabled: true } ? recorder : null;
     }
@@ -197,6 +137,7 @@ public sealed partial class VoicePipeline : IDisposable
         _answerCancel.Cancel();
         _ = _answer.Wait(TimeSpan.FromSeconds(2)); // the speaker stops before what it writes to is freed (never throws: see SpeakInBackgroundAsync)
         _answerCancel.Dispose();
+        _dialog.Dispose();
         _vad.Dispose();
         _echo?.Dispose();
     }
@@ -235,7 +176,7 @@ public sealed partial class VoicePipeline : IDisposable
                     Enter(Phase.Listening);
                 }
 
-                if (_status.Muted && _alert is not null)
+                if (_status.Muted && _dialog.AlarmRinging)
                 {
                     await RepeatAlertAsync(cancellationToken).ConfigureAwait(false); // a muted microphone still hears no alarm, but people do
                 }
@@ -284,7 +225,7 @@ public sealed partial class VoicePipeline : IDisposable
     {
         switch (_phase)
         {
-            case Phase.Listening when _alert is not null:
+            case Phase.Listening when _dialog.AlarmRinging:
                 // A ringing timer: "stop" works without the wake word.
                 Enter(Phase.FollowUp, block.End + TimeSpan.FromSeconds(30));
                 await RepeatAlertAsync(cancellationToken).ConfigureAwait(false);
@@ -304,7 +245,7 @@ public sealed partial class VoicePipeline : IDisposable
 
                 break;
             case Phase.FollowUp:
-                if (_alert is not null)
+                if (_dialog.AlarmRinging)
                 {
                     await RepeatAlertAsync(cancellationToken).ConfigureAwait(false);
                 }
@@ -318,7 +259,7 @@ public sealed partial class VoicePipeline : IDisposable
                 {
                     BeginHearing(SpeechStartInStream(block), woken: false);
                 }
-                else if (block.End > _followUpUntil && _alert is null)
+                else if (block.End > _followUpUntil && !_dialog.AlarmRinging)
                 {
                     Enter(Phase.Listening);
                 }
@@ -350,7 +291,7 @@ public sealed partial class VoicePipeline : IDisposable
                 {
                     AbandonStream();
                     LogNoSpeech(_logger);
-                    Enter(_alert is not null ? Phase.FollowUp : Phase.Listening, block.End + TimeSpan.FromSeconds(30));
+                    Enter(_dialog.AlarmRinging ? Phase.FollowUp : Phase.Listening, block.End + TimeSpan.FromSeconds(30));
                 }
 
                 break;
@@ -456,8 +397,7 @@ public sealed partial class VoicePipeline : IDisposable
         }
 
         var text = await stream.HypothesisSoFarAsync(cancellationToken).ConfigureAwait(false) ?? string.Empty;
-        var context = _options.Area.Length > 0 ? new Dictionary<string, string> { ["area"] = _options.Area } : new Dictionary<string, string>();
-        return IsCompleteCommand(text, set.Recognizer, context, _pendingConfirmation is not null);
+        return IsCompleteCommand(text, set.Recognizer, _dialog.Context, _dialog.QuestionPending);
     }
 
     /// <summary>Whether a hypothesis is a whole command the templates accept and that cannot go on (see <see cref="IsCompleteCommandAsync"/>).</summary>
@@ -469,7 +409,7 @@ public sealed partial class VoicePipeline : IDisposable
             return false;
         }
 
-        if (confirmationPending && (s_yes.Contains(text) || s_no.Contains(text)))
+        if (confirmationPending && DialogPolicy.IsYesOrNo(text))
         {
             return true;
         }
@@ -509,7 +449,7 @@ public sealed partial class VoicePipeline : IDisposable
         {
             _status.SetState(PipelineState.Listening);
             _vad.Reset(); // without a wake word, the next start of speech begins the next command
-            _pendingConfirmation = null; // a "yes" later must not open the garage door asked about long ago
+            _dialog.ForgetQuestion();
         }
     }
 
@@ -534,7 +474,7 @@ public sealed partial class VoicePipeline : IDisposable
         {
             _status.SetState(PipelineState.Transcribing);
             var heard = await Timed(stages, "stt", () => stream is not null ? stream.FinishAsync(cancellationToken) : set.Engine.TranscribeAsync(audio, cancellationToken)).ConfigureAwait(false);
-            var forTheAnswer = _heardOverAnswer && !heard.IsRejected ? ForTheAnswer(heard.Text, set.Recognizer) : null;
+            var forTheAnswer = _heardOverAnswer && !heard.IsRejected ? _dialog.ForTheAnswer(heard.Text, set.Recognizer) : null;
             if (heard.IsRejected)
             {
                 response = _woken ? "Sorry, I didn't catch that." : string.Empty;
@@ -551,20 +491,20 @@ public sealed partial class VoicePipeline : IDisposable
             else
             {
                 transcript = forTheAnswer ?? heard.Text;
-                if (forTheAnswer is not null && !_stopWords.Contains(forTheAnswer))
+                if (forTheAnswer is not null && !_dialog.IsStopWord(forTheAnswer))
                 {
                     InterruptAnswer("a reply to it"); // a stop word stops it with everything else, and says so
                 }
 
                 stage = "intent";
                 _status.SetState(PipelineState.Understanding);
-                result = await Timed(stages, "intent", () => UnderstandAsync(set, transcript, cancellationToken)).ConfigureAwait(false);
+                result = await Timed(stages, "intent", () => _dialog.UnderstandAsync(set.Recognizer, transcript, StopTalking, cancellationToken)).ConfigureAwait(false);
                 stage = "act";
                 _status.SetState(PipelineState.Acting);
                 report = await Timed(stages, "act", () => _actuator.ExecuteAsync(result, set.Registry, cancellationToken)).ConfigureAwait(false);
                 stages["total"] = Stopwatch.GetElapsedTime(endpoint).TotalMilliseconds;
                 stages["endpoint_wait"] = Math.Max(0, (_streamNow - (end - EndPad)).TotalMilliseconds); // audio heard after the last voiced frame
-                response = Answer(result, report);
+                response = DialogPolicy.Answer(result, report);
             }
 
             stage = "answer";
@@ -605,10 +545,9 @@ public sealed partial class VoicePipeline : IDisposable
         // The ring still holds the utterance (no block has been read since): a streaming decode had no copy of it.
         _recorder?.Record(trace, audio.Length > 0 ? audio.Span : Heard(start, end));
 
-        var ask = _pendingConfirmation is not null || result?.Status == IntentStatus.Clarify;
-        if (error is null && (ask || _options.FollowUp > TimeSpan.Zero || _alert is not null) && result is not null)
+        if (error is null && result is not null && _dialog.ReplyWindow(result) is { } window)
         {
-            Enter(Phase.FollowUp, Max(_streamNow, _ignoreUntil) + (ask ? TimeSpan.FromSeconds(8) : _options.FollowUp));
+            Enter(Phase.FollowUp, Max(_streamNow, _ignoreUntil) + window);
         }
         else if (_heardOverAnswer && error is null)
         {
@@ -616,7 +555,7 @@ public sealed partial class VoicePipeline : IDisposable
         }
         else
         {
-            Enter(_alert is not null ? Phase.FollowUp : Phase.Listening);
+            Enter(_dialog.AlarmRinging ? Phase.FollowUp : Phase.Listening);
         }
     }
 
@@ -624,110 +563,6 @@ public sealed partial class VoicePipeline : IDisposable
     {
         var audio = _ring.CopySince(start);
         return audio.AsSpan(0, (int)Math.Clamp((end - start).TotalSeconds * AudioFile.SampleRate, 0, audio.Length));
-    }
-
-    private async Task<IntentResult> UnderstandAsync(ModelSet set, string text, CancellationToken cancellationToken)
-    {
-        var normalized = TextNormalizer.Normalize(text);
-        if (_stopWords.Contains(normalized))
-        {
-            var stopped = StopEverything();
-            return new IntentResult { Text = text, Intent = IntentNames.Nevermind, Status = IntentStatus.Ok, Source = "template", Response = stopped ? "OK." : string.Empty };
-        }
-
-        if (_pendingConfirmation is { } pending)
-        {
-            _pendingConfirmation = null;
-            if (s_yes.Contains(normalized))
-            {
-                return pending with { Status = IntentStatus.Ok, Targets = pending.PendingTargets ?? pending.Targets, PendingTargets = null, Response = "OK." };
-            }
-
-            if (s_no.Contains(normalized))
-            {
-                return new IntentResult { Text = text, Intent = IntentNames.Nevermind, Status = IntentStatus.Ok, Source = "template", Response = "OK, I won't." };
-            }
-        }
-
-        var context = _options.Area.Length > 0 ? new Dictionary<string, string> { ["area"] = _options.Area } : null;
-        var result = await set.Recognizer.RecognizeAsync(text, context, cancellationToken).ConfigureAwait(false);
-        if (result.Status == IntentStatus.Confirm)
-        {
-            _pendingConfirmation = result;
-        }
-
-        return result.Intent switch
-        {
-            IntentNames.StartTimer when result.Status == IntentStatus.Ok => StartTimer(result),
-            IntentNames.CancelTimer when result.Status == IntentStatus.Ok => result with { Response = _timers.Cancel(WhichTimer(result)) > 0 ? "Timer cancelled." : "There's no timer like that running." },
-            IntentNames.CancelAllTimers when result.Status == IntentStatus.Ok => result with { Response = _timers.Cancel(new TimerSelector()) > 0 ? "All timers cancelled." : "There's no timer running." },
-            IntentNames.PauseTimer when result.Status == IntentStatus.Ok => result with { Response = _timers.Pause(WhichTimer(result)) > 0 ? "Timer paused." : "There's no running timer like that." },
-            IntentNames.UnpauseTimer when result.Status == IntentStatus.Ok => result with { Response = _timers.Resume(WhichTimer(result)) > 0 ? "Timer resumed." : "There's no paused timer like that." },
-            IntentNames.IncreaseTimer when result.Status == IntentStatus.Ok => result with { Response = _timers.Adjust(WhichTimer(result), TimerLength(result, string.Empty)) > 0 ? result.Response : "There's no timer like that running." },
-            IntentNames.DecreaseTimer when result.Status == IntentStatus.Ok => result with { Response = _timers.Adjust(WhichTimer(result), -TimerLength(result, string.Empty)) > 0 ? result.Response : "There's no timer like that running." },
-            IntentNames.TimerStatus when result.Status == IntentStatus.Ok => result with { Response = _timers.Describe(WhichTimer(result)) },
-            _ => result,
-        };
-    }
-
-    /// <summary>hours, minutes and seconds slots (with a prefix: start_hours ...) as one length.</summary>
-    private static TimeSpan TimerLength(IntentResult result, string prefix)
-    {
-        double Slot(string name) => result.Slots.TryGetValue(prefix + name, out var v) ? Convert.ToDouble(v, CultureInfo.InvariantCulture) : 0;
-        return TimeSpan.FromHours(Slot("hours")) + TimeSpan.FromMinutes(Slot("minutes")) + TimeSpan.FromSeconds(Slot("seconds"));
-    }
-
-    /// <summary>The timer a command names: by name or by the length it was set for (the hub keeps one room's timers, so a room names them all).</summary>
-    private static TimerSelector WhichTimer(IntentResult result) =>
-        new(result.Slots.GetValueOrDefault("name")?.ToString(), TimerLength(result, "start_") is { Ticks: > 0 } length ? length : null);
-
-    private IntentResult StartTimer(IntentResult result)
-    {
-        var duration = TimerLength(result, string.Empty);
-        try
-        {
-            _timers.Start(duration, result.Slots.GetValueOrDefault("name")?.ToString());
-            return result;
-        }
-        catch (ArgumentOutOfRangeException)
-        {
-            return result with { Status = IntentStatus.Error, Response = "Timers run for up to 24 hours." };
-        }
-    }
-
-    private static string Answer(IntentResult result, ActuationReport report)
-    {
-        var failures = report.Failures.ToList();
-        if (failures.Count > 0)
-        {
-            return failures.Count == report.Targets.Count
-                ? $"Sorry, I couldn't do that: {failures[0].Problem}."
-                : $"{result.Response} But {failures.Count} of them didn't respond.";
-        }
-
-        return report.Targets.Any(t => t.Status == TargetStatus.Queued)
-            ? $"{result.Response} The hub is offline; I'll send it when it's back."
-            : result.Response;
-    }
-
-    /// <summary>
-    /// What may be said over an answer without the wake word: a stop word, or yes/no to the question it
-    /// asks; null for anything else. The utterance may start with it and go on: the hub's own voice goes
-    /// on under it until the stop word is understood, and what is left of it decodes as more words.
-    /// A timer command that starts with one ("cancel the timer") is that command while timers run.
-    /// </summary>
-    private string? ForTheAnswer(string text, IntentRecognizer recognizer)
-    {
-        var normalized = TextNormalizer.Normalize(text);
-        if (_stopWords.Contains(normalized) || (_pendingConfirmation is not null && (s_yes.Contains(normalized) || s_no.Contains(normalized))))
-        {
-            return normalized;
-        }
-
-        var stop = _stopWords.Where(stop => normalized.StartsWith(stop + " ", StringComparison.Ordinal)).MaxBy(stop => stop.Length);
-        var timerCommand = stop is not null && _timers.Running.Count > 0
-            && recognizer.RecognizeWithTemplates(normalized, new Dictionary<string, string>()) is { Status: IntentStatus.Ok, Intent: { } intent } && intent.Contains("Timer", StringComparison.Ordinal);
-        return timerCommand ? normalized : stop;
     }
 
     /// <summary>Cuts short what the hub is saying (the speaker stops mid-word).</summary>
@@ -744,55 +579,22 @@ public sealed partial class VoicePipeline : IDisposable
         LogInterrupted(_logger, why);
     }
 
-    private bool StopEverything()
+    /// <summary>A stop word: the answer playing (if any) stops; whether one was.</summary>
+    private bool StopTalking()
     {
-        var stopped = _pendingConfirmation is not null || Talking;
+        var talking = Talking;
         InterruptAnswer("a stop word");
-        _pendingConfirmation = null;
-        lock (_alertLock)
-        {
-            stopped |= _alert is not null;
-            _alert = null;
-        }
-
-        return stopped;
-    }
-
-    private void OnTimerFinished(LocalTimer timer)
-    {
-        lock (_alertLock)
-        {
-            _alert = timer;
-            _alertStarted = DateTimeOffset.MinValue;
-        }
-
-        LogTimerFinished(_logger, timer.Name ?? "timer", timer.Duration.TotalSeconds);
+        return talking;
     }
 
     private async Task RepeatAlertAsync(CancellationToken cancellationToken)
     {
-        LocalTimer? alert;
-        lock (_alertLock)
+        if (_dialog.AlarmAnnouncementDue() is { } announcement)
         {
-            alert = _alert;
-            var now = _clock.GetUtcNow();
-            if (alert is null || (now - _alertStarted < _options.AlertRepeat && _alertStarted != DateTimeOffset.MinValue))
-            {
-                return;
-            }
-
-            if (_alertStarted != DateTimeOffset.MinValue && now - alert.Ends > TimeSpan.FromMinutes(1))
-            {
-                _alert = null; // nobody is home to hear it
-                return;
-            }
-
-            _alertStarted = now;
+            _status.SetState(PipelineState.Error); // the alarm blink
+            await SayQuietlyAsync(announcement, cancellationToken).ConfigureAwait(false);
+            _status.SetState(PipelineState.FollowUp);
         }
-
-        _status.SetState(PipelineState.Error); // the alarm blink
-        await SayQuietlyAsync(alert.Name is null ? "Your timer is done." : $"Your {alert.Name} timer is done.", cancellationToken).ConfigureAwait(false);
-        _status.SetState(PipelineState.FollowUp);
     }
 
     /// <summary>
@@ -918,7 +720,4 @@ public sealed partial class VoicePipeline : IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "No echo cancellation (the microphone is ignored while the hub talks): {Problem}")]
     private static partial void LogNoEchoCancellation(ILogger logger, string problem);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Timer {Name} ({Seconds:0} s) finished")]
-    private static partial void LogTimerFinished(ILogger logger, string name, double seconds);
 }
