@@ -145,6 +145,9 @@ public sealed partial class GpioHub : IDisposable
     /// <summary>The mute button was pressed (after debouncing).</summary>
     public event Action? MutePressed;
 
+    /// <summary>A button's level settled after its bounce (name, pressed), on its watcher thread.</summary>
+    public event Action<string, bool>? ButtonSettled;
+
     /// <summary>An entity's GPIO output changed (entity id, on).</summary>
     public event Action<string, bool>? OutputChanged;
 
@@ -300,6 +303,7 @@ public sealed partial class GpioHub : IDisposable
                     {
                         stable = level;
                         changed(level);
+                        ButtonSettled?.Invoke(name, level);
                     }
                 }
                 catch (GpioException e)

@@ -67,6 +67,8 @@ public sealed class GpioTests
         using var gpio = new GpioHub(options, new RecordingLogger(), name => new ControllerGpioChip(name, driver));
         var presses = 0;
         gpio.MutePressed += () => Interlocked.Increment(ref presses);
+        var released = new ManualResetEventSlim();
+        gpio.ButtonSettled += (_, pressed) => released.Set();
         gpio.Start([], new HubStatus());
         Assert.Equal(PinMode.InputPullUp, driver.ModeOf(7));
 
@@ -77,8 +79,9 @@ public sealed class GpioTests
 
         // Waits for the press instead of a fixed time: a loaded machine may schedule the watcher late.
         SpinWait.SpinUntil(() => Volatile.Read(ref presses) > 0, TimeSpan.FromSeconds(10));
+        released.Reset();
         driver.SetInput(7, PinValue.High); // released
-        Thread.Sleep(300);
+        Assert.True(released.Wait(TimeSpan.FromSeconds(10))); // the watcher has settled the release: any second press would have counted by now
 
         Assert.Equal(1, presses);
     }
@@ -152,6 +155,8 @@ public sealed class GpioTests
         using var gpio = new GpioHub(options, new RecordingLogger(), _ => chip);
         var presses = 0;
         gpio.MutePressed += () => Interlocked.Increment(ref presses);
+        var released = new ManualResetEventSlim();
+        gpio.ButtonSettled += (_, pressed) => released.Set();
         gpio.Start([], new HubStatus());
 
         // Contacts bounce: a few flips within microseconds before settling low (pressed, active-low).
@@ -161,8 +166,9 @@ public sealed class GpioTests
         }
 
         SpinWait.SpinUntil(() => Volatile.Read(ref presses) > 0, TimeSpan.FromSeconds(10));
+        released.Reset();
         chip.SetInput(7, true); // released
-        Thread.Sleep(300);
+        Assert.True(released.Wait(TimeSpan.FromSeconds(10))); // the watcher has settled the release: any second press would have counted by now
 
         Assert.Equal(1, presses);
     }
