@@ -91,7 +91,7 @@ public sealed record LedPattern(string Name, TimeSpan On, TimeSpan Off, int Repe
     /// <summary>The status LED's pattern for a pipeline state: dark while listening, lit while attending, busy while thinking.</summary>
     public static LedPattern ForState(PipelineState state, bool muted) => state switch
     {
-        PipelineState.Error => Alarm,
+        PipelineState.Error or PipelineState.Ringing => Alarm,
         _ when muted => Heartbeat,
         PipelineState.Listening or PipelineState.Starting => Dark,
         PipelineState.Woken or PipelineState.Hearing or PipelineState.FollowUp or PipelineState.Answering => Lit,

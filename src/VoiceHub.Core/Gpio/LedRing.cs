@@ -39,6 +39,7 @@ public sealed record RingShow(string Name, Func<int, int, TimeSpan, Color> Pixel
     private static readonly Color s_purple = Color.FromArgb(160, 0, 255);
     private static readonly Color s_green = Color.FromArgb(0, 255, 64);
     private static readonly Color s_red = Color.FromArgb(255, 0, 0);
+    private static readonly Color s_amber = Color.FromArgb(255, 140, 0);
 
     public static readonly RingShow Off = new("off", (_, _, _) => Color.Black);
 
@@ -60,9 +61,13 @@ public sealed record RingShow(string Name, Func<int, int, TimeSpan, Color> Pixel
     /// <summary>A stage failed: red, blinking three times a second.</summary>
     public static readonly RingShow Error = new("error", (_, _, t) => (int)(t.TotalMilliseconds / 167) % 2 == 0 ? s_red : Color.Black, Moves: true);
 
+    /// <summary>A timer's alarm: the ring pulses amber, twice a second.</summary>
+    public static readonly RingShow Ringing = new("ringing", (_, _, t) => Scale(s_amber, 0.5 + (0.5 * Math.Cos(t.TotalSeconds * Math.PI * 4))), Moves: true);
+
     public static RingShow ForState(PipelineState state, bool muted) => state switch
     {
         PipelineState.Error => Error,
+        PipelineState.Ringing => Ringing,
         _ when muted => Muted,
         PipelineState.Woken => Wake,
         PipelineState.Hearing or PipelineState.FollowUp => Listening,

@@ -14,6 +14,11 @@ public enum PipelineState
     Acting,
     Answering,
     FollowUp,
+
+    /// <summary>A timer finished and its alarm is being announced until "stop".</summary>
+    Ringing,
+
+    /// <summary>Something failed: a stage, the pipeline, or a command that could not be delivered in time.</summary>
     Error,
 }
 

@@ -64,6 +64,7 @@ public sealed partial class VoicePipeline : IDisposable
     private CancellationTokenSource _answerCancel = new();
     private bool _heardOverAnswer;
     private float[] _silence = [];
+    private bool _pushToTalk;
 
     public VoicePipeline(PipelineOptions options, VadOptions vad, IWakeDetector? wake, ModelSets models, Actuator actuator, ISpeaker speaker, HubStatus status, TimerService timers, ILogger logger, TimeProvider? clock = null, EchoCancellationOptions? echo = null, Diagnostics.DebugRecorder? recorder = null)
     {
@@ -129,7 +130,11 @@ public sealed partial class VoicePipeline : IDisposable
     public DateTimeOffset? BusySince => Interlocked.Read(ref _busySince) is var ticks and > 0 ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
 
     /// <summary>Push-to-talk held: listen for a command without the wake word.</summary>
-    public bool PushToTalk { get; set; }
+    public bool PushToTalk
+    {
+        get => Volatile.Read(ref _pushToTalk);
+        set => Volatile.Write(ref _pushToTalk, value); // the button's watcher thread writes, the audio loop reads
+    }
 
     /// <summary>Stops an answer still playing; releases the endpointing VAD's model (Silero's, when configured) and the echo canceller.</summary>
     public void Dispose()
@@ -591,7 +596,7 @@ public sealed partial class VoicePipeline : IDisposable
     {
         if (_dialog.AlarmAnnouncementDue() is { } announcement)
         {
-            _status.SetState(PipelineState.Error); // the alarm blink
+            _status.SetState(PipelineState.Ringing);
             await SayQuietlyAsync(announcement, cancellationToken).ConfigureAwait(false);
             _status.SetState(PipelineState.FollowUp);
         }

@@ -33,6 +33,9 @@ public sealed class LedRingTests
         await status.DeliveredAsync();
         Assert.Equal("muted", ring.Show);
         Assert.All(spi.LastFrame(12), c => Assert.Equal(Color.FromArgb(64, 0, 0), c));
+        status.SetState(PipelineState.Ringing);
+        await status.DeliveredAsync();
+        Assert.Equal("ringing", ring.Show); // a timer's alarm shows on a muted hub too
     }
 
     [Fact]
