@@ -105,8 +105,12 @@ public sealed class EchoFrontEnd : IDisposable
     /// </summary>
     private const double LearnedEchoLossDb = 12;
 
-    /// <summary>The least of the hub's sound to judge the echo loss on (one second).</summary>
-    private const int LearningSamples = AudioFile.SampleRate;
+    /// <summary>
+    /// The least of the hub's sound before its echo loss is trusted (three seconds): SpeexDSP's
+    /// residual suppression alone takes 12 dB off within a second, while the filter itself converges
+    /// in 2-3 s of speech (measured in <c>eval echo</c>: trusting the loss alone cut answers short more often).
+    /// </summary>
+    private const int LearningSamples = 3 * AudioFile.SampleRate;
 
     /// <summary>How long a talker counts as heard after the last block that showed one (the gaps between words).</summary>
     private const int NearEndHangoverSamples = AudioFile.SampleRate / 4;

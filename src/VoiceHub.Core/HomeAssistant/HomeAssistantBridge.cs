@@ -25,7 +25,7 @@ namespace VoiceHub.Core.HomeAssistant;
 /// intent is also published as JSON on <c>voicehub/&lt;hub_id&gt;/intent</c> for automations.
 /// Configs are retained and sent again when Home Assistant announces it restarted.
 /// </summary>
-public sealed partial class HomeAssistantBridge
+public sealed partial class HomeAssistantBridge : IDisposable
 {
     private static readonly string[] s_stages = ["wake", "stt", "intent", "act", "total"];
     private readonly MqttBus _bus;
@@ -39,6 +39,9 @@ public sealed partial class HomeAssistantBridge
     private IReadOnlyList<Entity> _gpioEntities = [];
     private IReadOnlyList<string> _eventTypes = [];
     private bool _roomSensor;
+    private readonly System.Threading.Channels.Channel<(string Topic, string Payload, bool Retain)> _outgoing =
+        System.Threading.Channels.Channel.CreateUnbounded<(string, string, bool)>(new() { SingleReader = true });
+    private readonly Task _sending;
 
     public HomeAssistantBridge(MqttBus bus, HubStatus status, string discoveryPrefix, string hubId, ILogger logger, GpioHub? gpio = null, EntityStateStore? states = null, string? version = null)
     {
@@ -50,7 +53,39 @@ public sealed partial class HomeAssistantBridge
         _prefix = discoveryPrefix;
         _hubId = hubId;
         _version = version ?? typeof(HomeAssistantBridge).Assembly.GetName().Version?.ToString(3) ?? "0";
+        _sending = Task.Run(SendAsync);
     }
+
+    /// <summary>Sends what is queued, then stops (the bus, disposed after the bridge, still takes it).</summary>
+    public void Dispose()
+    {
+        _outgoing.Writer.TryComplete();
+        _ = _sending.Wait(TimeSpan.FromSeconds(2));
+    }
+
+    /// <summary>
+    /// Queues a publication: callers are the audio loop (the act stage turning a relay, an intent
+    /// event), the status's delivery task and timer threads, and none of them waits for the bus.
+    /// </summary>
+    private void Send(string topic, string payload, bool retain) => _outgoing.Writer.TryWrite((topic, payload, retain));
+
+    private async Task SendAsync()
+    {
+        await foreach (var (topic, payload, retain) in _outgoing.Reader.ReadAllAsync().ConfigureAwait(false))
+        {
+            try
+            {
+                _bus.PublishState(topic, payload, retain);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                LogSendFailed(_logger, topic, e.Message); // the next publication still goes
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Publishing {Topic} failed: {Reason}")]
+    private static partial void LogSendFailed(ILogger logger, string topic, string reason);
 
     public string Base => _bus.BaseTopic;
 
@@ -84,14 +119,14 @@ public sealed partial class HomeAssistantBridge
         _status.Changed += Publish;
         if (_gpio is not null)
         {
-            _gpio.OutputChanged += (id, on) => _bus.PublishState(GpioStateTopic(id), on ? "ON" : "OFF", retain: true);
+            _gpio.OutputChanged += (id, on) => Send(GpioStateTopic(id), on ? "ON" : "OFF", retain: true);
         }
 
         Announce();
         Publish(_status.Snapshot);
         foreach (var entity in _gpioEntities)
         {
-            _bus.PublishState(GpioStateTopic(entity.Id), _gpio!.OutputState(entity.Id) == true ? "ON" : "OFF", retain: true);
+            Send(GpioStateTopic(entity.Id), _gpio!.OutputState(entity.Id) == true ? "ON" : "OFF", retain: true);
         }
     }
 
@@ -178,11 +213,11 @@ public sealed partial class HomeAssistantBridge
             ["hub_id"] = _hubId,
             ["time"] = at.ToString("O", CultureInfo.InvariantCulture),
         };
-        _bus.PublishState(IntentTopic, json.ToJsonString(), retain: false);
+        Send(IntentTopic, json.ToJsonString(), retain: false);
         if (result.Intent is not null && result.Status == IntentStatus.Ok)
         {
             var fired = new JsonObject { ["event_type"] = result.Intent, ["text"] = result.Text, ["slots"] = JsonSerializer.SerializeToNode(result.Slots), ["targets"] = new JsonArray([.. result.Targets.Select(t => (JsonNode)t)]) };
-            _bus.PublishState(EventTopic, fired.ToJsonString(), retain: false);
+            Send(EventTopic, fired.ToJsonString(), retain: false);
         }
     }
 
@@ -190,7 +225,7 @@ public sealed partial class HomeAssistantBridge
     {
         foreach (var (topic, payload) in DiscoveryConfigs())
         {
-            _bus.PublishState(topic, payload, retain: true);
+            Send(topic, payload, retain: true);
         }
     }
 
@@ -215,9 +250,9 @@ public sealed partial class HomeAssistantBridge
             ["room_temperature"] = snapshot.Room?.TemperatureCelsius,
             ["room_humidity"] = snapshot.Room?.HumidityPercent,
         };
-        _bus.PublishState(StateTopic, json.ToJsonString(), retain: true);
-        _bus.PublishState(MuteStateTopic, snapshot.Muted ? "ON" : "OFF", retain: true);
-        _bus.PublishState(ThrottledTopic, snapshot.Throttled ? "ON" : "OFF", retain: true);
+        Send(StateTopic, json.ToJsonString(), retain: true);
+        Send(MuteStateTopic, snapshot.Muted ? "ON" : "OFF", retain: true);
+        Send(ThrottledTopic, snapshot.Throttled ? "ON" : "OFF", retain: true);
     }
 
     private void OnMessage(MqttMessage message)
