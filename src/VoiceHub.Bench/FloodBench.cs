@@ -7,14 +7,10 @@ using Microsoft.Extensions.Hosting;
 using VoiceHub.App.Cli;
 using VoiceHub.App.Worker;
 using VoiceHub.Core.Actuation;
+using VoiceHub.Core.Mqtt;
 using VoiceHub.Core.Pipeline;
 using VoiceHub.Native.Mqtt;
 using VoiceHub.Tests.Support;
-using VoiceHub.Core.Devices;
-using VoiceHub.Core.Dialog;
-using VoiceHub.Core.HomeAssistant;
-using VoiceHub.Core.Models;
-using VoiceHub.Core.Mqtt;
 
 namespace VoiceHub.Bench;
 

@@ -6,13 +6,13 @@ using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using VoiceHub.Core.Devices;
 using VoiceHub.Core.Intents;
 using VoiceHub.Core.Intents.Slm;
 using VoiceHub.Core.Intents.Templates;
-using VoiceHub.Native.Grammar;
 using VoiceHub.Core.Language;
+using VoiceHub.Native.Grammar;
 using VoiceHub.Tests.Support;
-using VoiceHub.Core.Devices;
 
 namespace VoiceHub.Bench;
 

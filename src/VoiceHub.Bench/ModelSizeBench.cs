@@ -3,13 +3,13 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using VoiceHub.Core.Audio;
+using VoiceHub.Core.Devices;
 using VoiceHub.Core.Intents;
 using VoiceHub.Core.Intents.Slm;
 using VoiceHub.Core.Language;
 using VoiceHub.Core.Models;
 using VoiceHub.Core.Speech;
 using VoiceHub.Tests.Support;
-using VoiceHub.Core.Devices;
 
 namespace VoiceHub.Bench;
 

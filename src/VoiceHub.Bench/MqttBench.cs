@@ -5,13 +5,11 @@ using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using VoiceHub.Core.Actuation;
 using VoiceHub.Core.Configuration;
+using VoiceHub.Core.Devices;
 using VoiceHub.Core.Intents;
+using VoiceHub.Core.Mqtt;
 using VoiceHub.Native.Mqtt;
 using VoiceHub.Tests.Support;
-using VoiceHub.Core.Devices;
-using VoiceHub.Core.HomeAssistant;
-using VoiceHub.Core.Models;
-using VoiceHub.Core.Mqtt;
 
 namespace VoiceHub.Bench;
 

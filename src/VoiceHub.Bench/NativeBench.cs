@@ -4,8 +4,8 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using VoiceHub.Core.Audio;
-using VoiceHub.Native;
 using VoiceHub.Core.Language;
+using VoiceHub.Native;
 using VoiceHub.Tests.Support;
 
 namespace VoiceHub.Bench;

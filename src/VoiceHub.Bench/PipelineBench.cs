@@ -8,15 +8,14 @@ using VoiceHub.App.Cli;
 using VoiceHub.App.Worker;
 using VoiceHub.Core.Audio;
 using VoiceHub.Core.Configuration;
+using VoiceHub.Core.Devices;
 using VoiceHub.Core.Intents;
 using VoiceHub.Core.Intents.Slm;
+using VoiceHub.Core.Models;
+using VoiceHub.Core.Mqtt;
 using VoiceHub.Core.Pipeline;
 using VoiceHub.Core.Speech;
 using VoiceHub.Core.Thermal;
-using VoiceHub.Core.Devices;
-using VoiceHub.Core.Dialog;
-using VoiceHub.Core.Models;
-using VoiceHub.Core.Mqtt;
 
 namespace VoiceHub.Bench;
 

@@ -2,9 +2,8 @@ using System.CommandLine;
 using System.Diagnostics;
 using VoiceHub.Core.Audio;
 using VoiceHub.Core.Configuration;
-using VoiceHub.Core.Wake;
 using VoiceHub.Core.Models;
-using VoiceHub.Core.Mqtt;
+using VoiceHub.Core.Wake;
 
 namespace VoiceHub.Bench;
 

@@ -2,16 +2,12 @@ using System.Text;
 using Microsoft.Extensions.Options;
 using SharpFuzz;
 using VoiceHub.App.Cli;
-using VoiceHub.Core.Actuation;
 using VoiceHub.Core.Audio;
 using VoiceHub.Core.Configuration;
+using VoiceHub.Core.Devices;
 using VoiceHub.Core.Intents;
 using VoiceHub.Native;
 using VoiceHub.Native.ModelFiles;
-using VoiceHub.Core.Devices;
-using VoiceHub.Core.HomeAssistant;
-using VoiceHub.Core.Models;
-using VoiceHub.Core.Mqtt;
 
 // afl-fuzz runs this once per parser; each input either parses or fails with the parser's own
 // one-line error. Anything else escapes and afl-fuzz records it as a crash.

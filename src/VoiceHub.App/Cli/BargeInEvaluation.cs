@@ -3,20 +3,18 @@ using Microsoft.Extensions.Logging.Abstractions;
 using VoiceHub.Core.Actuation;
 using VoiceHub.Core.Audio;
 using VoiceHub.Core.Configuration;
+using VoiceHub.Core.Devices;
+using VoiceHub.Core.Dialog;
 using VoiceHub.Core.Gpio;
 using VoiceHub.Core.Hub;
 using VoiceHub.Core.Intents;
 using VoiceHub.Core.Intents.Slm;
+using VoiceHub.Core.Models;
 using VoiceHub.Core.Pipeline;
 using VoiceHub.Core.Speech;
 using VoiceHub.Core.Thermal;
 using VoiceHub.Core.Wake;
 using VoiceHub.Core.Wake.Neural;
-using VoiceHub.Core.Devices;
-using VoiceHub.Core.Dialog;
-using VoiceHub.Core.HomeAssistant;
-using VoiceHub.Core.Models;
-using VoiceHub.Core.Mqtt;
 
 namespace VoiceHub.App.Cli;
 

@@ -3,8 +3,6 @@ using Microsoft.Extensions.Options;
 using VoiceHub.Core.Configuration;
 using VoiceHub.Native;
 using VoiceHub.Native.Grammar;
-using VoiceHub.Core.Models;
-using VoiceHub.Core.Mqtt;
 
 namespace VoiceHub.App.Cli;
 

@@ -4,10 +4,8 @@ using VoiceHub.Core.Diagnostics;
 using VoiceHub.Core.Hosting;
 using VoiceHub.Core.Intents.Slm;
 using VoiceHub.Core.Models;
-using VoiceHub.Core.Pipeline;
-using VoiceHub.Core.Thermal;
-using VoiceHub.Core.Dialog;
 using VoiceHub.Core.Mqtt;
+using VoiceHub.Core.Thermal;
 
 namespace VoiceHub.App.Cli;
 

@@ -1,6 +1,6 @@
 using System.CommandLine;
-using VoiceHub.Core.Intents;
 using VoiceHub.Core.Devices;
+using VoiceHub.Core.Intents;
 
 namespace VoiceHub.App.Cli;
 

@@ -3,10 +3,9 @@ using System.Diagnostics;
 using System.Globalization;
 using VoiceHub.Core.Audio;
 using VoiceHub.Core.Configuration;
+using VoiceHub.Core.Models;
 using VoiceHub.Core.Wake;
 using VoiceHub.Core.Wake.Neural;
-using VoiceHub.Core.Models;
-using VoiceHub.Core.Mqtt;
 
 namespace VoiceHub.App.Cli;
 

@@ -3,11 +3,10 @@ using System.Diagnostics;
 using System.Globalization;
 using VoiceHub.Core.Audio;
 using VoiceHub.Core.Configuration;
-using VoiceHub.Core.Intents;
-using VoiceHub.Core.Speech;
 using VoiceHub.Core.Devices;
+using VoiceHub.Core.Intents;
 using VoiceHub.Core.Models;
-using VoiceHub.Core.Mqtt;
+using VoiceHub.Core.Speech;
 
 namespace VoiceHub.App.Cli;
 

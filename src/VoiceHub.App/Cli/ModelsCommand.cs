@@ -4,7 +4,6 @@ using Spectre.Console;
 using VoiceHub.Core.Configuration;
 using VoiceHub.Core.Language;
 using VoiceHub.Core.Models;
-using VoiceHub.Core.Mqtt;
 
 namespace VoiceHub.App.Cli;
 

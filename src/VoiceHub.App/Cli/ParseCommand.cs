@@ -1,12 +1,11 @@
 using System.CommandLine;
 using System.Text.Json;
-using VoiceHub.Core.Intents;
 using VoiceHub.Core.Configuration;
+using VoiceHub.Core.Devices;
+using VoiceHub.Core.Intents;
 using VoiceHub.Core.Intents.Slm;
 using VoiceHub.Core.Language;
-using VoiceHub.Core.Devices;
 using VoiceHub.Core.Models;
-using VoiceHub.Core.Mqtt;
 
 namespace VoiceHub.App.Cli;
 

@@ -5,15 +5,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using VoiceHub.App.Worker;
-using VoiceHub.Core.Actuation;
 using VoiceHub.Core.Configuration;
-using VoiceHub.Core.Hosting;
 using VoiceHub.Core.Pipeline;
-using VoiceHub.Core.Devices;
-using VoiceHub.Core.Dialog;
-using VoiceHub.Core.HomeAssistant;
-using VoiceHub.Core.Models;
-using VoiceHub.Core.Mqtt;
 
 namespace VoiceHub.App.Cli;
 

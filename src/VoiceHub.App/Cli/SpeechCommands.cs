@@ -3,12 +3,11 @@ using System.Diagnostics;
 using System.Text.Json;
 using VoiceHub.Core.Audio;
 using VoiceHub.Core.Configuration;
+using VoiceHub.Core.Devices;
 using VoiceHub.Core.Intents;
+using VoiceHub.Core.Models;
 using VoiceHub.Core.Speech;
 using VoiceHub.Native;
-using VoiceHub.Core.Devices;
-using VoiceHub.Core.Models;
-using VoiceHub.Core.Mqtt;
 
 namespace VoiceHub.App.Cli;
 

@@ -5,11 +5,10 @@ using System.Text;
 using System.Text.Json;
 using VoiceHub.Core.Audio;
 using VoiceHub.Core.Configuration;
+using VoiceHub.Core.Models;
 using VoiceHub.Core.Speech;
 using VoiceHub.Core.Wake;
 using VoiceHub.Core.Wake.Neural;
-using VoiceHub.Core.Models;
-using VoiceHub.Core.Mqtt;
 
 namespace VoiceHub.App.Cli;
 

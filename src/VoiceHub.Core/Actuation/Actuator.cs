@@ -1,8 +1,8 @@
 using Microsoft.Extensions.Logging;
-using VoiceHub.Core.Gpio;
-using VoiceHub.Core.Intents;
 using VoiceHub.Core.Devices;
+using VoiceHub.Core.Gpio;
 using VoiceHub.Core.HomeAssistant;
+using VoiceHub.Core.Intents;
 using VoiceHub.Core.Mqtt;
 
 namespace VoiceHub.Core.Actuation;

@@ -1,9 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
-using VoiceHub.Core.Intents;
 using VoiceHub.Core.Devices;
 using VoiceHub.Core.HomeAssistant;
-using VoiceHub.Core.Mqtt;
+using VoiceHub.Core.Intents;
 
 namespace VoiceHub.Core.Actuation;
 

@@ -1,8 +1,6 @@
 using System.Runtime.CompilerServices;
 using VoiceHub.Core.Pipeline;
 using VoiceHub.Core.Wake.Neural;
-using VoiceHub.Core.Dialog;
-using VoiceHub.Core.Models;
 
 namespace VoiceHub.Core.Audio;
 

@@ -1,7 +1,5 @@
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
-using VoiceHub.Core.Models;
-using VoiceHub.Core.Mqtt;
 
 namespace VoiceHub.Core.Configuration;
 

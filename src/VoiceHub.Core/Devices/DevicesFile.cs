@@ -1,13 +1,6 @@
 using System.Globalization;
 using VoiceHub.Core.Configuration;
 using YamlDotNet.RepresentationModel;
-using VoiceHub.Core.Actuation;
-using VoiceHub.Core.Dialog;
-using VoiceHub.Core.HomeAssistant;
-using VoiceHub.Core.Intents;
-using VoiceHub.Core.Models;
-using VoiceHub.Core.Mqtt;
-using VoiceHub.Core.Pipeline;
 
 namespace VoiceHub.Core.Devices;
 

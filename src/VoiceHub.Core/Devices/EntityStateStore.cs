@@ -3,14 +3,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
-using VoiceHub.Core.Intents;
-using VoiceHub.Core.Actuation;
 using VoiceHub.Core.Configuration;
-using VoiceHub.Core.Dialog;
 using VoiceHub.Core.HomeAssistant;
-using VoiceHub.Core.Models;
-using VoiceHub.Core.Mqtt;
-using VoiceHub.Core.Pipeline;
 
 namespace VoiceHub.Core.Devices;
 

@@ -2,10 +2,10 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Text.Json;
 using VoiceHub.Core.Configuration;
-using VoiceHub.Native;
-using VoiceHub.Native.ModelFiles;
 using VoiceHub.Core.Models;
 using VoiceHub.Core.Mqtt;
+using VoiceHub.Native;
+using VoiceHub.Native.ModelFiles;
 
 namespace VoiceHub.Core.Diagnostics;
 

@@ -1,12 +1,5 @@
 using System.Globalization;
-using VoiceHub.Core.Actuation;
-using VoiceHub.Core.Configuration;
 using VoiceHub.Core.Devices;
-using VoiceHub.Core.HomeAssistant;
-using VoiceHub.Core.Intents;
-using VoiceHub.Core.Models;
-using VoiceHub.Core.Mqtt;
-using VoiceHub.Core.Pipeline;
 
 namespace VoiceHub.Core.Dialog;
 

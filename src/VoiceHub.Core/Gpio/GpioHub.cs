@@ -1,7 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Logging;
-using VoiceHub.Core.Hub;
 using VoiceHub.Core.Devices;
+using VoiceHub.Core.Hub;
 
 namespace VoiceHub.Core.Gpio;
 

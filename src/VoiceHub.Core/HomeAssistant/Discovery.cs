@@ -1,14 +1,8 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using VoiceHub.Core.Actuation;
 using VoiceHub.Core.Configuration;
 using VoiceHub.Core.Devices;
-using VoiceHub.Core.Dialog;
-using VoiceHub.Core.Intents;
-using VoiceHub.Core.Models;
-using VoiceHub.Core.Mqtt;
-using VoiceHub.Core.Pipeline;
 
 namespace VoiceHub.Core.HomeAssistant;
 

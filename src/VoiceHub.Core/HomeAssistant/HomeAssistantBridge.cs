@@ -3,17 +3,13 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
+using VoiceHub.Core.Configuration;
+using VoiceHub.Core.Devices;
 using VoiceHub.Core.Gpio;
 using VoiceHub.Core.Hub;
 using VoiceHub.Core.Intents;
-using VoiceHub.Native.Mqtt;
-using VoiceHub.Core.Actuation;
-using VoiceHub.Core.Configuration;
-using VoiceHub.Core.Devices;
-using VoiceHub.Core.Dialog;
-using VoiceHub.Core.Models;
 using VoiceHub.Core.Mqtt;
-using VoiceHub.Core.Pipeline;
+using VoiceHub.Native.Mqtt;
 
 namespace VoiceHub.Core.HomeAssistant;
 

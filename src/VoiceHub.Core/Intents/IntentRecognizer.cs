@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using VoiceHub.Core.Intents.Templates;
 using VoiceHub.Core.Devices;
+using VoiceHub.Core.Intents.Templates;
 
 namespace VoiceHub.Core.Intents;
 

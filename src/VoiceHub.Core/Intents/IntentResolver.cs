@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
-using VoiceHub.Core.Intents.Templates;
 using VoiceHub.Core.Devices;
+using VoiceHub.Core.Intents.Templates;
 
 namespace VoiceHub.Core.Intents;
 

@@ -1,10 +1,8 @@
 using System.Globalization;
 using VoiceHub.Core.Configuration;
+using VoiceHub.Core.Devices;
 using VoiceHub.Core.Intents.Templates;
 using YamlDotNet.RepresentationModel;
-using VoiceHub.Core.Devices;
-using VoiceHub.Core.Models;
-using VoiceHub.Core.Mqtt;
 
 namespace VoiceHub.Core.Intents;
 

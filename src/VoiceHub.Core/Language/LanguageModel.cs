@@ -2,10 +2,9 @@ using System.Text;
 using LLama;
 using LLama.Common;
 using LLama.Native;
+using VoiceHub.Core.Models;
 using VoiceHub.Native;
 using VoiceHub.Native.ModelFiles;
-
-using VoiceHub.Core.Models;
 
 namespace VoiceHub.Core.Language;
 

@@ -3,7 +3,6 @@ using VoiceHub.Core.Configuration;
 using VoiceHub.Native;
 using VoiceHub.Native.ModelFiles;
 using YamlDotNet.RepresentationModel;
-using VoiceHub.Core.Mqtt;
 
 namespace VoiceHub.Core.Models;
 

@@ -1,17 +1,12 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using VoiceHub.Core.Configuration;
+using VoiceHub.Core.Devices;
 using VoiceHub.Core.Intents;
 using VoiceHub.Core.Intents.Slm;
+using VoiceHub.Core.Language;
 using VoiceHub.Core.Speech;
 using VoiceHub.Core.Thermal;
-using VoiceHub.Core.Language;
-using VoiceHub.Core.Actuation;
-using VoiceHub.Core.Devices;
-using VoiceHub.Core.Dialog;
-using VoiceHub.Core.HomeAssistant;
-using VoiceHub.Core.Mqtt;
-using VoiceHub.Core.Pipeline;
 
 namespace VoiceHub.Core.Models;
 

@@ -1,12 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using VoiceHub.Core.Actuation;
-using VoiceHub.Core.Configuration;
-using VoiceHub.Core.Devices;
-using VoiceHub.Core.Dialog;
-using VoiceHub.Core.HomeAssistant;
-using VoiceHub.Core.Intents;
-using VoiceHub.Core.Mqtt;
-using VoiceHub.Core.Pipeline;
 
 namespace VoiceHub.Core.Models;
 

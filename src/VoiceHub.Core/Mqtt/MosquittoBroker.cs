@@ -2,14 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using VoiceHub.Core.Actuation;
 using VoiceHub.Core.Configuration;
-using VoiceHub.Core.Devices;
-using VoiceHub.Core.Dialog;
-using VoiceHub.Core.HomeAssistant;
-using VoiceHub.Core.Intents;
-using VoiceHub.Core.Models;
-using VoiceHub.Core.Pipeline;
 
 namespace VoiceHub.Core.Mqtt;
 

@@ -4,13 +4,6 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using VoiceHub.Core.Configuration;
 using VoiceHub.Native.Mqtt;
-using VoiceHub.Core.Actuation;
-using VoiceHub.Core.Devices;
-using VoiceHub.Core.Dialog;
-using VoiceHub.Core.HomeAssistant;
-using VoiceHub.Core.Intents;
-using VoiceHub.Core.Models;
-using VoiceHub.Core.Pipeline;
 
 namespace VoiceHub.Core.Mqtt;
 

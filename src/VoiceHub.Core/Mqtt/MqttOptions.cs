@@ -1,12 +1,6 @@
 using System.ComponentModel.DataAnnotations;
-using VoiceHub.Core.Actuation;
 using VoiceHub.Core.Configuration;
 using VoiceHub.Core.Devices;
-using VoiceHub.Core.Dialog;
-using VoiceHub.Core.HomeAssistant;
-using VoiceHub.Core.Intents;
-using VoiceHub.Core.Models;
-using VoiceHub.Core.Pipeline;
 
 namespace VoiceHub.Core.Mqtt;
 

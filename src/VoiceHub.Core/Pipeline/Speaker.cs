@@ -2,8 +2,6 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using VoiceHub.Core.Audio;
 using VoiceHub.Native.Audio;
-using VoiceHub.Core.Dialog;
-using VoiceHub.Core.Models;
 
 namespace VoiceHub.Core.Pipeline;
 

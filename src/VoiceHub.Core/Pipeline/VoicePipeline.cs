@@ -3,16 +3,13 @@ using System.Globalization;
 using Microsoft.Extensions.Logging;
 using VoiceHub.Core.Actuation;
 using VoiceHub.Core.Audio;
+using VoiceHub.Core.Dialog;
 using VoiceHub.Core.Hub;
 using VoiceHub.Core.Intents;
 using VoiceHub.Core.Intents.Templates;
+using VoiceHub.Core.Models;
 using VoiceHub.Core.Speech;
 using VoiceHub.Core.Wake;
-using VoiceHub.Core.Devices;
-using VoiceHub.Core.Dialog;
-using VoiceHub.Core.HomeAssistant;
-using VoiceHub.Core.Models;
-using VoiceHub.Core.Mqtt;
 
 namespace VoiceHub.Core.Pipeline;
 

@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text;
+using VoiceHub.Core.Devices;
 using VoiceHub.Core.Intents;
 using VoiceHub.Core.Intents.Templates;
-using VoiceHub.Core.Devices;
 
 namespace VoiceHub.Core.Speech;
 

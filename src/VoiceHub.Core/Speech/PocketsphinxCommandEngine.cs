@@ -1,8 +1,8 @@
 using System.Diagnostics;
+using VoiceHub.Core.Devices;
 using VoiceHub.Core.Intents;
 using VoiceHub.Native;
 using VoiceHub.Native.Pocketsphinx;
-using VoiceHub.Core.Devices;
 
 namespace VoiceHub.Core.Speech;
 

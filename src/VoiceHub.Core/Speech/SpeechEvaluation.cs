@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.Json;
 using VoiceHub.Core.Audio;
 using VoiceHub.Core.Intents;
-using VoiceHub.Core.Devices;
 
 namespace VoiceHub.Core.Speech;
 

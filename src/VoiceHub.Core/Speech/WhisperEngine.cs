@@ -1,11 +1,11 @@
 using System.Diagnostics;
 using System.Text;
+using VoiceHub.Core.Devices;
 using VoiceHub.Core.Intents;
 using VoiceHub.Core.Intents.Templates;
 using VoiceHub.Native.ModelFiles;
 using Whisper.net;
 using Whisper.net.LibraryLoader;
-using VoiceHub.Core.Devices;
 
 namespace VoiceHub.Core.Speech;
 

@@ -1,9 +1,7 @@
 using Microsoft.Extensions.Logging;
 using VoiceHub.Core.Audio;
-using VoiceHub.Core.Configuration;
-using VoiceHub.Core.Wake.Neural;
 using VoiceHub.Core.Models;
-using VoiceHub.Core.Mqtt;
+using VoiceHub.Core.Wake.Neural;
 
 namespace VoiceHub.Core.Wake;
 

@@ -1,11 +1,10 @@
 using System.Text;
 using VoiceHub.Core.Actuation;
+using VoiceHub.Core.Devices;
+using VoiceHub.Core.HomeAssistant;
 using VoiceHub.Core.Intents;
 using VoiceHub.Tests.Support;
 using static VoiceHub.Tests.Support.DiscoveryPayloads;
-using VoiceHub.Core.Devices;
-using VoiceHub.Core.HomeAssistant;
-using VoiceHub.Core.Mqtt;
 
 namespace VoiceHub.Tests.Actuation;
 

@@ -1,8 +1,8 @@
 using System.Device.Gpio;
+using VoiceHub.Core.Devices;
 using VoiceHub.Core.Gpio;
 using VoiceHub.Core.Hub;
 using VoiceHub.Tests.Support;
-using VoiceHub.Core.Devices;
 
 namespace VoiceHub.Tests.Actuation;
 

@@ -2,15 +2,14 @@ using System.Text;
 using System.Text.Json;
 using VoiceHub.Core.Actuation;
 using VoiceHub.Core.Configuration;
+using VoiceHub.Core.Devices;
 using VoiceHub.Core.Gpio;
+using VoiceHub.Core.HomeAssistant;
 using VoiceHub.Core.Hub;
 using VoiceHub.Core.Intents;
+using VoiceHub.Core.Mqtt;
 using VoiceHub.Tests.Support;
 using static VoiceHub.Tests.Support.DiscoveryPayloads;
-using VoiceHub.Core.Devices;
-using VoiceHub.Core.HomeAssistant;
-using VoiceHub.Core.Models;
-using VoiceHub.Core.Mqtt;
 
 namespace VoiceHub.Tests.Actuation;
 

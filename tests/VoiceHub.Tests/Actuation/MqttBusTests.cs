@@ -1,11 +1,7 @@
-using VoiceHub.Core.Actuation;
 using VoiceHub.Core.Configuration;
+using VoiceHub.Core.Mqtt;
 using VoiceHub.Native.Mqtt;
 using VoiceHub.Tests.Support;
-using VoiceHub.Core.Devices;
-using VoiceHub.Core.HomeAssistant;
-using VoiceHub.Core.Models;
-using VoiceHub.Core.Mqtt;
 
 namespace VoiceHub.Tests.Actuation;
 

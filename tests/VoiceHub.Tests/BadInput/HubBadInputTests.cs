@@ -1,12 +1,9 @@
 using System.Text;
-using VoiceHub.Core.Actuation;
 using VoiceHub.Core.Configuration;
+using VoiceHub.Core.Devices;
+using VoiceHub.Core.Mqtt;
 using VoiceHub.Tests.Cli;
 using VoiceHub.Tests.Support;
-using VoiceHub.Core.Devices;
-using VoiceHub.Core.HomeAssistant;
-using VoiceHub.Core.Models;
-using VoiceHub.Core.Mqtt;
 
 namespace VoiceHub.Tests.BadInput;
 

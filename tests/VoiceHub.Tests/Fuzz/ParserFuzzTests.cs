@@ -2,18 +2,14 @@ using System.Text;
 using CsCheck;
 using Microsoft.Extensions.Options;
 using VoiceHub.App.Cli;
-using VoiceHub.Core.Actuation;
 using VoiceHub.Core.Audio;
 using VoiceHub.Core.Configuration;
+using VoiceHub.Core.Devices;
 using VoiceHub.Core.Intents;
-using VoiceHub.Native;
 using VoiceHub.Core.Language;
+using VoiceHub.Native;
 using VoiceHub.Native.ModelFiles;
 using VoiceHub.Tests.Support;
-using VoiceHub.Core.Devices;
-using VoiceHub.Core.HomeAssistant;
-using VoiceHub.Core.Models;
-using VoiceHub.Core.Mqtt;
 
 namespace VoiceHub.Tests.Fuzz;
 

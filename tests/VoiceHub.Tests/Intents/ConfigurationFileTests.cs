@@ -1,8 +1,6 @@
 using VoiceHub.Core.Configuration;
-using VoiceHub.Core.Intents;
 using VoiceHub.Core.Devices;
-using VoiceHub.Core.Models;
-using VoiceHub.Core.Mqtt;
+using VoiceHub.Core.Intents;
 
 namespace VoiceHub.Tests.Intents;
 

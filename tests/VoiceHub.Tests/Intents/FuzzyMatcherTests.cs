@@ -1,7 +1,7 @@
+using VoiceHub.Core.Devices;
 using VoiceHub.Core.Intents;
 using VoiceHub.Core.Intents.Templates;
 using VoiceHub.Tests.Support;
-using VoiceHub.Core.Devices;
 
 namespace VoiceHub.Tests.Intents;
 

@@ -1,6 +1,6 @@
+using VoiceHub.Core.Devices;
 using VoiceHub.Core.Intents;
 using VoiceHub.Tests.Support;
-using VoiceHub.Core.Devices;
 
 namespace VoiceHub.Tests.Intents;
 

@@ -1,9 +1,9 @@
 using System.Text.Json;
+using VoiceHub.Core.Devices;
 using VoiceHub.Core.Intents;
 using VoiceHub.Core.Intents.Slm;
 using VoiceHub.Core.Language;
 using VoiceHub.Tests.Support;
-using VoiceHub.Core.Devices;
 
 namespace VoiceHub.Tests.Intents;
 

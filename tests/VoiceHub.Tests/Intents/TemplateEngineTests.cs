@@ -1,6 +1,6 @@
+using VoiceHub.Core.Devices;
 using VoiceHub.Core.Intents;
 using VoiceHub.Core.Intents.Templates;
-using VoiceHub.Core.Devices;
 
 namespace VoiceHub.Tests.Intents;
 

@@ -1,10 +1,10 @@
 using System.Runtime.InteropServices;
-using VoiceHub.Native;
-using VoiceHub.Native.Grammar;
+using VoiceHub.Core.Devices;
 using VoiceHub.Core.Language;
 using VoiceHub.Core.Speech;
+using VoiceHub.Native;
+using VoiceHub.Native.Grammar;
 using VoiceHub.Tests.Support;
-using VoiceHub.Core.Devices;
 
 namespace VoiceHub.Tests.Native;
 

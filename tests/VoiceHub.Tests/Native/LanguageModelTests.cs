@@ -1,7 +1,7 @@
-using VoiceHub.Native.Grammar;
-using VoiceHub.Native;
-using VoiceHub.Native.ModelFiles;
 using VoiceHub.Core.Language;
+using VoiceHub.Native;
+using VoiceHub.Native.Grammar;
+using VoiceHub.Native.ModelFiles;
 using VoiceHub.Tests.Support;
 
 namespace VoiceHub.Tests.Native;

@@ -1,5 +1,5 @@
-using VoiceHub.Native;
 using VoiceHub.Core.Language;
+using VoiceHub.Native;
 using VoiceHub.Native.ModelFiles;
 using VoiceHub.Tests.Support;
 

@@ -1,8 +1,8 @@
+using VoiceHub.Core.Devices;
 using VoiceHub.Core.Intents;
 using VoiceHub.Core.Speech;
 using VoiceHub.Native;
 using VoiceHub.Tests.Support;
-using VoiceHub.Core.Devices;
 
 namespace VoiceHub.Tests.Speech;
 

@@ -4,11 +4,8 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
-using VoiceHub.Core.Actuation;
-using VoiceHub.Native.Mqtt;
-using VoiceHub.Core.Devices;
-using VoiceHub.Core.HomeAssistant;
 using VoiceHub.Core.Mqtt;
+using VoiceHub.Native.Mqtt;
 
 namespace VoiceHub.Tests.Support;
 

@@ -3,10 +3,9 @@ using Microsoft.Extensions.Hosting;
 using VoiceHub.App.Cli;
 using VoiceHub.App.Worker;
 using VoiceHub.Core.Hosting;
+using VoiceHub.Core.Models;
 using VoiceHub.Core.Pipeline;
 using VoiceHub.Tests.Support;
-using VoiceHub.Core.Dialog;
-using VoiceHub.Core.Models;
 
 namespace VoiceHub.Tests.Worker;
 

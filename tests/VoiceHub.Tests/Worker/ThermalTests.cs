@@ -1,17 +1,13 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
-using VoiceHub.Core.Configuration;
+using VoiceHub.Core.Devices;
 using VoiceHub.Core.Intents;
-using VoiceHub.Core.Language;
 using VoiceHub.Core.Intents.Slm;
-using VoiceHub.Core.Pipeline;
+using VoiceHub.Core.Language;
+using VoiceHub.Core.Models;
 using VoiceHub.Core.Speech;
 using VoiceHub.Core.Thermal;
 using VoiceHub.Tests.Support;
-using VoiceHub.Core.Devices;
-using VoiceHub.Core.Dialog;
-using VoiceHub.Core.Models;
-using VoiceHub.Core.Mqtt;
 
 namespace VoiceHub.Tests.Worker;
 

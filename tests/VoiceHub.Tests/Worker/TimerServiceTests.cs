@@ -1,7 +1,5 @@
-using VoiceHub.Core.Pipeline;
-using VoiceHub.Tests.Support;
 using VoiceHub.Core.Dialog;
-using VoiceHub.Core.Models;
+using VoiceHub.Tests.Support;
 
 namespace VoiceHub.Tests.Worker;
 

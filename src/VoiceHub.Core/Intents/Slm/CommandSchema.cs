@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using VoiceHub.Core.Devices;
 using VoiceHub.Core.Intents.Templates;
 using VoiceHub.Native.Grammar;
-using VoiceHub.Core.Devices;
 
 namespace VoiceHub.Core.Intents.Slm;
 

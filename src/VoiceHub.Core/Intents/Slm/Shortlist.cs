@@ -1,5 +1,5 @@
-using VoiceHub.Core.Intents.Templates;
 using VoiceHub.Core.Devices;
+using VoiceHub.Core.Intents.Templates;
 
 namespace VoiceHub.Core.Intents.Slm;
 

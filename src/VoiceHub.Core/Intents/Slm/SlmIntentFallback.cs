@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
-using VoiceHub.Core.Language;
 using VoiceHub.Core.Devices;
+using VoiceHub.Core.Language;
 
 namespace VoiceHub.Core.Intents.Slm;
 

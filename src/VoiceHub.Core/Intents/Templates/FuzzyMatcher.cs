@@ -1,4 +1,3 @@
-using VoiceHub.Core.Devices;
 
 namespace VoiceHub.Core.Intents.Templates;
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using VoiceHub.Core.Devices;
 
 namespace VoiceHub.Core.Intents.Templates;
 

@@ -1,7 +1,5 @@
 using System.Text;
-using VoiceHub.Core.Configuration;
 using VoiceHub.Core.Models;
-using VoiceHub.Core.Mqtt;
 
 namespace VoiceHub.Core.Wake.Neural;
 

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Numerics.Tensors;
-using VoiceHub.Core.Audio;
 
 namespace VoiceHub.Core.Wake.Neural;
 
