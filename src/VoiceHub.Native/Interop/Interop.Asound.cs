@@ -64,9 +64,6 @@ internal static partial class Interop
         public static partial int snd_pcm_hw_params(AlsaPcmHandle pcm, nint @params);
 
         [LibraryImport(Library)]
-        public static partial int snd_pcm_prepare(AlsaPcmHandle pcm);
-
-        [LibraryImport(Library)]
         public static partial nint snd_pcm_readi(AlsaPcmHandle pcm, void* buffer, nuint size);
 
         [LibraryImport(Library)]

@@ -43,16 +43,10 @@ internal static partial class Interop
         public static partial int mosquitto_tls_set(MosquittoHandle mosq, string? cafile, string? capath, string? certfile, string? keyfile, nint pw_callback);
 
         [LibraryImport(Library)]
-        public static partial int mosquitto_tls_insecure_set(MosquittoHandle mosq, [MarshalAs(UnmanagedType.U1)] bool value);
-
-        [LibraryImport(Library)]
         public static partial int mosquitto_int_option(MosquittoHandle mosq, int option, int value);
 
         [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
         public static partial int mosquitto_will_set(MosquittoHandle mosq, string topic, int payloadlen, byte* payload, int qos, [MarshalAs(UnmanagedType.U1)] bool retain);
-
-        [LibraryImport(Library)]
-        public static partial int mosquitto_max_inflight_messages_set(MosquittoHandle mosq, uint max_inflight_messages);
 
         public const int MQTT_PROP_SESSION_EXPIRY_INTERVAL = 17;
 

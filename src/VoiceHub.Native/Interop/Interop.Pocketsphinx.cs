@@ -40,15 +40,6 @@ internal static partial class Interop
         public static partial int ps_set_kws(PocketsphinxHandle ps, string name, string keyfile);
 
         [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
-        public static partial int ps_set_keyphrase(PocketsphinxHandle ps, string name, string keyphrase);
-
-        [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
-        public static partial int ps_set_allphone_file(PocketsphinxHandle ps, string name, string path);
-
-        [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
-        public static partial int ps_set_lm_file(PocketsphinxHandle ps, string name, string path);
-
-        [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
         public static partial int ps_set_search(PocketsphinxHandle ps, string name);
 
         [LibraryImport(Library)]
@@ -61,13 +52,7 @@ internal static partial class Interop
         public static partial int ps_end_utt(PocketsphinxHandle ps);
 
         [LibraryImport(Library)]
-        public static partial byte ps_get_in_speech(PocketsphinxHandle ps);
-
-        [LibraryImport(Library)]
         public static partial byte* ps_get_hyp(PocketsphinxHandle ps, int* out_best_score);
-
-        [LibraryImport(Library)]
-        public static partial int ps_get_prob(PocketsphinxHandle ps);
 
         [LibraryImport(Library)]
         public static partial int ps_get_n_frames(PocketsphinxHandle ps);
@@ -86,9 +71,6 @@ internal static partial class Interop
 
         [LibraryImport(Library)]
         public static partial int ps_seg_prob(nint seg, int* out_ascr, int* out_lscr, int* out_lback);
-
-        [LibraryImport(Library)]
-        public static partial void ps_seg_free(nint seg);
 
         [LibraryImport(Library)]
         public static partial nint ps_nbest(PocketsphinxHandle ps);
