@@ -68,7 +68,7 @@ internal static class BargeInEvaluation
                 falseInterruptions += woken.Interrupted.Count(answer => answer != 3);
                 if (verbose)
                 {
-                    await io.Output.WriteLineAsync($"  trial {trial}: stop: {Heard(stop.Traces)}; computer: {Heard(woken.Traces)}").ConfigureAwait(false);
+                    await io.Output.WriteLineAsync($"  trial {trial}: stop: {Heard(stop.Traces)} (answers cut: {string.Join(", ", stop.Interrupted)}); computer: {Heard(woken.Traces)} (answers cut: {string.Join(", ", woken.Interrupted)})").ConfigureAwait(false);
                 }
             }
 

@@ -199,6 +199,11 @@ public sealed partial class VoicePipeline : IDisposable
                 }
             }
 
+            if (_phase != Phase.Hearing)
+            {
+                _status.SetState(IdleState); // an answer playing in the background starts or ends (no change: nothing is sent)
+            }
+
             // Over the hub's own sound (and its echo after it), only blocks with someone else in them count as speech to the endpointing.
             var vadEvent = _vad.Process(_echo is { HearsSomeoneElse: false } ? Silence(block.Samples.Length) : block.Samples.Span);
             await StepAsync(block, vadEvent, cancellationToken).ConfigureAwait(false);
@@ -444,16 +449,23 @@ public sealed partial class VoicePipeline : IDisposable
         if (phase == Phase.FollowUp)
         {
             _followUpUntil = followUpUntil ?? TimeSpan.MaxValue;
-            _status.SetState(PipelineState.FollowUp);
+            _status.SetState(IdleState);
             _vad.Reset();
         }
         else if (phase == Phase.Listening)
         {
-            _status.SetState(PipelineState.Listening);
+            _status.SetState(IdleState);
             _vad.Reset(); // without a wake word, the next start of speech begins the next command
             _dialog.ForgetQuestion();
         }
     }
+
+    /// <summary>What the LEDs and Home Assistant show between utterances: the alarm while a timer rings, "answering" while the hub talks, else the phase.</summary>
+    private PipelineState IdleState =>
+        _dialog.AlarmRinging ? PipelineState.Ringing
+        : Talking ? PipelineState.Answering
+        : _phase == Phase.FollowUp ? PipelineState.FollowUp
+        : PipelineState.Listening;
 
     /// <summary>Transcribe → understand → act → answer, each timed and guarded.</summary>
     private async Task HandleUtteranceAsync(ReadOnlyMemory<float> audio, TimeSpan start, TimeSpan end, CancellationToken cancellationToken)
@@ -595,7 +607,7 @@ public sealed partial class VoicePipeline : IDisposable
         {
             _status.SetState(PipelineState.Ringing);
             await SayQuietlyAsync(announcement, cancellationToken).ConfigureAwait(false);
-            _status.SetState(PipelineState.FollowUp);
+            _status.SetState(IdleState);
         }
     }
 

@@ -286,6 +286,73 @@ public sealed class PipelineTests : IDisposable
         Assert.Equal(true, _gpio.OutputState("light.kitchen_light"));
     }
 
+    [Fact]
+    public async Task The_status_shows_answering_for_as_long_as_an_answer_plays_in_the_background()
+    {
+        using var feed = new SpeakerFeed(TimeSpan.FromSeconds(1));
+        var speaker = new HeldSpeaker(feed);
+        var command = SpokenAudio.Stream(1, s_kitchenLightOn.Value);
+        var seen = new List<(PipelineState State, bool Talking)>();
+        using var pipeline = Pipeline(wakeRequired: false, speaker: speaker, echo: new EchoCancellationOptions());
+
+        await pipeline.RunAsync(new ObservedSource(command, 150, blocksAfter =>
+        {
+            if (blocksAfter == 100)
+            {
+                speaker.Finish(); // the answer ends two seconds after the command
+            }
+
+            seen.Add((_status.Snapshot.State, !speaker.Finished));
+        }), CancellationToken.None);
+
+        Assert.Equal("HassTurnOn", Assert.Single(_traces).Result?.Intent);
+        var afterTheCommand = seen.SkipWhile(s => s.State != PipelineState.Answering).ToList();
+        Assert.True(afterTheCommand.Count(s => s.Talking) > 50); // the answer played in the background for a while ...
+        Assert.All(afterTheCommand.Where(s => s.Talking), s => Assert.Equal(PipelineState.Answering, s.State)); // ... and showed so all along
+        Assert.Contains(afterTheCommand[^1].State, new[] { PipelineState.FollowUp, PipelineState.Listening }); // then no longer
+    }
+
+    /// <summary>Plays each answer until <see cref="Finish"/>: an answer of any length, ended by the test.</summary>
+    private sealed class HeldSpeaker(SpeakerFeed feed) : ISpeaker
+    {
+        private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool IsSpeaking => !Finished;
+
+        public bool Finished => _finished.Task.IsCompleted;
+
+        public SpeakerFeed? Feed => feed;
+
+        public void Finish() => _finished.TrySetResult();
+
+        public Task SayAsync(string text, CancellationToken cancellationToken = default) => _finished.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>The audio, then silence blocks; told, before each silence block is read, how many came after the audio.</summary>
+    private sealed class ObservedSource(float[] audio, int silenceBlocks, Action<int> beforeBlock) : IAudioSource
+    {
+        public string Name => "observed";
+
+        public bool IsRealTime => false;
+
+        public async IAsyncEnumerable<AudioBlock> ReadAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            var at = 0;
+            await foreach (var block in new MemoryAudioSource(audio).ReadAsync(cancellationToken))
+            {
+                at += block.Samples.Length;
+                yield return block;
+            }
+
+            for (var i = 0; i < silenceBlocks; i++)
+            {
+                beforeBlock(i);
+                await Task.Yield(); // the answer's task may finish
+                yield return new AudioBlock(new float[320], AudioFile.Time(at + (i * 320)));
+            }
+        }
+    }
+
     private string Explain(SimulatedRoom room) =>
         $"heard: {string.Join(" | ", _traces.Select(t => $"\"{t.Transcript}\" [{t.Rejection}] {t.Result?.Intent} at {t.StreamStart.TotalSeconds:0.0}-{t.StreamEnd.TotalSeconds:0.0} s"))}; said: {string.Join(" | ", room.Said)}; interrupted {room.Interrupted}; log: {string.Join(" | ", _log.All)}";
 
