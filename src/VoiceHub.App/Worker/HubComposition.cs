@@ -37,7 +37,11 @@ public static partial class HubComposition
 
         // The home: what the hub knows and where it keeps its state.
         services.AddScoped(sp => HomeFiles(Get<HubOptions>(sp), run));
-        services.AddScoped(sp => new HubStatus(e => LogStatusListenerFailed(Logger(sp, "VoiceHub"), e)));
+        services.AddScoped(sp =>
+        {
+            var logger = Logger(sp, "VoiceHub");
+            return new HubStatus(e => LogStatusListenerFailed(logger, e));
+        });
         services.AddScoped(sp => IntentSet.Load(sp.GetRequiredService<HubFiles>().Intents));
 
         // MQTT, the devices it brings and their states.

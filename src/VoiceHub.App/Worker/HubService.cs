@@ -132,6 +132,7 @@ public sealed partial class HubService(
         else
         {
             run.Announce?.Invoke("the input ended; still serving MQTT and Home Assistant (Ctrl-C to stop)");
+            await Task.Delay(Timeout.InfiniteTimeSpan, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing); // the run (its scope) stays open until the hub stops
         }
     }
 

@@ -158,8 +158,9 @@ public sealed class EchoFrontEnd : IDisposable
     /// when nothing is being cancelled. A wake word over an answer must have been said by someone:
     /// the canceller's residue of the hub's own voice can score as one.
     /// </summary>
+    /// <remarks>Not before the canceller has learned the room: until then, what it leaves of the hub's voice passes for someone else.</remarks>
     public bool HeardSomeoneElseWithin(TimeSpan span) =>
-        !_cancel || _sinceReference > _echoSamples || _sinceNearEnd < span.TotalSeconds * AudioFile.SampleRate;
+        !_cancel || _sinceReference > _echoSamples || (_learned && _sinceNearEnd < span.TotalSeconds * AudioFile.SampleRate);
 
     /// <summary>The hub's sound may still be in the microphone: it played within the echo tail.</summary>
     public bool Echoing => _sinceReference <= _echoSamples;
@@ -194,6 +195,7 @@ public sealed class EchoFrontEnd : IDisposable
             _canceller.Restart(); // a new stretch of the hub's sound: nothing of the last one is left in the pipe
             _microphoneLevels.Clear();
             _cleanedLevels.Clear();
+            _sinceNearEnd = int.MaxValue / 2; // nor of whoever talked over it
         }
 
         _sinceReference = played > 0 ? 0 : Math.Min(_sinceReference + n, int.MaxValue / 2);

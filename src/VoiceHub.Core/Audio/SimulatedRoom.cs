@@ -161,6 +161,7 @@ public sealed class SimulatedRoom(float[] talker, EchoPath path, float echoGain,
                     InterruptedAnswers.Add(_inFlight.Count > 0 ? _inFlight[0].Number : _answersStarted);
                     _playing.Clear();
                     TakeBackUnplayedEcho();
+                    _feed.EndOfSound();
                 }
 
                 _answersPlaying.ForEach(t => t.TrySetResult());
@@ -206,6 +207,7 @@ public sealed class SimulatedRoom(float[] talker, EchoPath path, float echoGain,
                 _feed.Write(played.AsSpan(0, n), AudioFile.SampleRate);
                 if (n > 0 && _playing.Count == 0)
                 {
+                    _feed.EndOfSound(); // as the speaker does when an answer ends
                     _inFlight.Clear();
                     _answersPlaying.ForEach(t => t.TrySetResult());
                     _answersPlaying.Clear();

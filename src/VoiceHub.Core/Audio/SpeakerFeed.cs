@@ -44,7 +44,7 @@ public sealed class SpeakerFeed(TimeSpan maxLead, Action<string>? warn = null) :
                 return; // an answer still finishing as the hub shuts down
             }
 
-            _playing = true;
+            _playing |= samples.Length > 0;
 
             if (sampleRate == AudioFile.SampleRate)
             {

@@ -77,8 +77,9 @@ public sealed partial class DebugRecorder : IAsyncDisposable
                 Save(trace, audio, at);
                 _failed = false;
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
+                // A recording is never worth the hub: whatever goes wrong, the next one is tried.
                 if (!_failed)
                 {
                     LogRecordingFailed(_logger, Directory, e.Message); // once until it works again: the hub runs on
@@ -146,7 +147,8 @@ public sealed partial class DebugRecorder : IAsyncDisposable
     /// <summary>Keeps the newest utterances within both the count and the disk budget (a WAV and its trace go together).</summary>
     private void Prune()
     {
-        var recordings = new DirectoryInfo(Directory).GetFiles("*.wav").OrderByDescending(f => f.Name, StringComparer.Ordinal).ToList();
+        // Only its own recordings: a configured folder may hold other files.
+        var recordings = new DirectoryInfo(Directory).GetFiles("*.wav").Where(f => OwnName().IsMatch(f.Name)).OrderByDescending(f => f.Name, StringComparer.Ordinal).ToList();
         var budget = (long)_options.MaxMegabytes * 1024 * 1024;
         long total = 0;
         for (var i = 0; i < recordings.Count; i++)
@@ -160,6 +162,9 @@ public sealed partial class DebugRecorder : IAsyncDisposable
             }
         }
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\d{8}-\d{6}-\d{3}-\d{4,}-\w+\.wav$")]
+    private static partial System.Text.RegularExpressions.Regex OwnName();
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Debug recording into {Directory} failed: {Problem}")]
     private static partial void LogRecordingFailed(ILogger logger, string directory, string problem);

@@ -124,6 +124,7 @@ public sealed partial class GpioHub : IDisposable
     private LedPattern _pattern = LedPattern.Dark;
     private DateTimeOffset _patternStart;
     private ITimer? _ledTimer;
+    private HubStatus? _status;
 
     /// <param name="openChip">Opens a chip by name; the default opens "simulated" in memory and anything else through System.Device.Gpio's libgpiod driver.</param>
     public GpioHub(GpioOptions options, ILogger logger, Func<string, IGpioChip>? openChip = null, TimeProvider? clock = null)
@@ -187,6 +188,7 @@ public sealed partial class GpioHub : IDisposable
 
         if (_statusLed is not null || _muteLed is not null)
         {
+            _status = status;
             status.Changed += Show;
             Show(status.Snapshot);
             _ledTimer = _clock.CreateTimer(_ => TickLeds(), null, s_patternTick, s_patternTick);
@@ -320,6 +322,11 @@ public sealed partial class GpioHub : IDisposable
 
     public void Dispose()
     {
+        if (_status is not null)
+        {
+            _status.Changed -= Show; // a change still queued for delivery must not drive a released line
+        }
+
         _stop.Cancel();
         _ledTimer?.Dispose();
         foreach (var thread in _threads)

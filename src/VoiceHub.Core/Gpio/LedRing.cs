@@ -100,6 +100,8 @@ public sealed partial class LedRing : IDisposable
     private DateTimeOffset _showStart;
     private ITimer? _timer;
     private bool _failed;
+    private bool _disposed;
+    private HubStatus? _status;
 
     /// <param name="spi">The ring's SPI device; the ring owns it from now on.</param>
     public LedRing(SpiDevice spi, LedRingOptions options, ILogger logger, TimeProvider? clock = null)
@@ -136,6 +138,7 @@ public sealed partial class LedRing : IDisposable
     public void Follow(HubStatus status)
     {
         ArgumentNullException.ThrowIfNull(status);
+        _status = status;
         status.Changed += OnChanged;
         OnChanged(status.Snapshot);
         _timer = _clock.CreateTimer(_ => Draw(), null, s_frame, s_frame);
@@ -161,7 +164,7 @@ public sealed partial class LedRing : IDisposable
     {
         lock (_lock)
         {
-            if (_failed || (!_show.Moves && ReferenceEquals(_drawn, _show)))
+            if (_failed || _disposed || (!_show.Moves && ReferenceEquals(_drawn, _show)))
             {
                 return;
             }
@@ -190,6 +193,11 @@ public sealed partial class LedRing : IDisposable
 
     public void Dispose()
     {
+        if (_status is not null)
+        {
+            _status.Changed -= OnChanged; // a change still queued for delivery must not draw on a closed bus
+        }
+
         _timer?.Dispose();
         lock (_lock)
         {
@@ -206,6 +214,7 @@ public sealed partial class LedRing : IDisposable
                 }
             }
 
+            _disposed = true;
             _ring.Dispose();
             _spi.Dispose();
         }

@@ -55,6 +55,13 @@ public sealed partial class HomeAssistantBridge : IDisposable
     /// <summary>Sends what is queued, then stops (the bus, disposed after the bridge, still takes it).</summary>
     public void Dispose()
     {
+        _status.Changed -= Publish;
+        _bus.MessageReceived -= OnMessage;
+        if (_gpio is not null)
+        {
+            _gpio.OutputChanged -= PublishOutput;
+        }
+
         _outgoing.Writer.TryComplete();
         _ = _sending.Wait(TimeSpan.FromSeconds(2));
     }
@@ -115,7 +122,7 @@ public sealed partial class HomeAssistantBridge : IDisposable
         _status.Changed += Publish;
         if (_gpio is not null)
         {
-            _gpio.OutputChanged += (id, on) => Send(GpioStateTopic(id), on ? "ON" : "OFF", retain: true);
+            _gpio.OutputChanged += PublishOutput;
         }
 
         Announce();
@@ -224,6 +231,8 @@ public sealed partial class HomeAssistantBridge : IDisposable
             Send(topic, payload, retain: true);
         }
     }
+
+    private void PublishOutput(string entityId, bool on) => Send(GpioStateTopic(entityId), on ? "ON" : "OFF", retain: true);
 
     private void Publish(HubSnapshot snapshot)
     {

@@ -132,12 +132,24 @@ public sealed class HubStatus : IDisposable
                     }
                     catch (Exception e) when (e is not OutOfMemoryException)
                     {
-                        _listenerFailed?.Invoke(e);
+                        Report(e);
                     }
                 }
             }
 
             delivery.Delivered?.TrySetResult();
+        }
+    }
+
+    private void Report(Exception e)
+    {
+        try
+        {
+            _listenerFailed?.Invoke(e);
+        }
+        catch (Exception) when (e is not OutOfMemoryException)
+        {
+            // Reporting failed too (a logger already disposed at shutdown): delivery goes on.
         }
     }
 

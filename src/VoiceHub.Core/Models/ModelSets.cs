@@ -124,6 +124,7 @@ public sealed partial class ModelSets : IDisposable
     private readonly ILogger _logger;
     private readonly Lock _lock = new();
     private readonly SemaphoreSlim _building = new(1, 1);
+    private readonly TaskCompletionSource _initialBuilt = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ModelSet? _current;
     private ModelSet? _pending;
     private IntentSet _intents;
@@ -171,23 +172,48 @@ public sealed partial class ModelSets : IDisposable
     }
 
     /// <summary>Builds the first set synchronously (start-up), at the given rung, falling down the ladder past rungs that cannot load.</summary>
+    /// <remarks>
+    /// An update asked for before or meanwhile (discovery's retained configs arrive at once) waits
+    /// for this set and then reuses its models, instead of loading a second set beside it.
+    /// </remarks>
     public ModelSet BuildInitial(int tier = 0)
     {
-        for (var t = tier; t < Tiers.Count; t++)
+        _building.Wait();
+        try
         {
-            try
+            for (var t = tier; t < Tiers.Count; t++)
             {
-                _tier = t;
-                _current = Build(t, _intents, _registry);
-                return _current;
-            }
-            catch (Exception e) when (IsBuildFailure(e) && t < Tiers.Count - 1)
-            {
-                LogRungUnavailable(_logger, Tiers[t].Name, e.Message);
-            }
-        }
+                try
+                {
+                    IntentSet intents;
+                    DeviceRegistry registry;
+                    lock (_lock)
+                    {
+                        _tier = t;
+                        (intents, registry) = (_intents, _registry);
+                    }
 
-        throw new InvalidOperationException("no rung could be built");
+                    var built = Build(t, intents, registry);
+                    lock (_lock)
+                    {
+                        _current = built;
+                    }
+
+                    _initialBuilt.TrySetResult();
+                    return built;
+                }
+                catch (Exception e) when (IsBuildFailure(e) && t < Tiers.Count - 1)
+                {
+                    LogRungUnavailable(_logger, Tiers[t].Name, e.Message);
+                }
+            }
+
+            throw new InvalidOperationException("no rung could be built");
+        }
+        finally
+        {
+            _building.Release();
+        }
     }
 
     /// <summary>Moves to another rung: built in the background, swapped in between utterances.</summary>
@@ -234,6 +260,7 @@ public sealed partial class ModelSets : IDisposable
         }
 
         var version = Interlocked.Increment(ref _version);
+        await _initialBuilt.Task.ConfigureAwait(false);
         await _building.WaitAsync().ConfigureAwait(false);
         try
         {

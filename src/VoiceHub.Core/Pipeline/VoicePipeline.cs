@@ -62,6 +62,7 @@ public sealed partial class VoicePipeline : IDisposable
     private bool _heardOverAnswer;
     private float[] _silence = [];
     private bool _pushToTalk;
+    private PipelineState _shownIdle;
 
     public VoicePipeline(PipelineOptions options, VadOptions vad, IWakeDetector? wake, ModelSets models, Actuator actuator, ISpeaker speaker, HubStatus status, TimerService timers, ILogger logger, TimeProvider? clock = null, EchoCancellationOptions? echo = null, Diagnostics.DebugRecorder? recorder = null)
     {
@@ -178,6 +179,8 @@ public sealed partial class VoicePipeline : IDisposable
                     Enter(Phase.Listening);
                 }
 
+                ShowWhenIdle();
+
                 if (_status.Muted && _dialog.AlarmRinging)
                 {
                     await RepeatAlertAsync(cancellationToken).ConfigureAwait(false); // a muted microphone still hears no alarm, but people do
@@ -199,11 +202,7 @@ public sealed partial class VoicePipeline : IDisposable
                 }
             }
 
-            if (_phase != Phase.Hearing)
-            {
-                _status.SetState(IdleState); // an answer playing in the background starts or ends (no change: nothing is sent)
-            }
-
+            ShowWhenIdle();
             // Over the hub's own sound (and its echo after it), only blocks with someone else in them count as speech to the endpointing.
             var vadEvent = _vad.Process(_echo is { HearsSomeoneElse: false } ? Silence(block.Samples.Length) : block.Samples.Span);
             await StepAsync(block, vadEvent, cancellationToken).ConfigureAwait(false);
@@ -449,12 +448,12 @@ public sealed partial class VoicePipeline : IDisposable
         if (phase == Phase.FollowUp)
         {
             _followUpUntil = followUpUntil ?? TimeSpan.MaxValue;
-            _status.SetState(IdleState);
+            ShowWhenIdle(force: true);
             _vad.Reset();
         }
         else if (phase == Phase.Listening)
         {
-            _status.SetState(IdleState);
+            ShowWhenIdle(force: true);
             _vad.Reset(); // without a wake word, the next start of speech begins the next command
             _dialog.ForgetQuestion();
         }
@@ -466,6 +465,26 @@ public sealed partial class VoicePipeline : IDisposable
         : Talking ? PipelineState.Answering
         : _phase == Phase.FollowUp ? PipelineState.FollowUp
         : PipelineState.Listening;
+
+    /// <summary>
+    /// Shows <see cref="IdleState"/> between utterances when it changes (an answer in the background
+    /// starts or ends, an alarm stops), or always on entering a phase: a state someone else set
+    /// meanwhile (a command that expired shows an error) stays until the hub's own state moves on.
+    /// </summary>
+    private void ShowWhenIdle(bool force = false)
+    {
+        if (_phase == Phase.Hearing)
+        {
+            return;
+        }
+
+        var state = IdleState;
+        if (force || state != _shownIdle)
+        {
+            _shownIdle = state;
+            _status.SetState(state);
+        }
+    }
 
     /// <summary>Transcribe → understand → act → answer, each timed and guarded.</summary>
     private async Task HandleUtteranceAsync(ReadOnlyMemory<float> audio, TimeSpan start, TimeSpan end, CancellationToken cancellationToken)
@@ -607,7 +626,7 @@ public sealed partial class VoicePipeline : IDisposable
         {
             _status.SetState(PipelineState.Ringing);
             await SayQuietlyAsync(announcement, cancellationToken).ConfigureAwait(false);
-            _status.SetState(IdleState);
+            ShowWhenIdle(force: true);
         }
     }
 

@@ -68,7 +68,13 @@ public sealed class GpioTests
         var presses = 0;
         gpio.MutePressed += () => Interlocked.Increment(ref presses);
         var released = new ManualResetEventSlim();
-        gpio.ButtonSettled += (_, pressed) => released.Set();
+        gpio.ButtonSettled += (_, pressed) =>
+        {
+            if (!pressed)
+            {
+                released.Set();
+            }
+        };
         gpio.Start([], new HubStatus());
         Assert.Equal(PinMode.InputPullUp, driver.ModeOf(7));
 
@@ -156,7 +162,13 @@ public sealed class GpioTests
         var presses = 0;
         gpio.MutePressed += () => Interlocked.Increment(ref presses);
         var released = new ManualResetEventSlim();
-        gpio.ButtonSettled += (_, pressed) => released.Set();
+        gpio.ButtonSettled += (_, pressed) =>
+        {
+            if (!pressed)
+            {
+                released.Set();
+            }
+        };
         gpio.Start([], new HubStatus());
 
         // Contacts bounce: a few flips within microseconds before settling low (pressed, active-low).

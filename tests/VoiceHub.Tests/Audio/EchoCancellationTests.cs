@@ -227,11 +227,16 @@ public sealed class SpeakerFeedTests
 
         for (var i = 0; i < 150; i++) // 3 s of an answer being synthesized, or a speaker that cannot open its sound card
         {
+            feed.Write([], AudioFile.SampleRate); // a speaker that writes each block, empty while nothing plays
             frontEnd.Process(new float[320], talking: true);
         }
 
+        Assert.False(feed.Playing);
         Assert.Empty(warnings);
-        Assert.True(frontEnd.HearsSomeoneElse); // nothing played: nothing to cancel, the microphone is heard as it is
+        feed.Write(new float[320], AudioFile.SampleRate);
+        Assert.True(feed.Playing);
+        feed.EndOfSound();
+        Assert.False(feed.Playing);
     }
 
     [Fact]

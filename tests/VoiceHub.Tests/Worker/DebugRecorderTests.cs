@@ -21,6 +21,8 @@ public sealed class DebugRecorderTests
         using var temp = new TempDirectory();
         var clock = new ManualClock();
         var recorder = new DebugRecorder(new DebugRecordingOptions { Utterances = 2 }, temp.Path, new RecordingLogger(), clock);
+        Directory.CreateDirectory(recorder.Directory);
+        await File.WriteAllBytesAsync(Path.Combine(recorder.Directory, "the-users-own.wav"), [1, 2, 3]);
         await using (recorder)
         {
             for (var i = 1; i <= 3; i++)
@@ -30,7 +32,8 @@ public sealed class DebugRecorderTests
             }
         }
 
-        var kept = Directory.GetFiles(recorder.Directory).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
+        Assert.True(File.Exists(Path.Combine(recorder.Directory, "the-users-own.wav"))); // not its own: never pruned
+        var kept = Directory.GetFiles(recorder.Directory).Select(Path.GetFileName).Where(f => f!.StartsWith("2026", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
         Assert.Equal(Path.Combine(temp.Path, "debug-recordings"), recorder.Directory);
         Assert.Equal(4, kept.Count); // utterances 2 and 3, each a WAV and its trace
         Assert.EndsWith("-0002-rejected.json", kept[0], StringComparison.Ordinal);
