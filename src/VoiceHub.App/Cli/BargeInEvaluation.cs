@@ -86,7 +86,7 @@ internal static class BargeInEvaluation
         using var timers = new TimerService();
         using var gpio = new GpioHub(new GpioOptions(), NullLogger.Instance);
         gpio.Start(registry.Entities, status);
-        using var detector = WakeDetectors.Create(new WakeOptions { Phrases = [new WakePhrase { Phrase = "computer" }] }, new ModelsOptions());
+        using var detector = WakeDetectors.Create(new WakeOptions { Phrases = [new WakePhrase { Phrase = "computer" }] }, new ModelsOptions(), cancellationToken: cancellationToken);
         var actuator = new Actuator(bus: null, gpio, new EntityStateStore(NullLogger.Instance), bridge: null, NullLogger.Instance);
         using var pipeline = new VoicePipeline(new PipelineOptions(), new VadOptions(), detector, models, actuator, room, status, timers, NullLogger.Instance,
             echo: new EchoCancellationOptions { Cancel = cancel });

@@ -185,7 +185,7 @@ public static class WakeCommands
                     // The --phrase path: the phrase's own model (shipped, trained before, or trained now), always with its checks.
                     var models = new ModelsOptions();
                     using var features = WakeFeatureModels.Load(WakeFeatureModels.DefaultDirectory());
-                    using var phraseModel = PhraseWakeModels.GetOrTrain(wakePhrase, features, models, line => io.Error.WriteLine($"voicehub eval wake: {line}"));
+                    using var phraseModel = PhraseWakeModels.GetOrTrain(wakePhrase, features, models, line => io.Error.WriteLine($"voicehub eval wake: {line}"), cancellationToken);
                     modelFile = Path.Combine(parse.GetValue(output)!, PhraseWakeModels.FileName(wakePhrase));
                     Directory.CreateDirectory(parse.GetValue(output)!);
                     phraseModel.Save(modelFile);
@@ -235,7 +235,7 @@ public static class WakeCommands
             positives = positives.Skip(enroll).ToList();
             using var features = WakeFeatureModels.Load(WakeFeatureModels.DefaultDirectory());
             modelFile = Path.Combine(folder, $"enrolled-{phrase.Replace(' ', '_')}-{enroll}.wake");
-            WakeEnrollment.Train(features, phrase, clips, renderings, new ModelsOptions().PocketsphinxModelDirectory, line => io.Error.WriteLine($"voicehub eval wake: {line}")).Save(modelFile);
+            WakeEnrollment.Train(features, phrase, clips, renderings, new ModelsOptions().PocketsphinxModelDirectory, line => io.Error.WriteLine($"voicehub eval wake: {line}"), cancellationToken: cancellationToken).Save(modelFile);
             await io.Output.WriteLineAsync($"enrolled from {enroll} recordings and {renderings} renderings in {clock.Elapsed.TotalSeconds:0.0} s: {modelFile}").ConfigureAwait(false);
         }
 

@@ -44,7 +44,7 @@ public static class WakeEnrollCommand
 
             using var features = WakeFeatureModels.Load(WakeFeatureModels.DefaultDirectory());
             var model = WakeEnrollment.Train(features, text, recordings, renderings, new ModelsOptions().PocketsphinxModelDirectory,
-                line => io.Error.WriteLine($"voicehub wake enroll: {line}"));
+                line => io.Error.WriteLine($"voicehub wake enroll: {line}"), cancellationToken: cancellationToken);
             model.Save(target);
             await io.Output.WriteLineAsync($"wrote {target}: \"{text}\" from {recordings.Count} recordings and {renderings} espeak-ng renderings").ConfigureAwait(false);
             return CliApplication.Success;

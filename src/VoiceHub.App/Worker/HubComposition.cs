@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using VoiceHub.Core.Actuation;
@@ -118,7 +119,8 @@ public static partial class HubComposition
         });
         services.AddScoped(sp => new ThermalScheduler(Get<SchedulerOptions>(sp), sp.GetRequiredService<ModelSets>(), sp.GetRequiredService<HubStatus>(), Logger(sp, "VoiceHub")));
         services.AddScoped(sp => new HomeFilesReloader(sp.GetRequiredService<HubFiles>(), Get<HubOptions>(sp).ReloadCheckInterval, sp.GetRequiredService<Home>(), sp.GetRequiredService<ModelSets>(), Logger(sp, "VoiceHub")));
-        services.AddScoped(sp => new WakeStage(Get<PipelineOptions>(sp).WakeRequired, Get<WakeOptions>(sp), Get<ModelsOptions>(sp), Logger(sp, "VoiceHub.Wake")));
+        services.AddScoped(sp => new WakeStage(Get<PipelineOptions>(sp).WakeRequired, Get<WakeOptions>(sp), Get<ModelsOptions>(sp), Logger(sp, "VoiceHub.Wake"),
+            sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping));
 
         // Dialog, actuation, feedback.
         services.AddScoped(sp =>

@@ -26,7 +26,8 @@ public static class WakeDetectors
 {
     /// <param name="progress">Told what is being done (training a phrase's model).</param>
     /// <param name="warn">Told why a phrase may wake the hub by mistake.</param>
-    public static IWakeDetector Create(WakeOptions options, ModelsOptions models, Action<string>? progress = null, Action<string>? warn = null)
+    /// <param name="cancellationToken">Stops the training of a phrase's model (about a minute).</param>
+    public static IWakeDetector Create(WakeOptions options, ModelsOptions models, Action<string>? progress = null, Action<string>? warn = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(models);
@@ -59,7 +60,7 @@ public static class WakeDetectors
             {
                 foreach (var phrase in options.Phrases)
                 {
-                    scorers.Add((PhraseWakeModels.GetOrTrain(phrase.Phrase, features, models, progress), options.ModelThreshold ?? PhraseWakeModels.Threshold(phrase.Sensitivity)));
+                    scorers.Add((PhraseWakeModels.GetOrTrain(phrase.Phrase, features, models, progress, cancellationToken), options.ModelThreshold ?? PhraseWakeModels.Threshold(phrase.Sensitivity)));
                 }
             }
 
@@ -99,10 +100,11 @@ public static class WakeDetectors
 /// </summary>
 public sealed partial class WakeStage : IDisposable
 {
-    public WakeStage(bool required, WakeOptions wake, ModelsOptions models, ILogger logger)
+    /// <param name="stopping">The hub is stopping: a phrase's model in training (about a minute) is given up.</param>
+    public WakeStage(bool required, WakeOptions wake, ModelsOptions models, ILogger logger, CancellationToken stopping = default)
     {
         ArgumentNullException.ThrowIfNull(wake);
-        Detector = required ? CreateWithFallback(wake.Clone(), models, logger) : null;
+        Detector = required ? CreateWithFallback(wake.Clone(), models, logger, stopping) : null;
     }
 
     public IWakeDetector? Detector { get; }
@@ -110,13 +112,13 @@ public sealed partial class WakeStage : IDisposable
     public void Dispose() => Detector?.Dispose();
 
     /// <param name="options">A copy: falling back must not change the options anything else reads.</param>
-    private static IWakeDetector CreateWithFallback(WakeOptions options, ModelsOptions models, ILogger logger)
+    private static IWakeDetector CreateWithFallback(WakeOptions options, ModelsOptions models, ILogger logger, CancellationToken stopping)
     {
         while (true)
         {
             try
             {
-                return WakeDetectors.Create(options, models, line => LogWakeTraining(logger, line), line => LogWakePhraseAdvice(logger, line));
+                return WakeDetectors.Create(options, models, line => LogWakeTraining(logger, line), line => LogWakePhraseAdvice(logger, line), stopping);
             }
             catch (Exception e) when (IsSetupFailure(e) && options.Model is not null)
             {

@@ -146,6 +146,19 @@ public sealed class NeuralWakeTests
     }
 
     [Fact]
+    public void A_stop_while_a_phrase_model_trains_gives_up_the_training_and_saves_nothing()
+    {
+        using var directory = new TempDirectory();
+        var models = new VoiceHub.Core.Models.ModelsOptions { Directory = directory.Path };
+        using var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(1)); // training takes about a minute
+
+        Assert.ThrowsAny<OperationCanceledException>(() => WakeDetectors.Create(
+            new WakeOptions { Phrases = [new WakePhrase { Phrase = "hey toaster" }], FeatureModelDirectory = Models }, models, cancellationToken: stopping.Token));
+
+        Assert.False(File.Exists(Path.Combine(directory.Path, "wake", PhraseWakeModels.FileName("hey toaster"))), "no half-trained model was saved");
+    }
+
+    [Fact]
     public void A_phrase_with_a_word_outside_the_dictionary_is_spelled_by_espeak_and_spotted()
     {
         using var detector = new WakeWordDetector("/usr/share/pocketsphinx/model/en-us", new WakeOptions { Phrases = [new WakePhrase { Phrase = "hey voicehub" }] });

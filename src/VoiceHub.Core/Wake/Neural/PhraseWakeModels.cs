@@ -32,7 +32,7 @@ public static class PhraseWakeModels
         return name.ToString().Trim('_') + ".wake";
     }
 
-    public static EnrolledWakeModel GetOrTrain(string phrase, WakeFeatureModels features, ModelsOptions models, Action<string>? progress = null)
+    public static EnrolledWakeModel GetOrTrain(string phrase, WakeFeatureModels features, ModelsOptions models, Action<string>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(models);
         var text = WakePhraseText.Normalize(phrase);
@@ -55,7 +55,7 @@ public static class PhraseWakeModels
         }
 
         progress?.Invoke($"training a wake model for \"{text}\" from espeak-ng (once; about a minute)");
-        var made = WakeEnrollment.Train(features, text, [], Renderings, models.PocketsphinxModelDirectory, progress);
+        var made = WakeEnrollment.Train(features, text, [], Renderings, models.PocketsphinxModelDirectory, progress, cancellationToken: cancellationToken);
         Directory.CreateDirectory(Path.GetDirectoryName(trained)!);
         made.Save(trained);
         return made;

@@ -66,12 +66,13 @@ public static class WakeSpeech
         (s_accents[random.Next(s_accents.Length)] + s_variants[random.Next(s_variants.Length)], 110 + random.Next(90), 25 + random.Next(50));
 
     /// <summary>The phrase said <paramref name="count"/> times in varied voices (a clip each, with a quiet moment around it).</summary>
-    public static List<EnrollmentClip> Phrase(string phrase, int count, Random random)
+    public static List<EnrollmentClip> Phrase(string phrase, int count, Random random, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(random);
         var clips = new List<EnrollmentClip>();
         for (var i = 0; i < count * 2 && clips.Count < count; i++)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var (voice, rate, pitch) = AnyVoice(random);
             if (Render(phrase, voice, rate, pitch) is { Length: > 1600 } audio)
             {
@@ -88,7 +89,7 @@ public static class WakeSpeech
     /// Speech that is not the phrase: the everyday sentences and, when a pronunciation dictionary is
     /// given, words one or two phones away from the phrase's words ("commuter" for "computer"), in varied voices.
     /// </summary>
-    public static List<float[]> NotThePhrase(string phrase, string? dictionary, int voicesPerText, Random random)
+    public static List<float[]> NotThePhrase(string phrase, string? dictionary, int voicesPerText, Random random, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(random);
         var texts = s_sentences.Where(s => !s.Contains(phrase, StringComparison.OrdinalIgnoreCase)).ToList();
@@ -103,6 +104,7 @@ public static class WakeSpeech
         {
             for (var v = 0; v < voicesPerText; v++)
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 var (voice, rate, pitch) = AnyVoice(random);
                 if (Render(text, voice, rate, pitch) is { Length: > 1600 } speech)
                 {

@@ -87,7 +87,7 @@ public sealed class WakeTrainer(WakeFeatureModels features)
     /// <summary>Progress lines for the command line.</summary>
     public Action<string>? Progress { get; init; }
 
-    public EnrolledWakeModel Train(string phrase, IReadOnlyList<EnrollmentClip> recordings, IReadOnlyList<EnrollmentClip> renderings, IReadOnlyList<float[]> negativeSpeech)
+    public EnrolledWakeModel Train(string phrase, IReadOnlyList<EnrollmentClip> recordings, IReadOnlyList<EnrollmentClip> renderings, IReadOnlyList<float[]> negativeSpeech, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(recordings);
         ArgumentNullException.ThrowIfNull(renderings);
@@ -115,6 +115,7 @@ public sealed class WakeTrainer(WakeFeatureModels features)
         var positives = new List<float[]>();
         foreach (var (clip, (start, end), copies) in speech)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             for (var a = 0; a < copies; a++)
             {
                 var (audio, phraseEnd) = Augment(clip.Samples[Math.Max(0, start - 4000)..Math.Min(clip.Samples.Length, end + 1600)], end - Math.Max(0, start - 4000), random, noises, a == 0);
@@ -126,6 +127,7 @@ public sealed class WakeTrainer(WakeFeatureModels features)
         var negatives = new List<float[]>();
         foreach (var audio in negativeSpeech)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             negatives.AddRange(AllWindows(Augment(audio, audio.Length, random, noises, plain: false).Audio, stride: 2));
         }
 
@@ -142,7 +144,7 @@ public sealed class WakeTrainer(WakeFeatureModels features)
         Progress?.Invoke($"{negatives.Count} negative windows ({clock.Elapsed.TotalSeconds:0.0} s)");
         // A model that has heard its user's own recordings is sure of them: eval wake put its best balance at 0.9
         // (0.5 for a model of renderings alone, whose phrase threshold comes from the phrase's sensitivity).
-        var model = Fit(phrase, positives, negatives, random, threshold: recordings.Count > 0 ? 0.9 : 0.5);
+        var model = Fit(phrase, positives, negatives, random, threshold: recordings.Count > 0 ? 0.9 : 0.5, cancellationToken);
         Progress?.Invoke($"trained in {clock.Elapsed.TotalSeconds:0.0} s");
         return model;
     }
@@ -389,7 +391,7 @@ public sealed class WakeTrainer(WakeFeatureModels features)
     }
 
     /// <summary>One hidden ReLU layer and a logistic output, Adam on class-balanced weighted log loss with L2.</summary>
-    private EnrolledWakeModel Fit(string phrase, List<float[]> positives, List<float[]> negatives, Random random, double threshold)
+    private EnrolledWakeModel Fit(string phrase, List<float[]> positives, List<float[]> negatives, Random random, double threshold, CancellationToken cancellationToken)
     {
         var size = WakeFeatureModels.WindowSize;
         var all = positives.Select(p => (X: p, Y: 1f)).Concat(negatives.Select(n => (X: n, Y: 0f))).ToArray();
@@ -446,6 +448,7 @@ public sealed class WakeTrainer(WakeFeatureModels features)
         var step = 0;
         for (var epoch = 0; epoch < Epochs; epoch++)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             random.Shuffle(order);
             for (var from = 0; from < order.Length; from += batch)
             {
@@ -513,13 +516,13 @@ public sealed class WakeTrainer(WakeFeatureModels features)
 public static class WakeEnrollment
 {
     /// <param name="pocketsphinxModelDirectory">Its dictionary gives the words that sound like the phrase's.</param>
-    public static EnrolledWakeModel Train(WakeFeatureModels features, string phrase, IReadOnlyList<EnrollmentClip> recordings, int renderings, string pocketsphinxModelDirectory, Action<string>? progress = null, int seed = 7)
+    public static EnrolledWakeModel Train(WakeFeatureModels features, string phrase, IReadOnlyList<EnrollmentClip> recordings, int renderings, string pocketsphinxModelDirectory, Action<string>? progress = null, int seed = 7, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(recordings);
         var random = new Random(seed);
-        var synthetic = renderings > 0 ? WakeSpeech.Phrase(phrase, renderings, random) : [];
-        var negatives = WakeSpeech.NotThePhrase(phrase, Path.Combine(pocketsphinxModelDirectory, "cmudict-en-us.dict"), voicesPerText: 3, random);
+        var synthetic = renderings > 0 ? WakeSpeech.Phrase(phrase, renderings, random, cancellationToken) : [];
+        var negatives = WakeSpeech.NotThePhrase(phrase, Path.Combine(pocketsphinxModelDirectory, "cmudict-en-us.dict"), voicesPerText: 3, random, cancellationToken);
         progress?.Invoke($"{recordings.Count} recordings, {synthetic.Count} renderings of \"{phrase}\", {negatives.Count} other utterances");
-        return new WakeTrainer(features) { Progress = progress, Seed = seed, Bank = NegativeSpeechBank.LoadDefault() }.Train(phrase, recordings, synthetic, negatives);
+        return new WakeTrainer(features) { Progress = progress, Seed = seed, Bank = NegativeSpeechBank.LoadDefault() }.Train(phrase, recordings, synthetic, negatives, cancellationToken);
     }
 }
