@@ -28,7 +28,7 @@ public static class WakeBench
             var factors = new Dictionary<string, double>();
             foreach (var (name, neural) in new[] { ("neural", true), ("spotter", false) })
             {
-                using var detector = WakeDetectors.Create(new WakeOptions { Phrases = phrases, Neural = neural }, models);
+                using var detector = WakeDetectors.Create(new WakeOptions { Phrases = phrases, Neural = neural }, models, cancellationToken: cancellationToken);
                 var (cpu, detections) = Run(detector, stream);
                 var factor = cpu / (stream.Length / 16000.0);
                 report[name] = new { real_time_factor = factor, cpu_seconds = cpu, detections };

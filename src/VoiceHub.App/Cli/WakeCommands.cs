@@ -117,7 +117,7 @@ public static class WakeCommands
         return detections;
     }
 
-    /// <summary>Detections in audio already in memory (with its tail, see <see cref="WakeModelEvaluation.Prepare"/>), fed in 20 ms blocks as a live stream would be.</summary>
+    /// <summary>Detections in audio already in memory (with its tail, see <see cref="WakeEvaluation.Prepare"/>), fed in 20 ms blocks as a live stream would be.</summary>
     internal static List<WakeDetection> Detect(IWakeDetector detector, float[] audio)
     {
         var detections = new List<WakeDetection>();
@@ -202,7 +202,7 @@ public static class WakeCommands
                 var options = new WakeOptions { Phrases = [new WakePhrase { Phrase = wakePhrase, Sensitivity = sensitivity }], Verify = true, VerifyThreshold = double.NegativeInfinity, Neural = false };
                 var positiveScores = await ScoresAsync(options, positives, cancellationToken).ConfigureAwait(false);
                 var negativeScores = await ScoresAsync(options, negativeFiles, cancellationToken).ConfigureAwait(false);
-                rows.AddRange(WakeEvaluation.Sweep(sensitivity, positiveScores, negativeScores.SelectMany(s => s).ToList(), hours));
+                rows.AddRange(WakeEvaluation.SweepSpotter(sensitivity, positiveScores, negativeScores.SelectMany(s => s).ToList(), hours));
             }
 
             var folder = parse.GetValue(output)!;
@@ -210,9 +210,9 @@ public static class WakeCommands
             var csv = Path.Combine(folder, $"wake-{wakePhrase}.csv");
             var plot = Path.Combine(folder, $"wake-{wakePhrase}.png");
             await File.WriteAllTextAsync(csv, WakeEvaluation.Csv(rows), cancellationToken).ConfigureAwait(false);
-            await File.WriteAllBytesAsync(plot, WakeEvaluation.Plot(rows, wakePhrase), cancellationToken).ConfigureAwait(false);
+            await File.WriteAllBytesAsync(plot, WakeEvaluation.Plot(rows, $"wake \"{wakePhrase}\": miss rate vs false alarms/hour"), cancellationToken).ConfigureAwait(false);
             await io.Output.WriteLineAsync($"\"{wakePhrase}\": {positives.Count} positives, {negativeFiles.Count} negative files ({hours * 60:0.0} min)").ConfigureAwait(false);
-            await io.Output.WriteLineAsync(WakeEvaluation.Summary(rows, hours)).ConfigureAwait(false);
+            await io.Output.WriteLineAsync(WakeEvaluation.SpotterSummary(rows, hours)).ConfigureAwait(false);
             await io.Output.WriteLineAsync($"wrote {csv} and {plot}").ConfigureAwait(false);
             return CliApplication.Success;
         }));
@@ -247,17 +247,17 @@ public static class WakeCommands
 
         // The kitchen noise is read only when a noisy condition asks for it.
         var noise = conditions.Split(',').Any(c => c.Trim() != "clean") ? AudioFile.ReadMono16k(noiseFile) : null;
-        var rows = new List<WakeModelEvaluation.Row>();
+        var rows = new List<WakeEvaluation.Row>();
         var scoring = Stopwatch.StartNew();
         var audioSeconds = 0.0;
         foreach (var condition in conditions.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
             double? snr = condition == "clean" ? null : double.TryParse(condition, CultureInfo.InvariantCulture, out var db) ? db : throw new InputException($"--snr {condition}: \"clean\" or a number of dB");
             var name = snr is null ? "clean" : $"{snr} dB";
-            var positiveScores = await WakeModelEvaluation.ScoreAsync(modelFile!, positives, noise, snr, cancellationToken).ConfigureAwait(false);
-            var negativeScores = await WakeModelEvaluation.ScoreAsync(modelFile!, negativeFiles, noise, snr, cancellationToken).ConfigureAwait(false);
+            var positiveScores = await WakeEvaluation.ScoreAsync(modelFile!, positives, noise, snr, cancellationToken).ConfigureAwait(false);
+            var negativeScores = await WakeEvaluation.ScoreAsync(modelFile!, negativeFiles, noise, snr, cancellationToken).ConfigureAwait(false);
             audioSeconds += positiveScores.Concat(negativeScores).Sum(t => t.Count * 0.08);
-            rows.AddRange(WakeModelEvaluation.Sweep(name, positiveScores, negativeScores, hours));
+            rows.AddRange(WakeEvaluation.SweepModel(name, positiveScores, negativeScores, hours));
             if (verify)
             {
                 // The model's candidates at a few thresholds, each checked by Silero VAD and the phrase verifier, whose threshold is swept.
@@ -267,25 +267,25 @@ public static class WakeCommands
                     var options = new WakeOptions { Model = modelFile, ModelThreshold = candidateThreshold, Verify = true, VerifyThreshold = double.NegativeInfinity };
                     var p = await ScoresAsync(options, positives, cancellationToken, noise, snr).ConfigureAwait(false);
                     var n = await ScoresAsync(options, negativeFiles, cancellationToken, noise, snr).ConfigureAwait(false);
-                    verified.AddRange(WakeEvaluation.Sweep(candidateThreshold, p, n.SelectMany(s => s).ToList(), hours));
+                    verified.AddRange(WakeEvaluation.SweepSpotter(candidateThreshold, p, n.SelectMany(s => s).ToList(), hours));
                 }
 
-                await io.Output.WriteLineAsync($"{name}, the model's candidates with speech checked by Silero VAD (\"spotter only\"), then by the phrase verifier (\"sensitivity\" = the model's threshold):\n{WakeEvaluation.Summary(verified, hours)}").ConfigureAwait(false);
+                await io.Output.WriteLineAsync($"{name}, the model's candidates with speech checked by Silero VAD (\"spotter only\"), then by the phrase verifier (\"sensitivity\" = the model's threshold):\n{WakeEvaluation.SpotterSummary(verified, hours)}").ConfigureAwait(false);
                 var defaults = new WakeOptions();
-                var asShipped = verified.FirstOrDefault(r => Math.Abs(r.Sensitivity - PhraseWakeModels.Threshold(new WakePhrase().Sensitivity)) < 1e-9 && r.VerifyThreshold is { } v && Math.Abs(v - defaults.VerifyThreshold) < 1e-9);
+                var asShipped = verified.FirstOrDefault(r => Math.Abs(r.Threshold - PhraseWakeModels.Threshold(new WakePhrase().Sensitivity)) < 1e-9 && r.VerifyThreshold is { } v && Math.Abs(v - defaults.VerifyThreshold) < 1e-9);
                 if (asShipped is not null)
                 {
-                    await io.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{name}, default settings (threshold {asShipped.Sensitivity:0.00}, verify threshold {asShipped.VerifyThreshold:0.0}): miss {asShipped.MissRate:P1}, {asShipped.FalseAlarms} false alarms ({asShipped.FalseAlarmsPerHour:0.00}/h)")).ConfigureAwait(false);
+                    await io.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{name}, default settings (threshold {asShipped.Threshold:0.00}, verify threshold {asShipped.VerifyThreshold:0.0}): miss {asShipped.MissRate:P1}, {asShipped.FalseAlarms} false alarms ({asShipped.FalseAlarmsPerHour:0.00}/h)")).ConfigureAwait(false);
                 }
                 await File.WriteAllTextAsync(Path.Combine(folder, $"wake-{phrase.Replace(' ', '_')}-verified-{name.Replace(' ', '_')}.csv"), WakeEvaluation.Csv(verified), cancellationToken).ConfigureAwait(false);
             }
         }
 
         var stem = Path.Combine(folder, $"wake-{phrase.Replace(' ', '_')}-{Path.GetFileNameWithoutExtension(modelFile)}");
-        await File.WriteAllTextAsync(stem + ".csv", WakeModelEvaluation.Csv(rows), cancellationToken).ConfigureAwait(false);
-        await File.WriteAllBytesAsync(stem + ".png", WakeModelEvaluation.Plot(rows, $"wake \"{phrase}\" ({Path.GetFileName(modelFile)}): miss rate vs false alarms/hour"), cancellationToken).ConfigureAwait(false);
+        await File.WriteAllTextAsync(stem + ".csv", WakeEvaluation.Csv(rows), cancellationToken).ConfigureAwait(false);
+        await File.WriteAllBytesAsync(stem + ".png", WakeEvaluation.Plot(rows, $"wake \"{phrase}\" ({Path.GetFileName(modelFile)}): miss rate vs false alarms/hour"), cancellationToken).ConfigureAwait(false);
         await io.Output.WriteLineAsync($"\"{phrase}\" with {Path.GetFileName(modelFile)}: {positives.Count} positives, {negativeFiles.Count} negative files ({hours * 60:0.0} min)").ConfigureAwait(false);
-        await io.Output.WriteLineAsync(WakeModelEvaluation.Summary(rows, modelThreshold)).ConfigureAwait(false);
+        await io.Output.WriteLineAsync(WakeEvaluation.ModelSummary(rows, modelThreshold)).ConfigureAwait(false);
         await io.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"scoring: {audioSeconds / 60:0.0} min of audio in {scoring.Elapsed.TotalSeconds:0.0} s on {Environment.ProcessorCount} threads (real-time factor {scoring.Elapsed.TotalSeconds * Environment.ProcessorCount / audioSeconds:0.000} per core)")).ConfigureAwait(false);
         await io.Output.WriteLineAsync($"wrote {stem}.csv and {stem}.png").ConfigureAwait(false);
         return CliApplication.Success;
@@ -295,10 +295,10 @@ public static class WakeCommands
     private static async Task<List<List<double>>> ScoresAsync(WakeOptions options, List<string> files, CancellationToken cancellationToken, float[]? noise = null, double? snrDb = null)
     {
         var models = new ModelsOptions();
-        return await WakeModelEvaluation.PerFileAsync(files, () => CreateDetector(models, options), (detector, index, file) =>
+        return await WakeEvaluation.PerFileAsync(files, () => CreateDetector(models, options), (detector, index, file) =>
         {
             detector.Reset();
-            return Detect(detector, WakeModelEvaluation.Prepare(file, noise, snrDb, index)).Select(d => d.VerifyScore ?? double.PositiveInfinity).ToList();
+            return Detect(detector, WakeEvaluation.Prepare(file, noise, snrDb, index)).Select(d => d.VerifyScore ?? double.PositiveInfinity).ToList();
         }, cancellationToken).ConfigureAwait(false);
     }
 
@@ -314,74 +314,5 @@ public static class WakeCommands
         }
 
         return Path.Combine("..", "shared", name);
-    }
-}
-
-/// <summary>Miss rate and false alarms per operating point, and the report formats.</summary>
-public static class WakeEvaluation
-{
-    public sealed record Row(double Sensitivity, double? VerifyThreshold, int Positives, int Missed, int FalseAlarms, double NegativeHours)
-    {
-        public double MissRate => (double)Missed / Positives;
-
-        public double FalseAlarmsPerHour => FalseAlarms / NegativeHours;
-    }
-
-    /// <summary>Operating points of one sensitivity: the spotter alone, and with verification at each threshold.</summary>
-    public static IEnumerable<Row> Sweep(double sensitivity, List<List<double>> positives, List<double> negatives, double hours)
-    {
-        yield return new Row(sensitivity, null, positives.Count, positives.Count(p => p.Count == 0), negatives.Count, hours);
-        for (var threshold = -1.0; threshold <= 1.5; threshold += 0.1)
-        {
-            var t = Math.Round(threshold, 2);
-            yield return new Row(sensitivity, t, positives.Count, positives.Count(p => !p.Any(s => s >= t)), negatives.Count(s => s >= t), hours);
-        }
-    }
-
-    public static string Csv(IEnumerable<Row> rows)
-    {
-        var builder = new StringBuilder("sensitivity,verify_threshold,positives,missed,miss_rate,false_alarms,negative_hours,false_alarms_per_hour\n");
-        foreach (var r in rows)
-        {
-            builder.Append(CultureInfo.InvariantCulture, $"{r.Sensitivity},{(r.VerifyThreshold is { } t ? t.ToString(CultureInfo.InvariantCulture) : "off")},{r.Positives},{r.Missed},{r.MissRate:0.0000},{r.FalseAlarms},{r.NegativeHours:0.0000},{r.FalseAlarmsPerHour:0.000}\n");
-        }
-
-        return builder.ToString();
-    }
-
-    /// <summary>The spotter alone per sensitivity, and the best verified point within each false-alarm budget.</summary>
-    public static string Summary(List<Row> rows, double hours)
-    {
-        var builder = new StringBuilder();
-        foreach (var r in rows.Where(r => r.VerifyThreshold is null))
-        {
-            builder.AppendLine(string.Create(CultureInfo.InvariantCulture, $"spotter only, sensitivity {r.Sensitivity:0.0#}: miss {r.MissRate:P1}, {r.FalseAlarms} false alarms ({r.FalseAlarmsPerHour:0.00}/h)"));
-        }
-
-        foreach (var budget in new[] { 0.5, 1, 2, 5 })
-        {
-            var best = rows.Where(r => r.VerifyThreshold is not null && r.FalseAlarmsPerHour <= budget).OrderBy(r => r.MissRate).ThenBy(r => r.FalseAlarms).FirstOrDefault();
-            var line = best is null
-                ? $"with verification, <= {budget} false alarms/h: no operating point"
-                : string.Create(CultureInfo.InvariantCulture, $"with verification, <= {budget} false alarms/h: miss {best.MissRate:P1} ({best.FalseAlarms} false alarms in {hours * 60:0} min) at sensitivity {best.Sensitivity:0.0#}, verify threshold {best.VerifyThreshold:0.0}");
-            builder.AppendLine(line);
-        }
-
-        return builder.ToString().TrimEnd();
-    }
-
-    /// <summary>A DET-style plot (false alarms per hour against miss rate) as a PNG.</summary>
-    public static byte[] Plot(List<Row> rows, string phrase)
-    {
-        var chart = new PngChart(640, 420, $"wake \"{phrase}\": miss rate vs false alarms/hour");
-        var palette = new[] { (220, 50, 50), (50, 120, 220), (40, 160, 60), (200, 140, 20), (140, 60, 180) };
-        var index = 0;
-        foreach (var group in rows.Where(r => r.VerifyThreshold is not null).GroupBy(r => r.Sensitivity))
-        {
-            chart.Line([.. group.Select(r => (r.FalseAlarmsPerHour, r.MissRate))], palette[index++ % palette.Length]);
-        }
-
-        chart.Points([.. rows.Where(r => r.VerifyThreshold is null).Select(r => (r.FalseAlarmsPerHour, r.MissRate))], (0, 0, 0));
-        return chart.Encode();
     }
 }

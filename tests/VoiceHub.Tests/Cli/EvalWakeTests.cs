@@ -16,7 +16,7 @@ public sealed class WakeSweepTests
         // Two crossings 0.5 s apart (one detection, as the hub's refractory time makes it) and one 3 s later.
         var negatives = new List<List<(TimeSpan, float)>> { Trace((1, 0.7f), (1.5, 0.8f), (4.5, 0.75f)) };
 
-        var rows = WakeModelEvaluation.Sweep("clean", positives, negatives, hours: 0.5).ToList();
+        var rows = WakeEvaluation.SweepModel("clean", positives, negatives, hours: 0.5).ToList();
 
         var atHalf = rows.Single(r => Math.Abs(r.Threshold - 0.5) < 1e-9);
         Assert.Equal(1, atHalf.Missed);
@@ -25,6 +25,25 @@ public sealed class WakeSweepTests
         var atPoint95 = rows.Single(r => Math.Abs(r.Threshold - 0.95) < 1e-9);
         Assert.Equal(2, atPoint95.Missed);
         Assert.Equal(0, atPoint95.FalseAlarms);
+    }
+
+    [Fact]
+    public void The_spotter_curve_counts_every_candidate_unchecked_and_only_those_the_verifier_passes_at_each_threshold()
+    {
+        // One positive with a candidate the verifier scored 0.5, one without any; two candidates in other speech.
+        var positives = new List<List<double>> { new() { 0.5 }, new() };
+        var negatives = new List<double> { -0.5, 0.8 };
+
+        var rows = WakeEvaluation.SweepSpotter(0.4, positives, negatives, hours: 1).ToList();
+
+        var spotterOnly = Assert.Single(rows, r => r.VerifyThreshold is null);
+        Assert.Equal((1, 2), (spotterOnly.Missed, spotterOnly.FalseAlarms));
+        var atZero = rows.Single(r => r.VerifyThreshold == 0);
+        Assert.Equal((1, 1), (atZero.Missed, atZero.FalseAlarms));
+        var atOne = rows.Single(r => r.VerifyThreshold == 1);
+        Assert.Equal((2, 0), (atOne.Missed, atOne.FalseAlarms));
+        Assert.Contains("spotter only, sensitivity 0.4: miss 50.0 %, 2 false alarms (2.00/h)", WakeEvaluation.SpotterSummary(rows, 1), StringComparison.Ordinal);
+        Assert.StartsWith("sensitivity 0.4,0.40,off,2,1,0.5000,2,", WakeEvaluation.Csv(rows).Split('\n')[1], StringComparison.Ordinal);
     }
 }
 

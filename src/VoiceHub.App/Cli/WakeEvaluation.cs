@@ -1,0 +1,193 @@
+using System.Globalization;
+using System.Text;
+using VoiceHub.Core.Audio;
+using VoiceHub.Core.Speech;
+using VoiceHub.Core.Wake.Neural;
+
+namespace VoiceHub.App.Cli;
+
+/// <summary>
+/// <c>eval wake</c>: scores over every positive and negative file, clean and with noise mixed in,
+/// swept over thresholds into miss rate against false alarms per hour, and the report formats.
+/// A wake model's curve is its threshold swept (a false alarm: a crossing, with the detector's 2 s
+/// refractory time); the spotter's, per sensitivity, its verifier's threshold swept.
+/// </summary>
+public static class WakeEvaluation
+{
+    /// <summary>One operating point of a curve (a noise condition, or a spotter sensitivity).</summary>
+    /// <param name="Threshold">The model's threshold, or the spotter's sensitivity.</param>
+    /// <param name="VerifyThreshold">The phrase verifier's threshold; null: candidates unchecked.</param>
+    public sealed record Row(string Curve, double Threshold, double? VerifyThreshold, int Positives, int Missed, int FalseAlarms, double NegativeHours)
+    {
+        public double MissRate => (double)Missed / Positives;
+
+        public double FalseAlarmsPerHour => FalseAlarms / NegativeHours;
+    }
+
+    /// <summary>The hub's own refractory time: crossings closer than this are one detection.</summary>
+    private static readonly TimeSpan s_refractory = new Core.Wake.WakeOptions().Refractory;
+
+    /// <summary>Score traces of each file (one score per 80 ms) with noise at <paramref name="snrDb"/> (null: clean).</summary>
+    public static async Task<List<List<(TimeSpan End, float Score)>>> ScoreAsync(string modelFile, IReadOnlyList<string> files, float[]? noise, double? snrDb, CancellationToken cancellationToken)
+    {
+        using var features = WakeFeatureModels.Load(WakeFeatureModels.DefaultDirectory());
+        return await PerFileAsync(files, () => new NeuralWakeDetector(features, WakeModels.Open(modelFile), threshold: 2, s_refractory) { Scores = [] }, (detector, index, file) =>
+        {
+            detector.Reset();
+            detector.Process(new AudioBlock(Prepare(file, noise, snrDb, index), TimeSpan.Zero));
+            return detector.Scores!.ToList();
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// <paramref name="measure"/> over every file (each a stream of its own), on one worker per core,
+    /// each with a detector of its own from <paramref name="open"/>; results in the files' order.
+    /// </summary>
+    public static async Task<List<T>> PerFileAsync<TDetector, T>(IReadOnlyList<string> files, Func<TDetector> open, Func<TDetector, int, string, T> measure, CancellationToken cancellationToken)
+        where TDetector : IDisposable
+    {
+        var queue = new System.Collections.Concurrent.ConcurrentQueue<(int Index, string File)>(files.Select((f, i) => (i, f)));
+        var results = new T[files.Count];
+        await Task.WhenAll(Enumerable.Range(0, Environment.ProcessorCount).Select(_ => Task.Run(() =>
+        {
+            using var detector = open();
+            while (queue.TryDequeue(out var item))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                results[item.Index] = measure(detector, item.Index, item.File);
+            }
+        }, cancellationToken))).ConfigureAwait(false);
+        return [.. results];
+    }
+
+    /// <summary>
+    /// A file as the detectors hear it in evaluation: followed by a second more of the stream (a
+    /// live stream goes on after the phrase), the noise mixed in at the SNR of the file's own
+    /// speech and going on through that second.
+    /// </summary>
+    public static float[] Prepare(string file, float[]? noise, double? snrDb, int seed)
+    {
+        var audio = AudioFile.ReadMono16k(file);
+        var padded = new float[audio.Length + 16000];
+        audio.CopyTo(padded, 0);
+        if (noise is null || snrDb is not { } snr)
+        {
+            return padded;
+        }
+
+        return SpeechEvaluation.MixNoise(audio, noise, snr, seed, padded.Length);
+    }
+
+    /// <summary>A wake model's curve: its threshold from 0.01 to 0.99.</summary>
+    public static IEnumerable<Row> SweepModel(string condition, List<List<(TimeSpan End, float Score)>> positives, List<List<(TimeSpan End, float Score)>> negatives, double hours)
+    {
+        for (var step = 1; step <= 99; step++)
+        {
+            var threshold = step / 100.0;
+            var missed = positives.Count(p => !p.Any(s => s.Score >= threshold));
+            var alarms = negatives.Sum(n => Crossings(n, threshold));
+            yield return new Row(condition, threshold, null, positives.Count, missed, alarms, hours);
+        }
+    }
+
+    /// <summary>One sensitivity's candidates (each file's verification scores): unchecked, then with the verifier's threshold from -1 to 1.5.</summary>
+    public static IEnumerable<Row> SweepSpotter(double sensitivity, List<List<double>> positives, List<double> negatives, double hours)
+    {
+        var curve = string.Create(CultureInfo.InvariantCulture, $"sensitivity {sensitivity:0.0#}");
+        yield return new Row(curve, sensitivity, null, positives.Count, positives.Count(p => p.Count == 0), negatives.Count, hours);
+        for (var threshold = -1.0; threshold <= 1.5; threshold += 0.1)
+        {
+            var t = Math.Round(threshold, 2);
+            yield return new Row(curve, sensitivity, t, positives.Count, positives.Count(p => !p.Any(s => s >= t)), negatives.Count(s => s >= t), hours);
+        }
+    }
+
+    private static int Crossings(List<(TimeSpan End, float Score)> trace, double threshold)
+    {
+        var count = 0;
+        TimeSpan? last = null;
+        foreach (var (end, score) in trace)
+        {
+            if (score >= threshold && (last is null || end - last >= s_refractory))
+            {
+                count++;
+                last = end;
+            }
+        }
+
+        return count;
+    }
+
+    public static string Csv(IEnumerable<Row> rows)
+    {
+        var builder = new StringBuilder("curve,threshold,verify_threshold,positives,missed,miss_rate,false_alarms,negative_hours,false_alarms_per_hour\n");
+        foreach (var r in rows)
+        {
+            builder.Append(CultureInfo.InvariantCulture, $"{r.Curve},{r.Threshold:0.00},{(r.VerifyThreshold is { } t ? t.ToString(CultureInfo.InvariantCulture) : "off")},{r.Positives},{r.Missed},{r.MissRate:0.0000},{r.FalseAlarms},{r.NegativeHours:0.0000},{r.FalseAlarmsPerHour:0.000}\n");
+        }
+
+        return builder.ToString();
+    }
+
+    /// <summary>The lowest miss rate within a false-alarm budget (fewest false alarms among equals).</summary>
+    private static Row? BestWithin(IEnumerable<Row> rows, double alarmsPerHour) =>
+        rows.Where(r => r.FalseAlarmsPerHour <= alarmsPerHour).OrderBy(r => r.MissRate).ThenBy(r => r.FalseAlarms).ThenBy(r => r.Threshold).FirstOrDefault();
+
+    /// <summary>Per condition: the model's own threshold, and the best point within each false-alarm budget.</summary>
+    public static string ModelSummary(List<Row> rows, double modelThreshold)
+    {
+        var builder = new StringBuilder();
+        foreach (var group in rows.GroupBy(r => r.Curve))
+        {
+            var atDefault = group.MinBy(r => Math.Abs(r.Threshold - modelThreshold))!;
+            builder.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{group.Key}, threshold {atDefault.Threshold:0.00} (the model's): miss {atDefault.MissRate:P1}, {atDefault.FalseAlarms} false alarms ({atDefault.FalseAlarmsPerHour:0.00}/h)"));
+            foreach (var budget in new[] { 0.5, 1, 2 })
+            {
+                builder.AppendLine(BestWithin(group, budget) is { } best
+                    ? string.Create(CultureInfo.InvariantCulture, $"{group.Key}, <= {budget} false alarms/h: miss {best.MissRate:P1} ({best.FalseAlarms} false alarms) at threshold {best.Threshold:0.00}")
+                    : $"{group.Key}, <= {budget} false alarms/h: no operating point");
+            }
+        }
+
+        return builder.ToString().TrimEnd();
+    }
+
+    /// <summary>The spotter alone per sensitivity, and the best verified point within each false-alarm budget.</summary>
+    public static string SpotterSummary(List<Row> rows, double hours)
+    {
+        var builder = new StringBuilder();
+        foreach (var r in rows.Where(r => r.VerifyThreshold is null))
+        {
+            builder.AppendLine(string.Create(CultureInfo.InvariantCulture, $"spotter only, {r.Curve}: miss {r.MissRate:P1}, {r.FalseAlarms} false alarms ({r.FalseAlarmsPerHour:0.00}/h)"));
+        }
+
+        foreach (var budget in new[] { 0.5, 1, 2, 5 })
+        {
+            builder.AppendLine(BestWithin(rows.Where(r => r.VerifyThreshold is not null), budget) is { } best
+                ? string.Create(CultureInfo.InvariantCulture, $"with verification, <= {budget} false alarms/h: miss {best.MissRate:P1} ({best.FalseAlarms} false alarms in {hours * 60:0} min) at {best.Curve}, verify threshold {best.VerifyThreshold:0.0}")
+                : $"with verification, <= {budget} false alarms/h: no operating point");
+        }
+
+        return builder.ToString().TrimEnd();
+    }
+
+    /// <summary>
+    /// A DET-style plot (false alarms per hour against miss rate) as a PNG: a line per curve, and the
+    /// spotter's unchecked candidates as points.
+    /// </summary>
+    public static byte[] Plot(List<Row> rows, string title)
+    {
+        var chart = new PngChart(640, 420, title);
+        var palette = new[] { (220, 50, 50), (50, 120, 220), (40, 160, 60), (200, 140, 20), (140, 60, 180) };
+        var index = 0;
+        foreach (var curve in rows.GroupBy(r => r.Curve))
+        {
+            var swept = curve.Any(r => r.VerifyThreshold is not null) ? curve.Where(r => r.VerifyThreshold is not null) : curve;
+            chart.Line([.. swept.Select(r => (r.FalseAlarmsPerHour, r.MissRate))], palette[index++ % palette.Length]);
+        }
+
+        var spotterOnly = rows.Where(r => r.VerifyThreshold is null && rows.Any(o => o.Curve == r.Curve && o.VerifyThreshold is not null));
+        chart.Points([.. spotterOnly.Select(r => (r.FalseAlarmsPerHour, r.MissRate))], (0, 0, 0));
+        return chart.Encode();
+    }
+}
