@@ -31,8 +31,9 @@ public static class EvalSpeechCommand
         var workers = new Option<int>("--workers") { Description = "Parallel decoders", DefaultValueFactory = _ => Environment.ProcessorCount };
         var verbose = new Option<bool>("--verbose") { Description = "List every wrong utterance" };
         var config = new Option<FileInfo?>("--config") { Description = "YAML configuration file" };
+        var negatives = new Option<string>("--negatives") { Description = "Folder of speech that is no command (WAVs, searched recursively; \"none\" to skip); kitchen noise and tones are added to it", DefaultValueFactory = _ => WakeCommands.SharedFolder("wake-word-dev") };
         var resampler = new Option<ResamplerKind>("--resampler") { Description = "Converter for recordings not at 16 kHz: Soxr (libsoxr, as the appliance) or Wdl (NAudio's)", DefaultValueFactory = _ => ResamplerKind.Soxr };
-        var command = new Command("speech", "Speech to intent accuracy, clean and in kitchen noise, per engine") { data, intents, engines, snrs, limit, settings, rejection, denoise, agc, workers, verbose, config, resampler };
+        var command = new Command("speech", "Speech to intent accuracy, clean and in kitchen noise, per engine") { data, intents, engines, snrs, limit, settings, rejection, denoise, agc, workers, verbose, config, resampler, negatives };
         command.SetAction((parse, cancellationToken) => CliApplication.Guard(io, "eval speech", async () =>
         {
             var dataset = parse.GetValue(data)!;
@@ -43,6 +44,7 @@ public static class EvalSpeechCommand
             var intentSet = IntentSet.Load(parse.GetValue(intents)!);
             using var configuration = AppConfiguration.Load(parse.GetValue(config)?.FullName);
             var speech = Enumerable.Range(0, labels.Count).Select(i => AudioFile.ReadMono16k(labels[i].File, resampler: parse.GetValue(resampler))).ToList();
+            var notCommands = NoCommandAudio(parse.GetValue(negatives)!, noise, parse.GetValue(limit), parse.GetValue(resampler));
 
             foreach (var engineName in parse.GetValue(engines)!)
             {
@@ -66,6 +68,11 @@ public static class EvalSpeechCommand
                 var suppression = parse.GetValue(denoise) is { } attenuation ? new NoiseSuppressionOptions { MaxAttenuationDb = attenuation, AutomaticGain = parse.GetValue(agc) } : null;
                 var outcomes = await RunAsync(Engine, parse.GetValue(workers), labels, speech, noise, conditions, suppression, IntentRecognizer.Create(intentSet, DeviceRegistry.Empty), cancellationToken).ConfigureAwait(false);
                 await Report(io, engineName, conditions, outcomes, parse.GetValue(verbose)).ConfigureAwait(false);
+                if (notCommands.Count > 0)
+                {
+                    var accepted = await AcceptedAsync(Engine, parse.GetValue(workers), notCommands, IntentRecognizer.Create(intentSet, DeviceRegistry.Empty), cancellationToken).ConfigureAwait(false);
+                    await ReportNoCommands(io, notCommands, accepted, parse.GetValue(verbose)).ConfigureAwait(false);
+                }
             }
 
             return CliApplication.Success;
@@ -114,6 +121,78 @@ public static class EvalSpeechCommand
         }
 
         return [.. outcomes];
+    }
+
+    /// <summary>Audio that holds no command: the speech in <paramref name="folder"/>, stretches of the kitchen noise, and tones.</summary>
+    private static List<(string Kind, string Name, float[] Audio)> NoCommandAudio(string folder, float[] noise, int limit, ResamplerKind resampler)
+    {
+        if (folder == "none")
+        {
+            return [];
+        }
+
+        if (!Directory.Exists(folder))
+        {
+            throw new InputException($"--negatives {folder}: no such folder");
+        }
+
+        var audio = Directory.GetFiles(folder, "*.wav", SearchOption.AllDirectories).Order(StringComparer.Ordinal).Take(limit)
+            .Select(f => ("speech", Path.GetRelativePath(folder, f), AudioFile.ReadMono16k(f, resampler: resampler))).ToList();
+        const int stretch = 3 * AudioFile.SampleRate;
+        for (var at = 0; at + stretch <= noise.Length && at / stretch < 20; at += stretch)
+        {
+            audio.Add(("noise", $"kitchen noise at {at / AudioFile.SampleRate} s", noise[at..(at + stretch)]));
+        }
+
+        foreach (var hertz in new[] { 250, 440, 1000, 2500 })
+        {
+            audio.Add(("tone", $"{hertz} Hz tone", [.. Enumerable.Range(0, stretch).Select(i => 0.2f * MathF.Sin(2 * MathF.PI * hertz * i / AudioFile.SampleRate))]));
+        }
+
+        return audio;
+    }
+
+    /// <summary>Which of the no-command recordings the engine and the templates took for a command.</summary>
+    private static async Task<List<(int Index, string Heard)>> AcceptedAsync(Func<ISpeechEngine> createEngine, int workerCount, List<(string Kind, string Name, float[] Audio)> audio,
+        IntentRecognizer recognizer, CancellationToken cancellationToken)
+    {
+        var work = new System.Collections.Concurrent.ConcurrentQueue<int>(Enumerable.Range(0, audio.Count));
+        var accepted = new System.Collections.Concurrent.ConcurrentBag<(int, string)>();
+        var engines = Enumerable.Range(0, Math.Max(1, workerCount)).Select(_ => createEngine()).ToList();
+        try
+        {
+            await Task.WhenAll(engines.Select(engine => Task.Run(async () =>
+            {
+                while (work.TryDequeue(out var index))
+                {
+                    var transcript = await engine.TranscribeAsync(audio[index].Audio, cancellationToken).ConfigureAwait(false);
+                    if (!transcript.IsRejected && recognizer.RecognizeWithTemplates(transcript.Text, new Dictionary<string, string>()) is { Intent: not null })
+                    {
+                        accepted.Add((index, transcript.Text));
+                    }
+                }
+            }, cancellationToken))).ConfigureAwait(false);
+        }
+        finally
+        {
+            engines.ForEach(e => e.Dispose());
+        }
+
+        return [.. accepted.OrderBy(a => a.Item1)];
+    }
+
+    private static async Task ReportNoCommands(CliIo io, List<(string Kind, string Name, float[] Audio)> audio, List<(int Index, string Heard)> accepted, bool verbose)
+    {
+        var kinds = audio.Select(a => a.Kind).Distinct().Select(kind =>
+            $"{kind} {accepted.Count(a => audio[a.Index].Kind == kind)}/{audio.Count(a => a.Kind == kind)}");
+        await io.Output.WriteLineAsync($"no command, taken for one: {accepted.Count} of {audio.Count} ({string.Join(", ", kinds)})").ConfigureAwait(false);
+        if (verbose)
+        {
+            foreach (var (index, heard) in accepted)
+            {
+                await io.Output.WriteLineAsync($"  {audio[index].Kind} {audio[index].Name}: heard \"{heard}\"").ConfigureAwait(false);
+            }
+        }
     }
 
     private static async Task Report(CliIo io, string engine, List<int?> conditions, List<SpeechOutcome> outcomes, bool verbose)

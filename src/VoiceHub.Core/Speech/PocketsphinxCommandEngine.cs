@@ -10,10 +10,12 @@ namespace VoiceHub.Core.Speech;
 public sealed class PocketsphinxEngineOptions
 {
     /// <summary>
-    /// Per-frame acoustic log-likelihood of the grammar's best path minus that of a free phone loop,
-    /// under which a hypothesis is rejected as out of grammar (not a command, or not understood).
+    /// Per-frame acoustic log-likelihood of the grammar's words minus that of a free phone loop over
+    /// the same frames, under which a hypothesis is rejected as out of grammar (not a command, or not
+    /// understood). At -1.2 on the 145 dev recordings (clean, 6, 12, 24 dB) as many commands pass as
+    /// at the whole utterance's -0.6 before, and 4 of 20 stretches of kitchen noise instead of 10.
     /// </summary>
-    public double RejectionThreshold { get; set; } = -0.6;
+    public double RejectionThreshold { get; set; } = -1.2;
 
     /// <summary>
     /// Most entity names the command grammar spells out. Each costs about 0.07 MiB of decoder memory
@@ -176,8 +178,7 @@ public sealed class PocketsphinxCommandEngine : IStreamingSpeechEngine
             return Transcript.Rejected(Name, "no command in the grammar fits the audio", elapsed);
         }
 
-        // pocketsphinx's scaled acoustic scores differ by about a thousandth of a nat per frame: use milli-units.
-        var ratio = 1000 * (hypothesis.AcousticScore - phones.AcousticScore) / Math.Max(1, hypothesis.Frames);
+        var ratio = PerFrameAgainstPhones(hypothesis, phones);
         var confidence = 1 / (1 + Math.Exp(-(ratio - _options.RejectionThreshold) * 5));
         if (ratio < _options.RejectionThreshold)
         {
@@ -185,6 +186,23 @@ public sealed class PocketsphinxCommandEngine : IStreamingSpeechEngine
         }
 
         return new Transcript(hypothesis.Text, Name, confidence, null, elapsed, []) { Score = ratio };
+    }
+
+    /// <summary>
+    /// How much worse per frame the grammar's words score than free phones over the same frames,
+    /// from the first word's start to the last word's end. Over the whole utterance, the silence and
+    /// noise around a short hypothesis (both passes score them alike) diluted the difference toward
+    /// zero: three seconds of kitchen noise passed as "latte".
+    /// </summary>
+    private static double PerFrameAgainstPhones(PocketsphinxHypothesis hypothesis, PocketsphinxHypothesis phones)
+    {
+        var first = hypothesis.Words.Min(w => w.StartFrame);
+        var last = hypothesis.Words.Max(w => w.EndFrame);
+        var grammar = hypothesis.Segments.Where(s => s.StartFrame >= first && s.EndFrame <= last).Sum(s => s.AcousticScore);
+        // A phone that straddles the span's edge counts for the share of its frames inside it.
+        var free = phones.Segments.Sum(s => s.AcousticScore * Math.Max(0, Math.Min(last, s.EndFrame) - Math.Max(first, s.StartFrame) + 1) / Math.Max(1, s.EndFrame - s.StartFrame + 1));
+        // pocketsphinx's scaled acoustic scores differ by about a thousandth of a nat per frame: use milli-units.
+        return 1000 * (grammar - free) / (last - first + 1);
     }
 
     private sealed class Decoding : IUtteranceDecoding
