@@ -34,8 +34,10 @@ public static class EvalEchoCommand
         var limit = new Option<int>("--limit") { Description = "At most N recordings", DefaultValueFactory = _ => int.MaxValue };
         var echoDb = new Option<double>("--echo-db") { Description = "How much louder the echo is than the talker at the microphone (dB)", DefaultValueFactory = _ => 6 };
         var trials = new Option<int>("--pipeline-trials") { Description = "Barge-in trials through the whole pipeline (0: skip)", DefaultValueFactory = _ => 24 };
-        var verbose = new Option<bool>("--verbose") { Description = "What the pipeline heard in each trial" };
-        var command = new Command("echo", "Barge-in: the wake phrase heard while the hub talks or rings, with and without echo cancellation") { data, phrase, limit, echoDb, trials, verbose };
+        var verbose = new Option<bool>("--verbose") { Description = "Which recordings were missed, and what the pipeline heard in each trial" };
+        var tail = new Option<int>("--tail-ms") { Description = "The canceller's echo tail (as audio.echo.tail)", DefaultValueFactory = _ => (int)new EchoCancellationOptions().Tail.TotalMilliseconds };
+        var suppress = new Option<bool>("--suppress-residual") { Description = "Suppress what the canceller leaves (as audio.echo.suppressResidual)", DefaultValueFactory = _ => new EchoCancellationOptions().SuppressResidual };
+        var command = new Command("echo", "Barge-in: the wake phrase heard while the hub talks or rings, with and without echo cancellation") { data, phrase, limit, echoDb, trials, verbose, tail, suppress };
         command.SetAction((parse, cancellationToken) => CliApplication.Guard(io, "eval echo", async () =>
         {
             var wakePhrase = parse.GetValue(phrase)!;
@@ -65,7 +67,7 @@ public static class EvalEchoCommand
                     // canceller runs on and stays adapted to its room from one answer to the next.
                     var random = new Random(17);
                     var rooms = Enumerable.Range(0, 3).Select(_ => EchoPath.Random(random)).ToArray();
-                    var cancellers = rooms.Select(_ => cancel ? new EchoCanceller(new EchoCancellationOptions()) : null).ToArray();
+                    var cancellers = rooms.Select(_ => cancel ? new EchoCanceller(new EchoCancellationOptions { Tail = TimeSpan.FromMilliseconds(parse.GetValue(tail)), SuppressResidual = parse.GetValue(suppress) }) : null).ToArray();
                     var detected = 0;
                     var falseWakes = 0;
                     try
@@ -89,7 +91,14 @@ public static class EvalEchoCommand
                             detector.Reset();
                             falseWakes += WakeCommands.Detect(detector, own).Count;
                             detector.Reset();
-                            detected += WakeCommands.Detect(detector, heard).Count > 0 ? 1 : 0;
+                            if (WakeCommands.Detect(detector, heard).Count > 0)
+                            {
+                                detected++;
+                            }
+                            else if (parse.GetValue(verbose))
+                            {
+                                await io.Output.WriteLineAsync($"  missed over the {name} {(cancel ? "with" : "without")} cancellation: {Path.GetFileName(file)} (room {room + 1}, its {(index / rooms.Length) + 1}. recording there)").ConfigureAwait(false);
+                            }
                         }
                     }
                     finally

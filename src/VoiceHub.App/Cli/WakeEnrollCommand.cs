@@ -15,7 +15,11 @@ public static class WakeEnrollCommand
         var output = new Option<string>("--out") { Description = "The wake model to write (FILE.wake)", Required = true };
         var synthetic = new Option<int>("--synthetic") { Description = "Also learn from this many espeak-ng renderings of the phrase (0: only the recordings)", DefaultValueFactory = _ => 40 };
         var clips = new Argument<string[]>("WAV") { Description = "Recordings of the phrase (16 kHz mono WAV, one saying each)", Arity = ArgumentArity.ZeroOrMore };
-        var command = new Command("enroll", "Trains a personal wake model from a few recordings of the phrase") { phrase, output, synthetic, clips };
+        var record = new Option<int>("--record") { Description = "Record this many sayings of the phrase from the microphone first (asked for one by one)" };
+        var input = new Option<string?>("--input") { Description = "With --record: alsa:DEVICE, or a WAV of the sayings one after another (default: audio.input)" };
+        var keep = new Option<string?>("--keep") { Description = "With --record: also write the recordings as WAVs into this folder" };
+        var config = new Option<FileInfo?>("--config") { Description = "YAML configuration file (audio input and voice activity settings)" };
+        var command = new Command("enroll", "Trains a personal wake model from a few recordings of the phrase") { phrase, output, synthetic, clips, record, input, keep, config };
         command.SetAction((parse, cancellationToken) => CliApplication.Guard(io, "wake enroll", async () =>
         {
             var text = Core.Wake.WakePhraseText.Normalize(parse.GetValue(phrase)!);
@@ -31,7 +35,7 @@ public static class WakeEnrollCommand
 
             var files = parse.GetValue(clips) ?? [];
             var renderings = parse.GetValue(synthetic);
-            if (files.Length == 0 && renderings <= 0)
+            if (files.Length == 0 && renderings <= 0 && parse.GetValue(record) <= 0)
             {
                 throw new InputException("no recordings of the phrase and --synthetic 0: nothing to learn the phrase from");
             }
@@ -42,6 +46,11 @@ public static class WakeEnrollCommand
                 clip.FindSpeech(); // every bad recording is named before any training starts
             }
 
+            if (parse.GetValue(record) > 0)
+            {
+                recordings.AddRange(await RecordAsync(io, text, parse.GetValue(record), parse.GetValue(input), parse.GetValue(keep), parse.GetValue(config), cancellationToken).ConfigureAwait(false));
+            }
+
             using var features = WakeFeatureModels.Load(WakeFeatureModels.DefaultDirectory());
             var model = WakeEnrollment.Train(features, text, recordings, renderings, new ModelsOptions().PocketsphinxModelDirectory,
                 line => io.Error.WriteLine($"voicehub wake enroll: {line}"), cancellationToken: cancellationToken);
@@ -50,6 +59,39 @@ public static class WakeEnrollCommand
             return CliApplication.Success;
         }));
         return command;
+    }
+
+    /// <summary>The phrase said <paramref name="count"/> times into the microphone (or a WAV standing in for it), each asked for in turn.</summary>
+    private static async Task<List<EnrollmentClip>> RecordAsync(CliIo io, string phrase, int count, string? input, string? keep, FileInfo? config, CancellationToken cancellationToken)
+    {
+        using var configuration = AppConfiguration.Load(config?.FullName);
+        var audio = configuration.Get<AudioOptions>();
+        var from = input ?? audio.Input;
+        if (!from.StartsWith("alsa:", StringComparison.Ordinal) && !File.Exists(from))
+        {
+            throw new InputException($"--input {from}: no such file (give alsa:DEVICE or a WAV)");
+        }
+
+        var source = AudioSources.Create(from, audio, realTime: from.StartsWith("alsa:", StringComparison.Ordinal), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        var recorder = new EnrollmentRecorder(audio.Vad)
+        {
+            Prompt = (number, total, retry) => io.Error.WriteLine(retry is null
+                ? $"voicehub wake enroll: say \"{phrase}\" ({number} of {total}), then wait"
+                : $"voicehub wake enroll: {retry}; say \"{phrase}\" again ({number} of {total})"),
+        };
+        var recorded = await recorder.RecordAsync(source, count, "recording", cancellationToken).ConfigureAwait(false);
+        if (keep is not null)
+        {
+            Directory.CreateDirectory(keep);
+            foreach (var (clip, index) in recorded.Select((c, i) => (c, i)))
+            {
+                WavWriter.Write(Path.Combine(keep, $"{phrase.Replace(' ', '_')}-{index + 1}.wav"), clip.Samples);
+            }
+
+            await io.Output.WriteLineAsync($"kept {recorded.Count} recordings in {keep}").ConfigureAwait(false);
+        }
+
+        return recorded;
     }
 }
 

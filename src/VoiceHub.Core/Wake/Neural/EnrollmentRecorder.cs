@@ -1,0 +1,124 @@
+using VoiceHub.Core.Audio;
+
+namespace VoiceHub.Core.Wake.Neural;
+
+/// <summary>
+/// Records enrollment clips from a microphone: the user is asked to say the phrase, and each thing
+/// said (from the voice activity detector's start of speech to its end, with a moment of the room
+/// before and after) becomes a clip. A clip that cannot be used (clipped, too short, too long) is
+/// told and asked for again; so is a prompt nobody answered.
+/// </summary>
+public sealed class EnrollmentRecorder(VadOptions vad)
+{
+    /// <summary>Room sound kept before the start of speech (the detector needs a moment to be sure).</summary>
+    private static readonly TimeSpan s_before = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Asked for clip N (1-based) of the total; <c>retry</c> says why the last one is asked for again.</summary>
+    public Action<int, int, string?>? Prompt { get; init; }
+
+    /// <summary>The longest a phrase may take: more is someone talking, not a wake phrase.</summary>
+    public TimeSpan MaximumPhrase { get; init; } = TimeSpan.FromSeconds(4);
+
+    /// <summary>Records <paramref name="count"/> usable clips, named by <paramref name="name"/> and their number.</summary>
+    /// <exception cref="WakeEnrollmentException">The input ended before that many were said.</exception>
+    public async Task<List<EnrollmentClip>> RecordAsync(IAudioSource source, int count, string name, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var options = new VadOptions
+        {
+            SpeechMarginDb = vad.SpeechMarginDb,
+            NoiseFloorMinimumDb = vad.NoiseFloorMinimumDb,
+            MinimumSpeech = vad.MinimumSpeech,
+            TrailingSilence = vad.TrailingSilence,
+            EarlyEndSilence = TimeSpan.Zero,
+            MaximumUtterance = MaximumPhrase,
+            NoSpeechTimeout = TimeSpan.FromSeconds(8),
+        };
+        using var detector = new VoiceActivityDetector(options);
+        var clips = new List<EnrollmentClip>();
+        var before = new Queue<float[]>();
+        var beforeSamples = 0;
+        var current = new List<float>();
+        var speaking = false;
+        string? tooLong = null; // set while the rest of a saying that ran too long is let pass
+        Prompt?.Invoke(1, count, null);
+        await foreach (var block in source.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var samples = block.Samples.ToArray();
+            var happened = detector.Process(samples);
+            if (!speaking)
+            {
+                before.Enqueue(samples);
+                beforeSamples += samples.Length;
+                while (beforeSamples - before.Peek().Length >= AudioFile.SampleRate * s_before.TotalSeconds)
+                {
+                    beforeSamples -= before.Dequeue().Length;
+                }
+            }
+            else
+            {
+                current.AddRange(samples);
+            }
+
+            string? retry = null;
+            if (tooLong is not null)
+            {
+                // The detector tells "too long" on every frame after it, so the end shows as speech stopping.
+                if (detector.InSpeech)
+                {
+                    continue;
+                }
+
+                retry = tooLong;
+                tooLong = null;
+                happened = VadEvent.None;
+            }
+
+            switch (happened)
+            {
+                case VadEvent.SpeechStarted:
+                    speaking = true;
+                    current = [.. before.SelectMany(b => b)];
+                    before.Clear();
+                    beforeSamples = 0;
+                    continue;
+                case VadEvent.UtteranceEnded:
+                    var clip = new EnrollmentClip($"{name} {clips.Count + 1}", [.. current]);
+                    try
+                    {
+                        _ = clip.FindSpeech();
+                        clips.Add(clip);
+                    }
+                    catch (WakeEnrollmentException e)
+                    {
+                        retry = e.Message;
+                    }
+
+                    break;
+                case VadEvent.MaximumLength:
+                    // What is still said is the same saying: it ends before the next is asked for.
+                    tooLong ??= $"that took over {MaximumPhrase.TotalSeconds:0.#} s: say only the phrase, then stop";
+                    continue;
+                case VadEvent.NoSpeech:
+                    retry = "heard nothing";
+                    break;
+                case VadEvent.None when retry is not null:
+                    break;
+                default:
+                    continue;
+            }
+
+            if (clips.Count == count)
+            {
+                return clips;
+            }
+
+            speaking = false;
+            current = [];
+            detector.Reset();
+            Prompt?.Invoke(clips.Count + 1, count, retry);
+        }
+
+        throw new WakeEnrollmentException($"{source.Name}: the input ended after {clips.Count} of {count} recordings of the phrase");
+    }
+}
