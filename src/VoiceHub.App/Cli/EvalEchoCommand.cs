@@ -37,7 +37,8 @@ public static class EvalEchoCommand
         var verbose = new Option<bool>("--verbose") { Description = "Which recordings were missed, and what the pipeline heard in each trial" };
         var tail = new Option<int>("--tail-ms") { Description = "The canceller's echo tail (as audio.echo.tail)", DefaultValueFactory = _ => (int)new EchoCancellationOptions().Tail.TotalMilliseconds };
         var suppress = new Option<bool>("--suppress-residual") { Description = "Suppress what the canceller leaves (as audio.echo.suppressResidual)", DefaultValueFactory = _ => new EchoCancellationOptions().SuppressResidual };
-        var command = new Command("echo", "Barge-in: the wake phrase heard while the hub talks or rings, with and without echo cancellation") { data, phrase, limit, echoDb, trials, verbose, tail, suppress };
+        var drift = new Option<double>("--drift-ppm") { Description = "The speaker's clock runs this many parts per million faster than the microphone's (0: one clock)" };
+        var command = new Command("echo", "Barge-in: the wake phrase heard while the hub talks or rings, with and without echo cancellation") { data, phrase, limit, echoDb, trials, verbose, tail, suppress, drift };
         command.SetAction((parse, cancellationToken) => CliApplication.Guard(io, "eval echo", async () =>
         {
             var wakePhrase = parse.GetValue(phrase)!;
@@ -55,7 +56,7 @@ public static class EvalEchoCommand
             };
             var models = new ModelsOptions();
             var wake = new WakeOptions { Phrases = [new WakePhrase { Phrase = wakePhrase }] };
-            using var detector = WakeDetectors.Create(wake, models);
+            using var detector = WakeDetectors.Create(wake, models, cancellationToken: cancellationToken);
             var cancellationCpu = TimeSpan.Zero;
             var cancelledSeconds = 0.0;
             await io.Output.WriteLineAsync($"\"{wakePhrase}\": {files.Count} recordings said {parse.GetValue(echoDb):0} dB under the hub's own sound").ConfigureAwait(false);
@@ -77,8 +78,8 @@ public static class EvalEchoCommand
                             cancellationToken.ThrowIfCancellationRequested();
                             var room = index % rooms.Length;
                             var speech = AudioFile.ReadMono16k(file);
-                            var (ownSound, ownReference) = Mix(speech, sound, rooms[room], parse.GetValue(echoDb), random, withSpeech: false);
-                            var (microphone, reference) = Mix(speech, sound, rooms[room], parse.GetValue(echoDb), random, withSpeech: true);
+                            var (ownSound, ownReference) = Mix(speech, sound, rooms[room], parse.GetValue(echoDb), parse.GetValue(drift), random, withSpeech: false);
+                            var (microphone, reference) = Mix(speech, sound, rooms[room], parse.GetValue(echoDb), parse.GetValue(drift), random, withSpeech: true);
                             var clock = Process.GetCurrentProcess().TotalProcessorTime;
                             var own = cancellers[room] is { } c1 ? Cancel(c1, ownSound, ownReference) : ownSound;
                             var heard = cancellers[room] is { } c2 ? Cancel(c2, microphone, reference) : microphone;
@@ -164,9 +165,10 @@ public static class EvalEchoCommand
 
     /// <summary>
     /// The microphone (the talker's recording placed 1.5 s into the hub's sound, its echo louder by
-    /// <paramref name="echoDb"/>, a faint noise floor) and the speaker feed at the same moments.
+    /// <paramref name="echoDb"/>, a faint noise floor) and the speaker feed at the same moments. With
+    /// <paramref name="driftPpm"/>, the speaker plays the feed that much faster than the microphone's clock.
     /// </summary>
-    private static (float[] Microphone, float[] Reference) Mix(float[] speech, float[] sound, EchoPath path, double echoDb, Random random, bool withSpeech)
+    private static (float[] Microphone, float[] Reference) Mix(float[] speech, float[] sound, EchoPath path, double echoDb, double driftPpm, Random random, bool withSpeech)
     {
         var length = (int)(1.5 * Rate) + speech.Length + Rate;
         var reference = new float[length];
@@ -175,7 +177,18 @@ public static class EvalEchoCommand
             reference[i] = sound[i % sound.Length];
         }
 
-        var echo = path.Apply(reference);
+        var played = new float[length];
+        var step = 1 + (driftPpm * 1e-6);
+        for (var i = 0; i < length; i++)
+        {
+            // What the speaker plays at microphone sample i: the feed read at its own, faster, clock (linear interpolation).
+            var at = i * step;
+            var whole = (int)at;
+            var fraction = (float)(at - whole);
+            played[i] = (sound[whole % sound.Length] * (1 - fraction)) + (sound[(whole + 1) % sound.Length] * fraction);
+        }
+
+        var echo = path.Apply(played);
         var speechRms = Rms(speech);
         var echoRms = Rms(echo.AsSpan((int)(1.5 * Rate), speech.Length));
         var gain = echoRms > 0 ? speechRms * Math.Pow(10, echoDb / 20) / echoRms : 0;

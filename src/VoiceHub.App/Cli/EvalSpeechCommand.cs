@@ -22,7 +22,7 @@ public static class EvalSpeechCommand
         var intents = new Option<string>("--intents") { Description = "Intents of the dataset's domain", DefaultValueFactory = _ => Path.Combine(AppContext.BaseDirectory, "intents", "coffee") };
         var engines = new Option<string[]>("--engine") { Description = "Engines to evaluate (pocketsphinx, whisper)", DefaultValueFactory = _ => ["pocketsphinx"] };
         var snrs = new Option<string>("--snr") { Description = "Conditions: clean and SNRs in dB, comma-separated", DefaultValueFactory = _ => "clean,24,21,18,15,12,9,6" };
-        var limit = new Option<int>("--limit") { Description = "Only the first N utterances", DefaultValueFactory = _ => int.MaxValue };
+        var limit = new Option<int>("--limit") { Description = "Only the first N utterances (and N recordings of --negatives)", DefaultValueFactory = _ => int.MaxValue };
         var settings = new Option<string[]>("--setting") { Description = "pocketsphinx setting KEY=VALUE (tuning)" };
         var rejection = new Option<double?>("--rejection") { Description = "Out-of-grammar rejection threshold (per-frame score)" };
         var denoise = new Option<int?>("--denoise") { Description = "SpeexDSP noise suppression in front of the engine, at most this many dB (as audio.noiseSuppression)" };
@@ -31,7 +31,7 @@ public static class EvalSpeechCommand
         var workers = new Option<int>("--workers") { Description = "Parallel decoders", DefaultValueFactory = _ => Environment.ProcessorCount };
         var verbose = new Option<bool>("--verbose") { Description = "List every wrong utterance" };
         var config = new Option<FileInfo?>("--config") { Description = "YAML configuration file" };
-        var negatives = new Option<string>("--negatives") { Description = "Folder of speech that is no command (WAVs, searched recursively; \"none\" to skip); kitchen noise and tones are added to it", DefaultValueFactory = _ => WakeCommands.SharedFolder("wake-word-dev") };
+        var negatives = new Option<string?>("--negatives") { Description = "Folder of speech that is no command (WAVs, searched recursively; \"none\": no negatives); kitchen noise and tones are added to it. Default: ../shared/wake-word-dev when present" };
         var resampler = new Option<ResamplerKind>("--resampler") { Description = "Converter for recordings not at 16 kHz: Soxr (libsoxr, as the appliance) or Wdl (NAudio's)", DefaultValueFactory = _ => ResamplerKind.Soxr };
         var command = new Command("speech", "Speech to intent accuracy, clean and in kitchen noise, per engine") { data, intents, engines, snrs, limit, settings, rejection, denoise, agc, workers, verbose, config, resampler, negatives };
         command.SetAction((parse, cancellationToken) => CliApplication.Guard(io, "eval speech", async () =>
@@ -44,7 +44,8 @@ public static class EvalSpeechCommand
             var intentSet = IntentSet.Load(parse.GetValue(intents)!);
             using var configuration = AppConfiguration.Load(parse.GetValue(config)?.FullName);
             var speech = Enumerable.Range(0, labels.Count).Select(i => AudioFile.ReadMono16k(labels[i].File, resampler: parse.GetValue(resampler))).ToList();
-            var notCommands = NoCommandAudio(parse.GetValue(negatives)!, noise, parse.GetValue(limit), parse.GetValue(resampler));
+            var negativeFolder = parse.GetValue(negatives) ?? (Directory.Exists(WakeCommands.SharedFolder("wake-word-dev")) ? WakeCommands.SharedFolder("wake-word-dev") : "none");
+            var notCommands = NoCommandAudio(negativeFolder, noise, parse.GetValue(limit), parse.GetValue(resampler));
 
             foreach (var engineName in parse.GetValue(engines)!)
             {

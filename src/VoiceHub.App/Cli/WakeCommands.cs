@@ -58,7 +58,7 @@ public static class WakeCommands
             };
             var models = new ModelsOptions();
             var bad = 0;
-            using var detector = CreateDetector(models, options, line => io.Error.WriteLine($"voicehub wake: {line}"));
+            using var detector = CreateDetector(models, options, line => io.Error.WriteLine($"voicehub wake: {line}"), cancellationToken);
             foreach (var file in parse.GetValue(files)!)
             {
                 var clock = Stopwatch.StartNew();
@@ -86,11 +86,11 @@ public static class WakeCommands
         return command;
     }
 
-    internal static IWakeDetector CreateDetector(ModelsOptions models, WakeOptions options, Action<string>? progress = null)
+    internal static IWakeDetector CreateDetector(ModelsOptions models, WakeOptions options, Action<string>? progress = null, CancellationToken cancellationToken = default)
     {
         try
         {
-            return WakeDetectors.Create(options, models, progress, progress is null ? null : line => progress($"warning: {line}"));
+            return WakeDetectors.Create(options, models, progress, progress is null ? null : line => progress($"warning: {line}"), cancellationToken);
         }
         catch (WakePhraseException e)
         {
@@ -202,7 +202,7 @@ public static class WakeCommands
                 var options = new WakeOptions { Phrases = [new WakePhrase { Phrase = wakePhrase, Sensitivity = sensitivity }], Verify = true, VerifyThreshold = double.NegativeInfinity, Neural = false };
                 var positiveScores = await ScoresAsync(options, positives, cancellationToken).ConfigureAwait(false);
                 var negativeScores = await ScoresAsync(options, negativeFiles, cancellationToken).ConfigureAwait(false);
-                rows.AddRange(WakeEvaluation.SweepSpotter(sensitivity, positiveScores, negativeScores.SelectMany(s => s).ToList(), hours));
+                rows.AddRange(WakeEvaluation.SweepVerified(string.Create(CultureInfo.InvariantCulture, $"sensitivity {sensitivity:0.0#}"), sensitivity, positiveScores, negativeScores.SelectMany(s => s).ToList(), hours));
             }
 
             var folder = parse.GetValue(output)!;
@@ -212,7 +212,7 @@ public static class WakeCommands
             await File.WriteAllTextAsync(csv, WakeEvaluation.Csv(rows), cancellationToken).ConfigureAwait(false);
             await File.WriteAllBytesAsync(plot, WakeEvaluation.Plot(rows, $"wake \"{wakePhrase}\": miss rate vs false alarms/hour"), cancellationToken).ConfigureAwait(false);
             await io.Output.WriteLineAsync($"\"{wakePhrase}\": {positives.Count} positives, {negativeFiles.Count} negative files ({hours * 60:0.0} min)").ConfigureAwait(false);
-            await io.Output.WriteLineAsync(WakeEvaluation.SpotterSummary(rows, hours)).ConfigureAwait(false);
+            await io.Output.WriteLineAsync(WakeEvaluation.VerifiedSummary(rows, hours)).ConfigureAwait(false);
             await io.Output.WriteLineAsync($"wrote {csv} and {plot}").ConfigureAwait(false);
             return CliApplication.Success;
         }));
@@ -267,10 +267,10 @@ public static class WakeCommands
                     var options = new WakeOptions { Model = modelFile, ModelThreshold = candidateThreshold, Verify = true, VerifyThreshold = double.NegativeInfinity };
                     var p = await ScoresAsync(options, positives, cancellationToken, noise, snr).ConfigureAwait(false);
                     var n = await ScoresAsync(options, negativeFiles, cancellationToken, noise, snr).ConfigureAwait(false);
-                    verified.AddRange(WakeEvaluation.SweepSpotter(candidateThreshold, p, n.SelectMany(s => s).ToList(), hours));
+                    verified.AddRange(WakeEvaluation.SweepVerified(string.Create(CultureInfo.InvariantCulture, $"model threshold {candidateThreshold:0.0#}"), candidateThreshold, p, n.SelectMany(s => s).ToList(), hours));
                 }
 
-                await io.Output.WriteLineAsync($"{name}, the model's candidates with speech checked by Silero VAD (\"spotter only\"), then by the phrase verifier (\"sensitivity\" = the model's threshold):\n{WakeEvaluation.SpotterSummary(verified, hours)}").ConfigureAwait(false);
+                await io.Output.WriteLineAsync($"{name}, the model's candidates with speech checked by Silero VAD (\"unverified\"), then by the phrase verifier:\n{WakeEvaluation.VerifiedSummary(verified, hours)}").ConfigureAwait(false);
                 var defaults = new WakeOptions();
                 var asShipped = verified.FirstOrDefault(r => Math.Abs(r.Threshold - PhraseWakeModels.Threshold(new WakePhrase().Sensitivity)) < 1e-9 && r.VerifyThreshold is { } v && Math.Abs(v - defaults.VerifyThreshold) < 1e-9);
                 if (asShipped is not null)
@@ -295,7 +295,7 @@ public static class WakeCommands
     private static async Task<List<List<double>>> ScoresAsync(WakeOptions options, List<string> files, CancellationToken cancellationToken, float[]? noise = null, double? snrDb = null)
     {
         var models = new ModelsOptions();
-        return await WakeEvaluation.PerFileAsync(files, () => CreateDetector(models, options), (detector, index, file) =>
+        return await WakeEvaluation.PerFileAsync(files, () => CreateDetector(models, options, cancellationToken: cancellationToken), (detector, index, file) =>
         {
             detector.Reset();
             return Detect(detector, WakeEvaluation.Prepare(file, noise, snrDb, index)).Select(d => d.VerifyScore ?? double.PositiveInfinity).ToList();

@@ -46,12 +46,13 @@ public static class WakeEnrollCommand
                 clip.FindSpeech(); // every bad recording is named before any training starts
             }
 
+            // Loaded first: missing models are told before anyone records anything.
+            using var features = WakeFeatureModels.Load(WakeFeatureModels.DefaultDirectory());
             if (parse.GetValue(record) > 0)
             {
                 recordings.AddRange(await RecordAsync(io, text, parse.GetValue(record), parse.GetValue(input), parse.GetValue(keep), parse.GetValue(config), cancellationToken).ConfigureAwait(false));
             }
 
-            using var features = WakeFeatureModels.Load(WakeFeatureModels.DefaultDirectory());
             var model = WakeEnrollment.Train(features, text, recordings, renderings, new ModelsOptions().PocketsphinxModelDirectory,
                 line => io.Error.WriteLine($"voicehub wake enroll: {line}"), cancellationToken: cancellationToken);
             model.Save(target);
@@ -72,6 +73,11 @@ public static class WakeEnrollCommand
             throw new InputException($"--input {from}: no such file (give alsa:DEVICE or a WAV)");
         }
 
+        if (from.StartsWith("alsa:", StringComparison.Ordinal) && AudioSources.CannotCapture(from["alsa:".Length..], audio) is { } why)
+        {
+            throw new InputException($"{from}: cannot record ({why}); if the hub is running it holds the microphone: sudo systemctl stop voicehub");
+        }
+
         var source = AudioSources.Create(from, audio, realTime: from.StartsWith("alsa:", StringComparison.Ordinal), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         var recorder = new EnrollmentRecorder(audio.Vad)
         {
@@ -82,10 +88,17 @@ public static class WakeEnrollCommand
         var recorded = await recorder.RecordAsync(source, count, "recording", cancellationToken).ConfigureAwait(false);
         if (keep is not null)
         {
-            Directory.CreateDirectory(keep);
-            foreach (var (clip, index) in recorded.Select((c, i) => (c, i)))
+            try
             {
-                WavWriter.Write(Path.Combine(keep, $"{phrase.Replace(' ', '_')}-{index + 1}.wav"), clip.Samples);
+                Directory.CreateDirectory(keep);
+                foreach (var (clip, index) in recorded.Select((c, i) => (c, i)))
+                {
+                    WavWriter.Write(Path.Combine(keep, $"{phrase.Replace(' ', '_')}-{DateTime.Now:yyyyMMdd-HHmmss}-{index + 1}.wav"), clip.Samples);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new InputException($"--keep {keep}: cannot write the recordings there ({e.Message})");
             }
 
             await io.Output.WriteLineAsync($"kept {recorded.Count} recordings in {keep}").ConfigureAwait(false);

@@ -90,15 +90,17 @@ public static class WakeEvaluation
         }
     }
 
-    /// <summary>One sensitivity's candidates (each file's verification scores): unchecked, then with the verifier's threshold from -1 to 1.5.</summary>
-    public static IEnumerable<Row> SweepSpotter(double sensitivity, List<List<double>> positives, List<double> negatives, double hours)
+    /// <summary>
+    /// The candidates of one operating point (a spotter's sensitivity, a model's threshold; each file's
+    /// verification scores): unchecked, then with the verifier's threshold from -1 to 1.5.
+    /// </summary>
+    public static IEnumerable<Row> SweepVerified(string curve, double threshold, List<List<double>> positives, List<double> negatives, double hours)
     {
-        var curve = string.Create(CultureInfo.InvariantCulture, $"sensitivity {sensitivity:0.0#}");
-        yield return new Row(curve, sensitivity, null, positives.Count, positives.Count(p => p.Count == 0), negatives.Count, hours);
-        for (var threshold = -1.0; threshold <= 1.5; threshold += 0.1)
+        yield return new Row(curve, threshold, null, positives.Count, positives.Count(p => p.Count == 0), negatives.Count, hours);
+        for (var verify = -1.0; verify <= 1.5; verify += 0.1)
         {
-            var t = Math.Round(threshold, 2);
-            yield return new Row(curve, sensitivity, t, positives.Count, positives.Count(p => !p.Any(s => s >= t)), negatives.Count(s => s >= t), hours);
+            var t = Math.Round(verify, 2);
+            yield return new Row(curve, threshold, t, positives.Count, positives.Count(p => !p.Any(s => s >= t)), negatives.Count(s => s >= t), hours);
         }
     }
 
@@ -152,13 +154,13 @@ public static class WakeEvaluation
         return builder.ToString().TrimEnd();
     }
 
-    /// <summary>The spotter alone per sensitivity, and the best verified point within each false-alarm budget.</summary>
-    public static string SpotterSummary(List<Row> rows, double hours)
+    /// <summary>Each curve's candidates unverified, and the best verified point within each false-alarm budget.</summary>
+    public static string VerifiedSummary(List<Row> rows, double hours)
     {
         var builder = new StringBuilder();
         foreach (var r in rows.Where(r => r.VerifyThreshold is null))
         {
-            builder.AppendLine(string.Create(CultureInfo.InvariantCulture, $"spotter only, {r.Curve}: miss {r.MissRate:P1}, {r.FalseAlarms} false alarms ({r.FalseAlarmsPerHour:0.00}/h)"));
+            builder.AppendLine(string.Create(CultureInfo.InvariantCulture, $"unverified, {r.Curve}: miss {r.MissRate:P1}, {r.FalseAlarms} false alarms ({r.FalseAlarmsPerHour:0.00}/h)"));
         }
 
         foreach (var budget in new[] { 0.5, 1, 2, 5 })

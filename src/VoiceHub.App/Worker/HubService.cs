@@ -54,7 +54,7 @@ public sealed partial class HubService(
                 await ListenAsync(conversation, status, input, bus, stoppingToken).ConfigureAwait(false);
             }
         }
-        catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+        catch (Exception e) when (e is not OperationCanceledException || !(stoppingToken.IsCancellationRequested || lifetime.ApplicationStopping.IsCancellationRequested))
         {
             run.Failed?.Invoke(e); // the host stops; `voicehub run` exits non-zero so systemd restarts it
             throw;

@@ -13,7 +13,7 @@ public sealed class PocketsphinxEngineOptions
     /// Per-frame acoustic log-likelihood of the grammar's words minus that of a free phone loop over
     /// the same frames, under which a hypothesis is rejected as out of grammar (not a command, or not
     /// understood). At -1.2 on the 145 dev recordings (clean, 6, 12, 24 dB) as many commands pass as
-    /// at the whole utterance's -0.6 before, and 4 of 20 stretches of kitchen noise instead of 10.
+    /// at the whole utterance's -0.6 before, and 5 of 20 stretches of kitchen noise instead of 10.
     /// </summary>
     public double RejectionThreshold { get; set; } = -1.2;
 
@@ -189,7 +189,7 @@ public sealed class PocketsphinxCommandEngine : IStreamingSpeechEngine
     }
 
     /// <summary>
-    /// How much worse per frame the grammar's words score than free phones over the same frames,
+    /// The grammar's words' acoustic score minus free phones' over the same frames, per frame (below zero: the grammar fits worse),
     /// from the first word's start to the last word's end. Over the whole utterance, the silence and
     /// noise around a short hypothesis (both passes score them alike) diluted the difference toward
     /// zero: three seconds of kitchen noise passed as "latte".

@@ -34,7 +34,7 @@ public sealed class WakeSweepTests
         var positives = new List<List<double>> { new() { 0.5 }, new() };
         var negatives = new List<double> { -0.5, 0.8 };
 
-        var rows = WakeEvaluation.SweepSpotter(0.4, positives, negatives, hours: 1).ToList();
+        var rows = WakeEvaluation.SweepVerified("sensitivity 0.4", 0.4, positives, negatives, hours: 1).ToList();
 
         var spotterOnly = Assert.Single(rows, r => r.VerifyThreshold is null);
         Assert.Equal((1, 2), (spotterOnly.Missed, spotterOnly.FalseAlarms));
@@ -42,7 +42,7 @@ public sealed class WakeSweepTests
         Assert.Equal((1, 1), (atZero.Missed, atZero.FalseAlarms));
         var atOne = rows.Single(r => r.VerifyThreshold == 1);
         Assert.Equal((2, 0), (atOne.Missed, atOne.FalseAlarms));
-        Assert.Contains("spotter only, sensitivity 0.4: miss 50.0 %, 2 false alarms (2.00/h)", WakeEvaluation.SpotterSummary(rows, 1), StringComparison.Ordinal);
+        Assert.Contains("unverified, sensitivity 0.4: miss 50.0 %, 2 false alarms (2.00/h)", WakeEvaluation.VerifiedSummary(rows, 1), StringComparison.Ordinal);
         Assert.StartsWith("sensitivity 0.4,0.40,off,2,1,0.5000,2,", WakeEvaluation.Csv(rows).Split('\n')[1], StringComparison.Ordinal);
     }
 }

@@ -6,7 +6,8 @@ namespace VoiceHub.Core.Wake.Neural;
 /// Records enrollment clips from a microphone: the user is asked to say the phrase, and each thing
 /// said (from the voice activity detector's start of speech to its end, with a moment of the room
 /// before and after) becomes a clip. A clip that cannot be used (clipped, too short, too long) is
-/// told and asked for again; so is a prompt nobody answered.
+/// told and asked for again; so is a prompt nobody answered. Speech is told by energy (the
+/// configured margins), whatever <see cref="VadOptions.Detector"/> says.
 /// </summary>
 public sealed class EnrollmentRecorder(VadOptions vad)
 {
@@ -17,7 +18,7 @@ public sealed class EnrollmentRecorder(VadOptions vad)
     public Action<int, int, string?>? Prompt { get; init; }
 
     /// <summary>The longest a phrase may take: more is someone talking, not a wake phrase.</summary>
-    public TimeSpan MaximumPhrase { get; init; } = TimeSpan.FromSeconds(4);
+    public TimeSpan MaximumPhrase { get; init; } = TimeSpan.FromSeconds(3);
 
     /// <summary>Records <paramref name="count"/> usable clips, named by <paramref name="name"/> and their number.</summary>
     /// <exception cref="WakeEnrollmentException">The input ended before that many were said.</exception>
@@ -31,7 +32,7 @@ public sealed class EnrollmentRecorder(VadOptions vad)
             MinimumSpeech = vad.MinimumSpeech,
             TrailingSilence = vad.TrailingSilence,
             EarlyEndSilence = TimeSpan.Zero,
-            MaximumUtterance = MaximumPhrase,
+            MaximumUtterance = MaximumPhrase + vad.TrailingSilence, // the detector counts the silence that ends it
             NoSpeechTimeout = TimeSpan.FromSeconds(8),
         };
         using var detector = new VoiceActivityDetector(options);
@@ -119,6 +120,7 @@ public sealed class EnrollmentRecorder(VadOptions vad)
             Prompt?.Invoke(clips.Count + 1, count, retry);
         }
 
+        cancellationToken.ThrowIfCancellationRequested(); // a microphone ends its stream when stopped
         throw new WakeEnrollmentException($"{source.Name}: the input ended after {clips.Count} of {count} recordings of the phrase");
     }
 }

@@ -12,7 +12,7 @@ public sealed class EvalSpeechCommandTests : IDisposable
     public void Dispose() => _dir.Dispose();
 
     [Fact]
-    public async Task A_labelled_order_is_scored_and_speech_noise_and_tones_that_are_no_command_are_counted_when_taken_for_one()
+    public async Task A_labelled_order_is_scored_and_recordings_noise_and_tones_meant_as_no_command_are_counted_when_taken_for_one()
     {
         Directory.CreateDirectory(_dir.File("set/clean"));
         Directory.CreateDirectory(_dir.File("set/noise"));
@@ -25,12 +25,14 @@ public sealed class EvalSpeechCommandTests : IDisposable
         WavWriter.Write(_dir.File("set/noise/kitchen.wav"), [.. Enumerable.Range(0, 7 * AudioFile.SampleRate).Select(_ => (float)(random.NextDouble() - 0.5) * 0.05f)]);
         File.Copy(TestPaths.Fixture("wake-jarvis.wav"), _dir.File("other/jarvis/a.wav"));
         File.Copy(TestPaths.Fixture("not-a-command.wav"), _dir.File("other/b.wav"));
+        File.Copy(TestPaths.Fixture("coffee-iced-mocha.wav"), _dir.File("other/c.wav")); // an order where none belongs: it must be counted
 
         var (code, output, error) = await CliTests.Run("eval", "speech", "--data", _dir.File("set"), "--snr", "clean,12", "--negatives", _dir.File("other"), "--workers", "1", "--verbose");
 
         Assert.True(code == 0, error);
         Assert.Matches(@"clean\s+1\s+1\s+100\.0%", output);
-        // Two recordings, two 3 s stretches of the 7 s noise, four tones; none of them is an order.
-        Assert.Contains("no command, taken for one: 0 of 8 (speech 0/2, noise 0/2, tone 0/4)", output, StringComparison.Ordinal);
+        // Three recordings, two 3 s stretches of the 7 s noise, four tones: only the order is taken for one.
+        Assert.Contains("no command, taken for one: 1 of 9 (speech 1/3, noise 0/2, tone 0/4)", output, StringComparison.Ordinal);
+        Assert.Contains("speech c.wav: heard \"", output, StringComparison.Ordinal);
     }
 }
