@@ -112,6 +112,17 @@ public sealed class EchoFrontEnd : IDisposable
     /// </summary>
     private const int LearningSamples = 3 * AudioFile.SampleRate;
 
+    /// <summary>
+    /// Sound of the next answer over which the canceller is checked again when someone talked over the
+    /// last one (a second; the microphone is not heard meanwhile): the filter adapts during double talk
+    /// and may diverge (SpeexDSP then resets it), and the next answer's residue decoded as "stop" and
+    /// cut it short (measured in <c>eval echo</c>).
+    /// </summary>
+    private const int RecheckSamples = AudioFile.SampleRate;
+
+    /// <summary>Someone talked over an answer for this long (a quarter second): the next one is checked again.</summary>
+    private const int DoubleTalkBeforeRecheck = AudioFile.SampleRate / 4;
+
     /// <summary>How long a talker counts as heard after the last block that showed one (the gaps between words).</summary>
     private const int NearEndHangoverSamples = AudioFile.SampleRate / 4;
 
@@ -130,6 +141,8 @@ public sealed class EchoFrontEnd : IDisposable
     private int _sinceNearEnd = int.MaxValue / 2;
     private int _learnedSamples;
     private bool _learned;
+    private int _recheckedSamples = RecheckSamples; // of this answer's sound, while its echo loss is checked again
+    private int _doubleTalkSamples; // in this stretch of the hub's sound
     private double _echoLevel; // the microphone's mean square over the last second of the hub's sound (exponential)
     private double _residueLevel; // ... of what the canceller left of it
     private readonly Queue<double> _microphoneLevels = new(); // mean squares of the last 300 ms of blocks
@@ -160,7 +173,10 @@ public sealed class EchoFrontEnd : IDisposable
     /// </summary>
     /// <remarks>Not before the canceller has learned the room: until then, what it leaves of the hub's voice passes for someone else.</remarks>
     public bool HeardSomeoneElseWithin(TimeSpan span) =>
-        !_cancel || _sinceReference > _echoSamples || (_learned && _sinceNearEnd < span.TotalSeconds * AudioFile.SampleRate);
+        !_cancel || _sinceReference > _echoSamples || (Trusted && _sinceNearEnd < span.TotalSeconds * AudioFile.SampleRate);
+
+    /// <summary>The canceller has learned the room, and this answer has shown it still takes the echo out.</summary>
+    private bool Trusted => _learned && _recheckedSamples >= RecheckSamples;
 
     /// <summary>The hub's sound may still be in the microphone: it played within the echo tail.</summary>
     public bool Echoing => _sinceReference <= _echoSamples;
@@ -172,7 +188,7 @@ public sealed class EchoFrontEnd : IDisposable
     /// the room and the voice), and unless the speaker feed of the last answer stayed silent (nothing
     /// could be cancelled) until the next answer brings sound in its feed.
     /// </summary>
-    public bool CanHearWhileTalking => FeedCarriesSound && (_learned || !_cancel);
+    public bool CanHearWhileTalking => FeedCarriesSound && (Trusted || !_cancel);
 
     private bool FeedCarriesSound => _referenceHeard || _talkedSamples < _silentReferenceLimit;
 
@@ -196,6 +212,8 @@ public sealed class EchoFrontEnd : IDisposable
             _microphoneLevels.Clear();
             _cleanedLevels.Clear();
             _sinceNearEnd = int.MaxValue / 2; // nor of whoever talked over it
+            _recheckedSamples = _learned && _doubleTalkSamples >= DoubleTalkBeforeRecheck ? 0 : RecheckSamples;
+            _doubleTalkSamples = 0;
         }
 
         _sinceReference = played > 0 ? 0 : Math.Min(_sinceReference + n, int.MaxValue / 2);
@@ -209,9 +227,14 @@ public sealed class EchoFrontEnd : IDisposable
         var cleanedLevel = Level(_cleaned.AsSpan(0, n));
         var nearEnd = IsDoubleTalk(microphoneLevel, cleanedLevel, n);
         _sinceNearEnd = nearEnd ? 0 : Math.Min(_sinceNearEnd + n, int.MaxValue / 2);
+        _doubleTalkSamples = nearEnd ? Math.Min(_doubleTalkSamples + n, int.MaxValue / 2) : _doubleTalkSamples;
         if (played > 0 && !_learned)
         {
             Learn(microphoneLevel, cleanedLevel, n);
+        }
+        else if (played > 0 && _recheckedSamples < RecheckSamples)
+        {
+            Recheck(microphoneLevel, cleanedLevel, n);
         }
 
         return _cleaned.AsMemory(0, n);
@@ -230,6 +253,27 @@ public sealed class EchoFrontEnd : IDisposable
 
         // A microphone that hardly hears the speaker has no echo to learn.
         _learned = _echoLevel < QuietestTalker || _residueLevel * Math.Pow(10, LearnedEchoLossDb / 10) <= _echoLevel;
+    }
+
+    /// <summary>
+    /// Measures the echo loss over the first second of the answer after double talk, from scratch; until it
+    /// shows the room's loss again, the measure goes on (a user talking in that second holds it back).
+    /// </summary>
+    private void Recheck(double microphoneLevel, double cleanedLevel, int samples)
+    {
+        if (_recheckedSamples == 0)
+        {
+            (_echoLevel, _residueLevel) = (microphoneLevel, cleanedLevel);
+        }
+
+        var weight = Math.Min(1.0, 4.0 * samples / AudioFile.SampleRate); // a quarter-second memory: the check is short
+        _echoLevel += weight * (microphoneLevel - _echoLevel);
+        _residueLevel += weight * (cleanedLevel - _residueLevel);
+        _recheckedSamples = Math.Min(_recheckedSamples + samples, RecheckSamples - 1);
+        if (_recheckedSamples == RecheckSamples - 1 && (_echoLevel < QuietestTalker || _residueLevel * Math.Pow(10, LearnedEchoLossDb / 10) <= _echoLevel))
+        {
+            _recheckedSamples = RecheckSamples;
+        }
     }
 
     private bool IsDoubleTalk(double microphoneLevel, double cleanedLevel, int samples)

@@ -219,6 +219,47 @@ public sealed class SpeakerFeedTests
     }
 
     [Fact]
+    public void After_someone_talked_over_an_answer_the_next_is_listened_to_once_it_shows_the_echo_is_still_taken_out()
+    {
+        using var feed = new SpeakerFeed(TimeSpan.FromSeconds(1));
+        using var frontEnd = new EchoFrontEnd(feed, new EchoCancellationOptions());
+        var sound = EchoCancellationTests.SpeechLikeSound(16000 * 20, seed: 3);
+        var echo = EchoCancellationTests.Echo(sound);
+        var echoAndTalker = echo.Zip(EchoCancellationTests.SpeechLikeSound(sound.Length, seed: 5), (e, t) => e + t).ToArray();
+        var at = 0;
+
+        void Talk(double seconds, bool someoneTalks = false)
+        {
+            for (var end = at + (int)(seconds * 16000); at < end; at += 320)
+            {
+                feed.Write(sound.AsSpan(at, 320), AudioFile.SampleRate);
+                frontEnd.Process((someoneTalks ? echoAndTalker : echo).AsMemory(at, 320), talking: true);
+            }
+        }
+
+        void Pause()
+        {
+            for (var i = 0; i < 50; i++) // a second between answers: the echo tail passes
+            {
+                frontEnd.Process(new float[320], talking: false);
+            }
+
+            at += 16000;
+        }
+
+        Talk(4); // the room is learned
+        Pause();
+        Talk(0.1);
+        Assert.True(frontEnd.CanHearWhileTalking); // nobody talked over the last answer: heard at once
+        Talk(1.5, someoneTalks: true);
+        Pause();
+        Talk(0.1);
+        Assert.False(frontEnd.CanHearWhileTalking); // after double talk: checked first
+        Talk(1.2);
+        Assert.True(frontEnd.CanHearWhileTalking);
+    }
+
+    [Fact]
     public void An_answer_that_is_not_played_yet_or_at_all_is_no_silent_feed()
     {
         var warnings = new List<string>();
