@@ -88,9 +88,33 @@ public static class EvalSpeechCommand
         Func<ISpeechEngine> createEngine, int workerCount, List<LabelledUtterance> labels, List<float[]> speech, float[] noise,
         List<int?> conditions, NoiseSuppressionOptions? suppression, IntentRecognizer recognizer, CancellationToken cancellationToken)
     {
-        var work = new System.Collections.Concurrent.ConcurrentQueue<(int Index, int? Snr)>(
-            conditions.SelectMany(c => Enumerable.Range(0, labels.Count).Select(i => (i, c))));
-        var outcomes = new System.Collections.Concurrent.ConcurrentBag<SpeechOutcome>();
+        var work = conditions.SelectMany(c => Enumerable.Range(0, labels.Count).Select(i => (Index: i, Snr: c)));
+        return await OnWorkersAsync(createEngine, workerCount, work, async (engine, item) =>
+        {
+            var label = labels[item.Index];
+            var audio = item.Snr is { } snr ? SpeechEvaluation.MixNoise(speech[item.Index], noise, snr, SpeechEvaluation.Seed(label.File, snr), speech[item.Index].Length, suppression is null ? 0 : LeadIn) : speech[item.Index];
+            if (suppression is not null)
+            {
+                // On the appliance the suppressor has heard the room before anyone speaks: a second of it first.
+                using var suppressor = new NoiseSuppressor(suppression);
+                audio = item.Snr is null ? suppressor.ProcessAll([.. new float[LeadIn], .. audio])[LeadIn..] : suppressor.ProcessAll(audio)[LeadIn..];
+            }
+
+            var clock = Stopwatch.StartNew();
+            var transcript = await engine.TranscribeAsync(audio, cancellationToken).ConfigureAwait(false);
+            var result = transcript.IsRejected ? IntentResult.NoMatch(transcript.Text) : recognizer.RecognizeWithTemplates(transcript.Text, new Dictionary<string, string>()) ?? IntentResult.NoMatch(transcript.Text);
+            var seconds = clock.Elapsed.TotalSeconds;
+            var (accepted, detail) = SpeechEvaluation.Score(label, result);
+            return new SpeechOutcome(Path.GetFileName(label.File), SpeechEvaluation.Condition(item.Snr), accepted, transcript.Text, result.Intent, transcript.Rejection ?? detail, audio.Length / 16000.0, seconds);
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary><paramref name="measure"/> over every item, on <paramref name="workerCount"/> workers with an engine each; results in no particular order.</summary>
+    private static async Task<List<TResult>> OnWorkersAsync<TItem, TResult>(Func<ISpeechEngine> createEngine, int workerCount, IEnumerable<TItem> items,
+        Func<ISpeechEngine, TItem, Task<TResult>> measure, CancellationToken cancellationToken)
+    {
+        var work = new System.Collections.Concurrent.ConcurrentQueue<TItem>(items);
+        var results = new System.Collections.Concurrent.ConcurrentBag<TResult>();
         var engines = Enumerable.Range(0, Math.Max(1, workerCount)).Select(_ => createEngine()).ToList();
         try
         {
@@ -98,21 +122,7 @@ public static class EvalSpeechCommand
             {
                 while (work.TryDequeue(out var item))
                 {
-                    var label = labels[item.Index];
-                    var audio = item.Snr is { } snr ? SpeechEvaluation.MixNoise(speech[item.Index], noise, snr, SpeechEvaluation.Seed(label.File, snr), speech[item.Index].Length, suppression is null ? 0 : LeadIn) : speech[item.Index];
-                    if (suppression is not null)
-                    {
-                        // On the appliance the suppressor has heard the room before anyone speaks: a second of it first.
-                        using var suppressor = new NoiseSuppressor(suppression);
-                        audio = item.Snr is null ? suppressor.ProcessAll([.. new float[LeadIn], .. audio])[LeadIn..] : suppressor.ProcessAll(audio)[LeadIn..];
-                    }
-
-                    var clock = Stopwatch.StartNew();
-                    var transcript = await engine.TranscribeAsync(audio, cancellationToken).ConfigureAwait(false);
-                    var result = transcript.IsRejected ? IntentResult.NoMatch(transcript.Text) : recognizer.RecognizeWithTemplates(transcript.Text, new Dictionary<string, string>()) ?? IntentResult.NoMatch(transcript.Text);
-                    var seconds = clock.Elapsed.TotalSeconds;
-                    var (accepted, detail) = SpeechEvaluation.Score(label, result);
-                    outcomes.Add(new SpeechOutcome(Path.GetFileName(label.File), SpeechEvaluation.Condition(item.Snr), accepted, transcript.Text, result.Intent, transcript.Rejection ?? detail, audio.Length / 16000.0, seconds));
+                    results.Add(await measure(engine, item).ConfigureAwait(false));
                 }
             }, cancellationToken))).ConfigureAwait(false);
         }
@@ -121,7 +131,7 @@ public static class EvalSpeechCommand
             engines.ForEach(e => e.Dispose());
         }
 
-        return [.. outcomes];
+        return [.. results];
     }
 
     /// <summary>Audio that holds no command: the speech in <paramref name="folder"/>, stretches of the kitchen noise, and tones.</summary>
@@ -157,29 +167,13 @@ public static class EvalSpeechCommand
     private static async Task<List<(int Index, string Heard)>> AcceptedAsync(Func<ISpeechEngine> createEngine, int workerCount, List<(string Kind, string Name, float[] Audio)> audio,
         IntentRecognizer recognizer, CancellationToken cancellationToken)
     {
-        var work = new System.Collections.Concurrent.ConcurrentQueue<int>(Enumerable.Range(0, audio.Count));
-        var accepted = new System.Collections.Concurrent.ConcurrentBag<(int, string)>();
-        var engines = Enumerable.Range(0, Math.Max(1, workerCount)).Select(_ => createEngine()).ToList();
-        try
+        var heard = await OnWorkersAsync(createEngine, workerCount, Enumerable.Range(0, audio.Count), async (engine, index) =>
         {
-            await Task.WhenAll(engines.Select(engine => Task.Run(async () =>
-            {
-                while (work.TryDequeue(out var index))
-                {
-                    var transcript = await engine.TranscribeAsync(audio[index].Audio, cancellationToken).ConfigureAwait(false);
-                    if (!transcript.IsRejected && recognizer.RecognizeWithTemplates(transcript.Text, new Dictionary<string, string>()) is { Intent: not null })
-                    {
-                        accepted.Add((index, transcript.Text));
-                    }
-                }
-            }, cancellationToken))).ConfigureAwait(false);
-        }
-        finally
-        {
-            engines.ForEach(e => e.Dispose());
-        }
-
-        return [.. accepted.OrderBy(a => a.Item1)];
+            var transcript = await engine.TranscribeAsync(audio[index].Audio, cancellationToken).ConfigureAwait(false);
+            var taken = !transcript.IsRejected && recognizer.RecognizeWithTemplates(transcript.Text, new Dictionary<string, string>()) is { Intent: not null };
+            return (Index: index, Heard: taken ? transcript.Text : null);
+        }, cancellationToken).ConfigureAwait(false);
+        return [.. heard.Where(h => h.Heard is not null).Select(h => (h.Index, h.Heard!)).OrderBy(h => h.Index)];
     }
 
     private static async Task ReportNoCommands(CliIo io, List<(string Kind, string Name, float[] Audio)> audio, List<(int Index, string Heard)> accepted, bool verbose)
