@@ -141,7 +141,8 @@ public sealed class EchoFrontEnd : IDisposable
     private int _sinceNearEnd = int.MaxValue / 2;
     private int _learnedSamples;
     private bool _learned;
-    private int _recheckedSamples = RecheckSamples; // of this answer's sound, while its echo loss is checked again
+    private bool _rechecking; // the echo loss is checked again over this answer's first second
+    private int _recheckedSamples;
     private int _doubleTalkSamples; // in this stretch of the hub's sound
     private double _echoLevel; // the microphone's mean square over the last second of the hub's sound (exponential)
     private double _residueLevel; // ... of what the canceller left of it
@@ -176,7 +177,7 @@ public sealed class EchoFrontEnd : IDisposable
         !_cancel || _sinceReference > _echoSamples || (Trusted && _sinceNearEnd < span.TotalSeconds * AudioFile.SampleRate);
 
     /// <summary>The canceller has learned the room, and this answer has shown it still takes the echo out.</summary>
-    private bool Trusted => _learned && _recheckedSamples >= RecheckSamples;
+    private bool Trusted => _learned && !_rechecking;
 
     /// <summary>The hub's sound may still be in the microphone: it played within the echo tail.</summary>
     public bool Echoing => _sinceReference <= _echoSamples;
@@ -212,7 +213,8 @@ public sealed class EchoFrontEnd : IDisposable
             _microphoneLevels.Clear();
             _cleanedLevels.Clear();
             _sinceNearEnd = int.MaxValue / 2; // nor of whoever talked over it
-            _recheckedSamples = _learned && _doubleTalkSamples >= DoubleTalkBeforeRecheck ? 0 : RecheckSamples;
+            _rechecking = _learned && _doubleTalkSamples >= DoubleTalkBeforeRecheck;
+            _recheckedSamples = 0;
             _doubleTalkSamples = 0;
         }
 
@@ -232,7 +234,7 @@ public sealed class EchoFrontEnd : IDisposable
         {
             Learn(microphoneLevel, cleanedLevel, n);
         }
-        else if (played > 0 && _recheckedSamples < RecheckSamples)
+        else if (played > 0 && _rechecking)
         {
             Recheck(microphoneLevel, cleanedLevel, n);
         }
@@ -251,9 +253,11 @@ public sealed class EchoFrontEnd : IDisposable
             return;
         }
 
-        // A microphone that hardly hears the speaker has no echo to learn.
-        _learned = _echoLevel < QuietestTalker || _residueLevel * Math.Pow(10, LearnedEchoLossDb / 10) <= _echoLevel;
+        _learned = TakesEchoOut;
     }
+
+    /// <summary>The canceller takes <see cref="LearnedEchoLossDb"/> out of the measured echo (a microphone that hardly hears the speaker has no echo to take out).</summary>
+    private bool TakesEchoOut => _echoLevel < QuietestTalker || _residueLevel * Math.Pow(10, LearnedEchoLossDb / 10) <= _echoLevel;
 
     /// <summary>
     /// Measures the echo loss over the first second of the answer after double talk, from scratch; until it
@@ -269,11 +273,8 @@ public sealed class EchoFrontEnd : IDisposable
         var weight = Math.Min(1.0, 4.0 * samples / AudioFile.SampleRate); // a quarter-second memory: the check is short
         _echoLevel += weight * (microphoneLevel - _echoLevel);
         _residueLevel += weight * (cleanedLevel - _residueLevel);
-        _recheckedSamples = Math.Min(_recheckedSamples + samples, RecheckSamples - 1);
-        if (_recheckedSamples == RecheckSamples - 1 && (_echoLevel < QuietestTalker || _residueLevel * Math.Pow(10, LearnedEchoLossDb / 10) <= _echoLevel))
-        {
-            _recheckedSamples = RecheckSamples;
-        }
+        _recheckedSamples = Math.Min(_recheckedSamples + samples, RecheckSamples);
+        _rechecking = _recheckedSamples < RecheckSamples || !TakesEchoOut;
     }
 
     private bool IsDoubleTalk(double microphoneLevel, double cleanedLevel, int samples)
