@@ -68,17 +68,18 @@ public static class WakeEnrollCommand
         using var configuration = AppConfiguration.Load(config?.FullName);
         var audio = configuration.Get<AudioOptions>();
         var from = input ?? audio.Input;
-        if (!from.StartsWith("alsa:", StringComparison.Ordinal) && !File.Exists(from))
+        var microphone = from.StartsWith("alsa:", StringComparison.Ordinal);
+        if (!microphone && !File.Exists(from))
         {
             throw new InputException($"--input {from}: no such file (give alsa:DEVICE or a WAV)");
         }
 
-        if (from.StartsWith("alsa:", StringComparison.Ordinal) && AudioSources.CannotCapture(from["alsa:".Length..], audio) is { } why)
+        if (microphone && AudioSources.CannotCapture(from["alsa:".Length..], audio) is { } why)
         {
             throw new InputException($"{from}: cannot record ({why}); if the hub is running it holds the microphone: sudo systemctl stop voicehub");
         }
 
-        var source = AudioSources.Create(from, audio, realTime: from.StartsWith("alsa:", StringComparison.Ordinal), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        var source = AudioSources.Create(from, audio, realTime: microphone, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         var recorder = new EnrollmentRecorder(audio.Vad)
         {
             Prompt = (number, total, retry) => io.Error.WriteLine(retry is null

@@ -36,31 +36,15 @@ public sealed class EnrollmentRecorder(VadOptions vad)
             NoSpeechTimeout = TimeSpan.FromSeconds(8),
         };
         using var detector = new VoiceActivityDetector(options);
+        var ring = new AudioRingBuffer(s_before + options.MaximumUtterance + TimeSpan.FromSeconds(1));
         var clips = new List<EnrollmentClip>();
-        var before = new Queue<float[]>();
-        var beforeSamples = 0;
-        var current = new List<float>();
-        var speaking = false;
+        var start = TimeSpan.Zero; // of the saying being heard, with the room before it
         string? tooLong = null; // set while the rest of a saying that ran too long is let pass
         Prompt?.Invoke(1, count, null);
         await foreach (var block in source.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            var samples = block.Samples.ToArray();
-            var happened = detector.Process(samples);
-            if (!speaking)
-            {
-                before.Enqueue(samples);
-                beforeSamples += samples.Length;
-                while (beforeSamples - before.Peek().Length >= AudioFile.SampleRate * s_before.TotalSeconds)
-                {
-                    beforeSamples -= before.Dequeue().Length;
-                }
-            }
-            else
-            {
-                current.AddRange(samples);
-            }
-
+            ring.Write(block.Samples.Span);
+            var happened = detector.Process(block.Samples.Span);
             string? retry = null;
             if (tooLong is not null)
             {
@@ -78,13 +62,10 @@ public sealed class EnrollmentRecorder(VadOptions vad)
             switch (happened)
             {
                 case VadEvent.SpeechStarted:
-                    speaking = true;
-                    current = [.. before.SelectMany(b => b)];
-                    before.Clear();
-                    beforeSamples = 0;
+                    start = ring.Now - s_before;
                     continue;
                 case VadEvent.UtteranceEnded:
-                    var clip = new EnrollmentClip($"{name} {clips.Count + 1}", [.. current]);
+                    var clip = new EnrollmentClip($"{name} {clips.Count + 1}", ring.CopySince(start));
                     try
                     {
                         _ = clip.FindSpeech();
@@ -114,8 +95,6 @@ public sealed class EnrollmentRecorder(VadOptions vad)
                 return clips;
             }
 
-            speaking = false;
-            current = [];
             detector.Reset();
             Prompt?.Invoke(clips.Count + 1, count, retry);
         }
