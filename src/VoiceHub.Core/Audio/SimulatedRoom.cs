@@ -122,7 +122,9 @@ public sealed class SimulatedRoom(float[] talker, EchoPath path, float echoGain,
     public Task SayAsync(string text, CancellationToken cancellationToken = default)
     {
         var sound = WakeSpeech.Render(text, "en-us", WordsPerMinute, 50) ?? throw new InvalidOperationException("espeak-ng cannot speak (is it installed?)");
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Completed inline, on the stream's reader: the hub must see an answer end at the block where it
+        // ends, not when a busy thread pool gets round to it while the stream races on.
+        var done = new TaskCompletionSource();
         lock (_lock)
         {
             Said.Add(text);
@@ -163,10 +165,9 @@ public sealed class SimulatedRoom(float[] talker, EchoPath path, float echoGain,
                     TakeBackUnplayedEcho();
                     _feed.EndOfSound();
                 }
-
-                _answersPlaying.ForEach(t => t.TrySetResult());
-                _answersPlaying.Clear();
             }
+
+            EndAnswersPlaying();
         });
         return done.Task;
     }
@@ -198,6 +199,7 @@ public sealed class SimulatedRoom(float[] talker, EchoPath path, float echoGain,
         for (var at = 0; at + BlockSamples <= length || (Pending && at < limit); at += BlockSamples)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            var ended = false;
             lock (_lock)
             {
                 var n = Math.Min(BlockSamples, _playing.Count);
@@ -209,8 +211,7 @@ public sealed class SimulatedRoom(float[] talker, EchoPath path, float echoGain,
                 {
                     _feed.EndOfSound(); // as the speaker does when an answer ends
                     _inFlight.Clear();
-                    _answersPlaying.ForEach(t => t.TrySetResult());
-                    _answersPlaying.Clear();
+                    ended = true;
                 }
 
                 for (var i = 0; i < BlockSamples; i++)
@@ -229,12 +230,32 @@ public sealed class SimulatedRoom(float[] talker, EchoPath path, float echoGain,
                 _echo.RemoveRange(0, Math.Min(BlockSamples, _echo.Count));
             }
 
+            if (ended)
+            {
+                EndAnswersPlaying(); // outside the lock: the hub's continuation may queue its next answer here
+            }
+
             _position += BlockSamples;
             yield return new AudioBlock(microphone, AudioFile.Time(_position - BlockSamples));
             if (at % AudioFile.SampleRate == 0)
             {
                 await Task.Yield();
             }
+        }
+    }
+
+    private void EndAnswersPlaying()
+    {
+        TaskCompletionSource[] ended;
+        lock (_lock)
+        {
+            ended = [.. _answersPlaying];
+            _answersPlaying.Clear();
+        }
+
+        foreach (var answer in ended)
+        {
+            answer.TrySetResult();
         }
     }
 

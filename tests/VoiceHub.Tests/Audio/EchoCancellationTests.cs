@@ -313,4 +313,32 @@ public sealed class SpeakerFeedTests
 
         Assert.Equal(microphone, heard.ToArray());
     }
+
+    [Fact]
+    public async Task The_simulated_room_ends_an_answer_at_the_block_that_plays_its_last_sample()
+    {
+        // The hub takes an answer's end from its task: ended late, the stream (read faster than
+        // real time) would race on while the hub still counts itself talking and deaf.
+        using var room = new SimulatedRoom(new float[16000 * 4], EchoPath.Random(new Random(1)), echoGain: 1f);
+        Task? answer = null;
+        var played = 0;
+        await foreach (var block in room.ReadAsync(CancellationToken.None))
+        {
+            answer ??= SpeakAsync(room); // as the hub does: its own task awaits the speaker's
+            if (room.IsSpeaking)
+            {
+                played++;
+                Assert.False(answer.IsCompleted);
+            }
+            else
+            {
+                Assert.True(answer.IsCompleted, $"the answer ended {played} blocks in and its task is still running");
+                break;
+            }
+        }
+
+        Assert.True(played > 5);
+
+        static async Task SpeakAsync(SimulatedRoom room) => await room.SayAsync("yes").ConfigureAwait(false);
+    }
 }
