@@ -120,7 +120,7 @@ public static partial class HubComposition
         services.AddScoped(sp => new ThermalScheduler(Get<SchedulerOptions>(sp), sp.GetRequiredService<ModelSets>(), sp.GetRequiredService<HubStatus>(), Logger(sp, "VoiceHub")));
         services.AddScoped(sp => new HomeFilesReloader(sp.GetRequiredService<HubFiles>(), Get<HubOptions>(sp).ReloadCheckInterval, sp.GetRequiredService<Home>(), sp.GetRequiredService<ModelSets>(), Logger(sp, "VoiceHub")));
         services.AddScoped(sp => new WakeStage(Get<PipelineOptions>(sp).WakeRequired, Get<WakeOptions>(sp), Get<ModelsOptions>(sp), Logger(sp, "VoiceHub.Wake"),
-            sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping));
+            sp.GetRequiredService<HubFiles>().StateDirectory, sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping));
 
         // Dialog, actuation, feedback.
         services.AddScoped(sp =>
@@ -164,6 +164,13 @@ public static partial class HubComposition
             pipeline.UtteranceCompleted += trace => run.Report?.Invoke(trace);
             sp.GetRequiredService<GpioHub>().PushToTalk += held => pipeline.PushToTalk = held;
             return pipeline;
+        });
+        services.AddScoped(sp =>
+        {
+            var enrollment = new HubWakeEnrollment(sp.GetRequiredService<VoicePipeline>(), Get<WakeOptions>(sp), Get<ModelsOptions>(sp), sp.GetRequiredService<HubFiles>().StateDirectory,
+                Logger(sp, "VoiceHub.Wake"), sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
+            sp.GetRequiredService<HomeAssistantBridge>().WakeEnrollmentRequested += enrollment.Request;
+            return enrollment;
         });
         services.AddScoped(sp => new HubWatchdog(sp.GetRequiredService<SystemdNotifier>(), sp.GetRequiredService<VoicePipeline>(), sp.GetRequiredService<HubStatus>()));
         return services;

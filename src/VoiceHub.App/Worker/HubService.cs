@@ -49,6 +49,7 @@ public sealed partial class HubService(
                 hub.GetRequiredService<ThermalScheduler>().Start();
                 hub.GetRequiredService<HomeFilesReloader>().Start();
                 hub.GetRequiredService<HubWatchdog>().Start();
+                _ = hub.GetRequiredService<Core.Wake.HubWakeEnrollment>(); // from now on, Home Assistant's "Learn wake word" button works
                 var input = ChooseInput();
                 notifier.Ready($"listening on {input}, {initial.Description}");
                 await ListenAsync(conversation, status, input, bus, stoppingToken).ConfigureAwait(false);

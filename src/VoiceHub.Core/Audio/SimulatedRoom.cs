@@ -253,9 +253,20 @@ public sealed class SimulatedRoom(float[] talker, EchoPath path, float echoGain,
             _answersPlaying.Clear();
         }
 
-        foreach (var answer in ended)
+        // Inline even when the reader runs under a synchronization context (a test framework's): with
+        // one, the runtime would queue the continuations instead.
+        var context = SynchronizationContext.Current;
+        SynchronizationContext.SetSynchronizationContext(null);
+        try
         {
-            answer.TrySetResult();
+            foreach (var answer in ended)
+            {
+                answer.TrySetResult();
+            }
+        }
+        finally
+        {
+            SynchronizationContext.SetSynchronizationContext(context);
         }
     }
 

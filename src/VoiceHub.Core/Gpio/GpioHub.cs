@@ -94,7 +94,7 @@ public sealed record LedPattern(string Name, TimeSpan On, TimeSpan Off, int Repe
         PipelineState.Error or PipelineState.Ringing => Alarm,
         _ when muted => Heartbeat,
         PipelineState.Listening or PipelineState.Starting => Dark,
-        PipelineState.Woken or PipelineState.Hearing or PipelineState.FollowUp or PipelineState.Answering => Lit,
+        PipelineState.Woken or PipelineState.Hearing or PipelineState.FollowUp or PipelineState.Answering or PipelineState.Enrolling => Lit,
         _ => Busy,
     };
 }

@@ -70,7 +70,7 @@ public sealed record RingShow(string Name, Func<int, int, TimeSpan, Color> Pixel
         PipelineState.Ringing => Ringing,
         _ when muted => Muted,
         PipelineState.Woken => Wake,
-        PipelineState.Hearing or PipelineState.FollowUp => Listening,
+        PipelineState.Hearing or PipelineState.FollowUp or PipelineState.Enrolling => Listening,
         PipelineState.Transcribing or PipelineState.Understanding or PipelineState.Acting => Thinking,
         PipelineState.Answering => Speaking,
         _ => Off,

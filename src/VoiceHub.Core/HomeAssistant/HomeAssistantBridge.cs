@@ -16,7 +16,7 @@ namespace VoiceHub.Core.HomeAssistant;
 /// <summary>
 /// The hub as a Home Assistant device over MQTT discovery: sensors for the pipeline state, the last
 /// transcript and intent, per-stage latency, CPU temperature and model tier; a "throttled" binary
-/// sensor; a "mute microphone" switch; an <c>event</c> entity firing for every recognized intent;
+/// sensor; a "mute microphone" switch; a "learn wake word" button; an <c>event</c> entity firing for every recognized intent;
 /// and the GPIO outputs of entities as switches and lights Home Assistant can control. Every
 /// intent is also published as JSON on <c>voicehub/&lt;hub_id&gt;/intent</c> for automations.
 /// Configs are retained and sent again when Home Assistant announces it restarted.
@@ -102,6 +102,12 @@ public sealed partial class HomeAssistantBridge : IDisposable
 
     public string MuteStateTopic => $"{Base}/mute";
 
+    /// <summary>Pressed (payload <c>PRESS</c>): the hub learns its wake phrase from whoever says it next.</summary>
+    public string EnrollWakeCommandTopic => $"{Base}/wake/enroll";
+
+    /// <summary>Home Assistant's "Learn wake word" button was pressed.</summary>
+    public event Action? WakeEnrollmentRequested;
+
     public string ThrottledTopic => $"{Base}/throttled";
 
     public string GpioCommandTopic(string entityId) => $"{Base}/gpio/{ObjectId(entityId)}/set";
@@ -117,6 +123,7 @@ public sealed partial class HomeAssistantBridge : IDisposable
         _eventTypes = [.. intentNames.Order(StringComparer.Ordinal)];
         _bus.MessageReceived += OnMessage;
         _bus.Subscribe(MuteCommandTopic);
+        _bus.Subscribe(EnrollWakeCommandTopic);
         _bus.Subscribe($"{Base}/gpio/+/set");
         _bus.Subscribe($"{_prefix}/status");
         _status.Changed += Publish;
@@ -188,6 +195,10 @@ public sealed partial class HomeAssistantBridge : IDisposable
         Add("sensor", "model_tier", new JsonObject { ["name"] = "Model tier", ["state_topic"] = StateTopic, ["value_template"] = "{{ value_json.model_tier }}", ["entity_category"] = "diagnostic" });
         Add("binary_sensor", "throttled", new JsonObject { ["name"] = "Throttled", ["state_topic"] = ThrottledTopic, ["device_class"] = "problem", ["entity_category"] = "diagnostic" });
         Add("switch", "mute", new JsonObject { ["name"] = "Mute microphone", ["command_topic"] = MuteCommandTopic, ["state_topic"] = MuteStateTopic, ["icon"] = "mdi:microphone-off" });
+        Add("button", "learn_wake_word", new JsonObject
+        {
+            ["name"] = "Learn wake word", ["command_topic"] = EnrollWakeCommandTopic, ["payload_press"] = "PRESS", ["icon"] = "mdi:account-voice", ["entity_category"] = "config",
+        });
         Add("event", "intent", new JsonObject { ["name"] = "Intent", ["state_topic"] = EventTopic, ["event_types"] = new JsonArray([.. _eventTypes.Select(t => (JsonNode)t)]) });
         foreach (var entity in _gpioEntities)
         {
@@ -287,6 +298,20 @@ public sealed partial class HomeAssistantBridge : IDisposable
             return;
         }
 
+        if (message.Topic == EnrollWakeCommandTopic)
+        {
+            if (payload == "PRESS")
+            {
+                WakeEnrollmentRequested?.Invoke();
+            }
+            else
+            {
+                LogBadPress(_logger, message.Topic, Shorten(payload));
+            }
+
+            return;
+        }
+
         var entity = _gpioEntities.FirstOrDefault(e => GpioCommandTopic(e.Id) == message.Topic);
         if (entity is null)
         {
@@ -310,4 +335,7 @@ public sealed partial class HomeAssistantBridge : IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Ignored a command on {Topic}: payload '{Payload}' is neither ON nor OFF")]
     private static partial void LogBadCommand(ILogger logger, string topic, string payload);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Ignored a command on {Topic}: payload '{Payload}' is not PRESS")]
+    private static partial void LogBadPress(ILogger logger, string topic, string payload);
 }

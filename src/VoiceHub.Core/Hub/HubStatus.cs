@@ -18,6 +18,9 @@ public enum PipelineState
     /// <summary>A timer finished and its alarm is being announced until "stop".</summary>
     Ringing,
 
+    /// <summary>The hub is asking for its wake phrase and recording it (learning the user's voice).</summary>
+    Enrolling,
+
     /// <summary>Something failed: a stage, the pipeline, or a command that could not be delivered in time.</summary>
     Error,
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
@@ -10,6 +11,7 @@ using VoiceHub.Core.Intents.Templates;
 using VoiceHub.Core.Models;
 using VoiceHub.Core.Speech;
 using VoiceHub.Core.Wake;
+using VoiceHub.Core.Wake.Neural;
 
 namespace VoiceHub.Core.Pipeline;
 
@@ -33,7 +35,12 @@ public sealed partial class VoicePipeline : IDisposable
     };
 
     private readonly PipelineOptions _options;
-    private readonly IWakeDetector? _wake;
+    private IWakeDetector? _wake;
+    private IWakeDetector? _replacedWake; // handed in by ReplaceWake: the pipeline owns it
+    private IWakeDetector? _nextWake; // handed in, not yet taken by the audio loop
+    private LentMicrophone? _lent; // set while the wake phrase is being recorded
+    private readonly ConcurrentQueue<string> _announcements = new();
+    private readonly VadOptions _vadOptions;
     private readonly VoiceActivityDetector _vad;
     private readonly ModelSets _models;
     private readonly Actuator _actuator;
@@ -69,6 +76,7 @@ public sealed partial class VoicePipeline : IDisposable
         _options = options;
         _wake = options.WakeRequired ? wake ?? throw new ArgumentException("a wake word detector is needed when the wake word is required", nameof(wake)) : null;
         _vad = VoiceActivityDetector.Create(vad, problem => LogSileroUnavailable(logger, problem));
+        _vadOptions = vad;
         _models = models;
         _actuator = actuator;
         _speaker = speaker;
@@ -119,7 +127,13 @@ public sealed partial class VoicePipeline : IDisposable
         Listening,
         Hearing,
         FollowUp,
+
+        /// <summary>The microphone is lent to recording the wake phrase (<see cref="RecordWakePhraseAsync"/>).</summary>
+        Enrolling,
     }
+
+    /// <summary>Whether a wake word starts a command (else speech does).</summary>
+    public bool WakeRequired => _options.WakeRequired;
 
     /// <summary>Raised after every utterance, handled or failed.</summary>
     public event Action<UtteranceTrace>? UtteranceCompleted;
@@ -143,6 +157,98 @@ public sealed partial class VoicePipeline : IDisposable
         _dialog.Dispose();
         _vad.Dispose();
         _echo?.Dispose();
+        _replacedWake?.Dispose();
+        Interlocked.Exchange(ref _nextWake, null)?.Dispose();
+    }
+
+    /// <summary>Listens for the wake phrase with <paramref name="detector"/> from the next block on (between utterances); the pipeline owns it from now.</summary>
+    public void ReplaceWake(IWakeDetector detector)
+    {
+        ArgumentNullException.ThrowIfNull(detector);
+        Interlocked.Exchange(ref _nextWake, detector)?.Dispose();
+    }
+
+    /// <summary>Says <paramref name="text"/> when the hub is next between utterances and not talking.</summary>
+    public void Announce(string text) => _announcements.Enqueue(text);
+
+    /// <summary>
+    /// Records <paramref name="count"/> sayings of the wake phrase from the hub's microphone: from the
+    /// next moment between utterances, the hub asks for the phrase (aloud) and what people say, never
+    /// its own voice, goes to the recorder instead of the wake stage; then it listens as before.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A recording is already under way.</exception>
+    public async Task<List<EnrollmentClip>> RecordWakePhraseAsync(string phrase, int count, CancellationToken cancellationToken)
+    {
+        using var lent = new LentMicrophone();
+        if (Interlocked.CompareExchange(ref _lent, lent, null) is not null)
+        {
+            throw new InvalidOperationException("the wake phrase is already being recorded");
+        }
+
+        try
+        {
+            var recorder = new EnrollmentRecorder(_vadOptions)
+            {
+                Prompt = (number, total, retry) =>
+                {
+                    if (retry is not null)
+                    {
+                        LogSayingRefused(_logger, number, total, retry);
+                    }
+
+                    Announce(retry is not null ? $"Sorry, I did not get that. Say {phrase} again."
+                        : number == 1 ? $"Say {phrase}, then wait. {total} times."
+                        : $"{phrase}, again.");
+                },
+            };
+            return await recorder.RecordAsync(lent, count, "saying", cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            lent.Close();
+            Interlocked.Exchange(ref _lent, null);
+        }
+    }
+
+    /// <summary>Takes a wake detector handed in by <see cref="ReplaceWake"/>, between utterances.</summary>
+    private void TakeNextWake()
+    {
+        if (_phase == Phase.Hearing || Volatile.Read(ref _nextWake) is null)
+        {
+            return;
+        }
+
+        var next = Interlocked.Exchange(ref _nextWake, null)!;
+        if (_wake is null)
+        {
+            next.Dispose(); // no wake word required: nothing listens for one
+            return;
+        }
+
+        _replacedWake?.Dispose();
+        _wake = _replacedWake = next;
+    }
+
+    /// <summary>One block while the microphone is lent: prompts are said, and what is heard of people (not of the hub) goes to the recorder.</summary>
+    private async Task LendAsync(LentMicrophone lent, AudioBlock block, CancellationToken cancellationToken)
+    {
+        if (_phase != Phase.Enrolling)
+        {
+            _phase = Phase.Enrolling;
+            ShowWhenIdle(force: true);
+        }
+
+        while (_announcements.TryDequeue(out var prompt))
+        {
+            await SayQuietlyAsync(prompt, cancellationToken).ConfigureAwait(false);
+        }
+
+        ShowWhenIdle();
+        var hubSound = block.End <= _ignoreUntil || Talking || (_realTime && _speaker.IsSpeaking) || _echo is { Echoing: true };
+        if (!hubSound && !_status.Muted)
+        {
+            await lent.WriteAsync(block with { Samples = block.Samples.ToArray() }, cancellationToken).ConfigureAwait(false); // the block's buffer is reused
+        }
     }
 
     /// <summary>The hub is saying something now (an answer, an alarm), in the background of listening.</summary>
@@ -169,6 +275,23 @@ public sealed partial class VoicePipeline : IDisposable
             var block = _echo is null ? heard : heard with { Samples = _echo.Process(heard.Samples, talking) };
             _ring.Write(block.Samples.Span);
             _streamNow = block.End;
+            TakeNextWake();
+            if (_phase != Phase.Hearing && Volatile.Read(ref _lent) is { } lent)
+            {
+                await LendAsync(lent, block, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            if (_phase == Phase.Enrolling)
+            {
+                Enter(Phase.Listening);
+            }
+
+            if (_phase == Phase.Listening && !Talking && _announcements.TryDequeue(out var announcement))
+            {
+                await SayQuietlyAsync(announcement, cancellationToken).ConfigureAwait(false);
+            }
+
             var listenWhileTalking = _echo is { CanHearWhileTalking: true };
             if (block.End <= _ignoreUntil || (((_realTime && _speaker.IsSpeaking) || talking) && !listenWhileTalking) || _status.Muted)
             {
@@ -207,6 +330,8 @@ public sealed partial class VoicePipeline : IDisposable
             var vadEvent = _vad.Process(_echo is { HearsSomeoneElse: false } ? Silence(block.Samples.Length) : block.Samples.Span);
             await StepAsync(block, vadEvent, cancellationToken).ConfigureAwait(false);
         }
+
+        Volatile.Read(ref _lent)?.Close(); // a recording of the wake phrase has nothing more to hear
 
         // The input ended: a live one lets the last answer finish (the hub is heard out); a file read
         // faster than real time has nobody to hear it.
@@ -461,7 +586,8 @@ public sealed partial class VoicePipeline : IDisposable
 
     /// <summary>What the LEDs and Home Assistant show between utterances: the alarm while a timer rings, "answering" while the hub talks, else the phase.</summary>
     private PipelineState IdleState =>
-        _dialog.AlarmRinging ? PipelineState.Ringing
+        _phase == Phase.Enrolling ? PipelineState.Enrolling
+        : _dialog.AlarmRinging ? PipelineState.Ringing
         : Talking ? PipelineState.Answering
         : _phase == Phase.FollowUp ? PipelineState.FollowUp
         : PipelineState.Listening;
@@ -720,6 +846,9 @@ public sealed partial class VoicePipeline : IDisposable
             stages[name] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Wake enrollment: saying {Number} of {Total} asked for again: {Reason}")]
+    private static partial void LogSayingRefused(ILogger logger, int number, int total, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Silero VAD not available, endpointing by energy: {Problem}")]
     private static partial void LogSileroUnavailable(ILogger logger, string problem);

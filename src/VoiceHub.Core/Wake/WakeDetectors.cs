@@ -100,11 +100,20 @@ public static class WakeDetectors
 /// </summary>
 public sealed partial class WakeStage : IDisposable
 {
+    /// <param name="stateDirectory">Where a model the hub learned from its users is kept (<see cref="HubWakeEnrollment"/>): without a configured model, it is listened with.</param>
     /// <param name="stopping">The hub is stopping: a phrase's model in training (about a minute) is given up.</param>
-    public WakeStage(bool required, WakeOptions wake, ModelsOptions models, ILogger logger, CancellationToken stopping = default)
+    public WakeStage(bool required, WakeOptions wake, ModelsOptions models, ILogger logger, string? stateDirectory = null, CancellationToken stopping = default)
     {
         ArgumentNullException.ThrowIfNull(wake);
-        Detector = required ? CreateWithFallback(wake.Clone(), models, logger, stopping) : null;
+        var options = wake.Clone();
+        if (required && options.Model is not { Length: > 0 } && stateDirectory is not null && options.Phrases is [var only]
+            && HubWakeEnrollment.ModelPath(stateDirectory, only.Phrase) is var learned && File.Exists(learned))
+        {
+            LogLearnedModel(logger, only.Phrase, learned);
+            options.Model = learned;
+        }
+
+        Detector = required ? CreateWithFallback(options, models, logger, stopping) : null;
     }
 
     public IWakeDetector? Detector { get; }
@@ -138,6 +147,9 @@ public sealed partial class WakeStage : IDisposable
     private static bool IsSetupFailure(Exception e) =>
         e is WakeModelException or WakeEnrollmentException or IOException or UnauthorizedAccessException
             or Microsoft.ML.OnnxRuntime.OnnxRuntimeException or Native.NativeEngineException;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Wake: listening for \"{Phrase}\" with the model learned from its users, {Path} (delete it to go back to the phrase's own model)")]
+    private static partial void LogLearnedModel(ILogger logger, string phrase, string path);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Wake model not used, listening for the wake phrase instead: {Problem}")]
     private static partial void LogWakeModelUnusable(ILogger logger, string problem);

@@ -58,6 +58,10 @@ public sealed class WakeOptions
     /// <summary>Folder of openWakeWord's feature models; unset, the <c>wake-models</c> folder beside the program.</summary>
     public string? FeatureModelDirectory { get; set; }
 
+    /// <summary>How many times the hub asks for the phrase when it learns it from its users (Home Assistant's "Learn wake word").</summary>
+    [System.ComponentModel.DataAnnotations.Range(3, 10)]
+    public int EnrollmentSayings { get; set; } = 5;
+
     /// <summary>A copy with every setting (a fallback changes the copy, not what the host bound).</summary>
     public WakeOptions Clone()
     {

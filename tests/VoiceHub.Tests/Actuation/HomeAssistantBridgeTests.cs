@@ -85,13 +85,15 @@ public sealed class HomeAssistantBridgeTests : IAsyncLifetime, IDisposable
         Assert.Equal(configs.Select(c => c.Topic).Order(), received.Select(r => r.Topic).Order());
         Assert.All(received, r => Assert.True(r.Retain));
         var home = new Home(DeviceRegistry.Empty, _log);
-        foreach (var (topic, payload, _) in received.Where(r => !r.Topic.Contains("/event/", StringComparison.Ordinal)))
+        foreach (var (topic, payload, _) in received.Where(r => !r.Topic.Contains("/event/", StringComparison.Ordinal) && !r.Topic.Contains("/button/", StringComparison.Ordinal)))
         {
             Assert.True(home.ApplyDiscovery(topic, Encoding.UTF8.GetBytes(payload)), topic);
         }
 
         var ids = home.Current.Entities.Select(e => e.Id).ToHashSet();
         Assert.Contains("switch.voicehub_kitchen_mute", ids);
+        var button = JsonDocument.Parse(received.Single(r => r.Topic.Contains("/button/", StringComparison.Ordinal)).Payload).RootElement;
+        Assert.Equal(_bridge.EnrollWakeCommandTopic, button.GetProperty("command_topic").GetString());
         Assert.Contains("binary_sensor.voicehub_kitchen_throttled", ids);
         Assert.Contains("sensor.voicehub_kitchen_cpu_temperature", ids);
         Assert.Contains("sensor.voicehub_kitchen_latency_stt", ids);
@@ -115,6 +117,21 @@ public sealed class HomeAssistantBridgeTests : IAsyncLifetime, IDisposable
         Assert.True(_chip.PhysicalLevel(6));
         Assert.Contains(received, m => m.Topic == _bridge.GpioStateTopic("switch.pump") && m.Payload == "ON");
         Assert.Contains(_log.Warnings, w => w.Contains("'BANANA' is neither ON nor OFF", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void The_learn_wake_word_button_asks_the_hub_to_learn_and_a_wrong_payload_is_logged()
+    {
+        using var pressed = new SemaphoreSlim(0);
+        _bridge.WakeEnrollmentRequested += () => pressed.Release();
+        using var ha = new TestDevice(_broker.Port, "voicehub/kitchen/#", clientId: "home-assistant", persistentSession: false);
+
+        ha.Publish(_bridge.EnrollWakeCommandTopic, "PUSH");
+        ha.Publish(_bridge.EnrollWakeCommandTopic, "PRESS");
+
+        Assert.True(pressed.Wait(TimeSpan.FromSeconds(10)));
+        Assert.Contains(_log.Warnings, w => w.Contains("'PUSH' is not PRESS", StringComparison.Ordinal));
+        Assert.False(pressed.Wait(TimeSpan.FromMilliseconds(200))); // pressed once
     }
 
     [Fact]

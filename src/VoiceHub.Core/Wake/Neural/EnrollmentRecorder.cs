@@ -17,6 +17,9 @@ public sealed class EnrollmentRecorder(VadOptions vad)
     /// <summary>Asked for clip N (1-based) of the total; <c>retry</c> says why the last one is asked for again.</summary>
     public Action<int, int, string?>? Prompt { get; init; }
 
+    /// <summary>Prompts in a row that nobody answered before the recording is given up.</summary>
+    public int MaximumUnanswered { get; init; } = 3;
+
     /// <summary>The longest a phrase may take: more is someone talking, not a wake phrase.</summary>
     public TimeSpan MaximumPhrase { get; init; } = TimeSpan.FromSeconds(3);
 
@@ -40,6 +43,7 @@ public sealed class EnrollmentRecorder(VadOptions vad)
         var clips = new List<EnrollmentClip>();
         var start = TimeSpan.Zero; // of the saying being heard, with the room before it
         string? tooLong = null; // set while the rest of a saying that ran too long is let pass
+        var unanswered = 0;
         Prompt?.Invoke(1, count, null);
         await foreach (var block in source.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -62,6 +66,7 @@ public sealed class EnrollmentRecorder(VadOptions vad)
             switch (happened)
             {
                 case VadEvent.SpeechStarted:
+                    unanswered = 0;
                     start = ring.Now - s_before;
                     continue;
                 case VadEvent.UtteranceEnded:
@@ -82,6 +87,11 @@ public sealed class EnrollmentRecorder(VadOptions vad)
                     tooLong ??= $"that took over {MaximumPhrase.TotalSeconds:0.#} s: say only the phrase, then stop";
                     continue;
                 case VadEvent.NoSpeech:
+                    if (++unanswered >= MaximumUnanswered)
+                    {
+                        throw new WakeEnrollmentException($"{source.Name}: nobody said the phrase after {unanswered} prompts in a row ({clips.Count} of {count} recordings made)");
+                    }
+
                     retry = "heard nothing";
                     break;
                 case VadEvent.None when retry is not null:

@@ -1,0 +1,162 @@
+using Microsoft.Extensions.Logging;
+using VoiceHub.Core.Models;
+using VoiceHub.Core.Pipeline;
+using VoiceHub.Core.Wake.Neural;
+
+namespace VoiceHub.Core.Wake;
+
+/// <summary>
+/// Learns the wake phrase from the people who say it, while the hub runs (Home Assistant's "Learn
+/// wake word" button): the hub asks for the phrase a few times through its own speaker and
+/// microphone, trains a personal wake model on a thread of its own while it keeps listening with
+/// the model it has, saves it in the state directory (where the wake stage finds it after a
+/// restart) and listens with it. Whatever fails is said and logged once, and the hub keeps the
+/// wake model it had.
+/// </summary>
+public sealed partial class HubWakeEnrollment : IDisposable
+{
+    /// <summary>espeak-ng renderings of the phrase learned from besides the recordings (as <c>wake enroll</c> does by default).</summary>
+    private const int Renderings = 40;
+
+    private readonly VoicePipeline _pipeline;
+    private readonly WakeOptions _wake;
+    private readonly ModelsOptions _models;
+    private readonly string _stateDirectory;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stopping;
+    private readonly Lock _lock = new();
+    private Task _run = Task.CompletedTask;
+
+    /// <param name="stopping">The hub is stopping: recording and training are given up.</param>
+    public HubWakeEnrollment(VoicePipeline pipeline, WakeOptions wake, ModelsOptions models, string stateDirectory, ILogger logger, CancellationToken stopping)
+    {
+        _pipeline = pipeline;
+        _wake = wake;
+        _models = models;
+        _stateDirectory = stateDirectory;
+        _logger = logger;
+        _stopping = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+    }
+
+    /// <summary>The enrollment under way (or the last one), for whoever must wait for it.</summary>
+    public Task Completion
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _run;
+            }
+        }
+    }
+
+    /// <summary>Where the model learned for <paramref name="phrase"/> is kept.</summary>
+    public static string ModelPath(string stateDirectory, string phrase) =>
+        Path.Combine(stateDirectory, "wake", $"{WakePhraseText.Normalize(phrase).Replace(' ', '_')}.wake");
+
+    /// <summary>Starts learning the wake phrase, unless that is already under way.</summary>
+    public void Request()
+    {
+        lock (_lock)
+        {
+            if (!_run.IsCompleted)
+            {
+                LogAlreadyEnrolling(_logger);
+                return;
+            }
+
+            _run = RunAsync(); // the microphone is asked for before this returns; the rest runs on
+        }
+    }
+
+    private async Task RunAsync()
+    {
+        if (!_pipeline.WakeRequired || _wake.Phrases is not [var configured, ..])
+        {
+            LogNothingToLearn(_logger);
+            _pipeline.Announce("I need no wake word, so there is none to learn.");
+            return;
+        }
+
+        var phrase = WakePhraseText.Normalize(configured.Phrase);
+        var stopping = _stopping.Token;
+        try
+        {
+            LogRecording(_logger, phrase, _wake.EnrollmentSayings);
+            using var unanswered = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+            unanswered.CancelAfter(TimeSpan.FromSeconds(20 * _wake.EnrollmentSayings)); // nobody answers the prompts
+            List<EnrollmentClip> clips;
+            try
+            {
+                clips = await _pipeline.RecordWakePhraseAsync(phrase, _wake.EnrollmentSayings, unanswered.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
+            {
+                throw new WakeEnrollmentException($"not enough sayings of \"{phrase}\" were heard within {20 * _wake.EnrollmentSayings} s");
+            }
+
+            _pipeline.Announce($"Thank you. I am learning {phrase} now; that takes a minute or two.");
+            var started = TimeProvider.System.GetTimestamp();
+            var detector = await Task.Factory.StartNew(() => Train(phrase, clips, stopping), stopping, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
+            _pipeline.ReplaceWake(detector);
+            var seconds = TimeProvider.System.GetElapsedTime(started).TotalSeconds;
+            var path = ModelPath(_stateDirectory, phrase);
+            LogLearned(_logger, phrase, clips.Count, seconds, path);
+            _pipeline.Announce($"Done. Say {phrase} to wake me.");
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            // the hub is stopping: nothing to tell
+        }
+        catch (Exception e) when (e is WakeEnrollmentException or WakeModelException or IOException or UnauthorizedAccessException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
+        {
+            LogFailed(_logger, phrase, e.Message);
+            _pipeline.Announce($"Sorry, I could not learn {phrase}. I keep listening as before.");
+        }
+    }
+
+    /// <summary>Trains, saves and loads the personal model: the file is kept only once a detector could be made from it.</summary>
+    private IWakeDetector Train(string phrase, List<EnrollmentClip> clips, CancellationToken cancellationToken)
+    {
+        var path = ModelPath(_stateDirectory, phrase);
+        var trained = Path.ChangeExtension(path, ".new.wake");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        using (var features = WakeFeatureModels.Load(_wake.FeatureModelDirectory ?? WakeFeatureModels.DefaultDirectory()))
+        using (var model = WakeEnrollment.Train(features, phrase, clips, Renderings, _models.PocketsphinxModelDirectory, line => LogTraining(_logger, line), cancellationToken: cancellationToken))
+        {
+            model.Save(trained);
+        }
+
+        var options = _wake.Clone();
+        options.Model = trained;
+        var detector = WakeDetectors.Create(options, _models, cancellationToken: cancellationToken);
+        File.Move(trained, path, overwrite: true);
+        return detector;
+    }
+
+    /// <summary>Gives up an enrollment under way and waits (briefly) for its training to stop.</summary>
+    public void Dispose()
+    {
+        _stopping.Cancel();
+        _ = Completion.Wait(TimeSpan.FromSeconds(5));
+        _stopping.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Wake enrollment: asking for \"{Phrase}\" {Count} times")]
+    private static partial void LogRecording(ILogger logger, string phrase, int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Wake enrollment: {Line}")]
+    private static partial void LogTraining(ILogger logger, string line);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Wake enrollment: learned \"{Phrase}\" from {Clips} sayings in {Seconds:0} s; listening with {Path}")]
+    private static partial void LogLearned(ILogger logger, string phrase, int clips, double seconds, string path);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Wake enrollment of \"{Phrase}\" failed, the previous wake model stays: {Problem}")]
+    private static partial void LogFailed(ILogger logger, string phrase, string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Wake enrollment asked for while one is under way: ignored")]
+    private static partial void LogAlreadyEnrolling(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Wake enrollment asked for, but the hub needs no wake word (pipeline.wakeRequired: false): nothing to learn")]
+    private static partial void LogNothingToLearn(ILogger logger);
+}
