@@ -76,7 +76,7 @@ public static class WakeEnrollCommand
 
         if (microphone && AudioSources.CannotCapture(from["alsa:".Length..], audio) is { } why)
         {
-            throw new InputException($"{from}: cannot record ({why}); if the hub is running it holds the microphone: sudo systemctl stop voicehub");
+            throw new InputException($"{from}: cannot record ({why}); if the hub is running it holds the microphone: let it learn the phrase (Home Assistant's \"Learn wake word\", or PRESS to voicehub/<hub_id>/wake/enroll), or stop it: sudo systemctl stop voicehub");
         }
 
         var source = AudioSources.Create(from, audio, realTime: microphone, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);

@@ -230,12 +230,12 @@ public sealed class SimulatedRoom(float[] talker, EchoPath path, float echoGain,
                 _echo.RemoveRange(0, Math.Min(BlockSamples, _echo.Count));
             }
 
+            _position += BlockSamples; // first: an answer queued from the continuation below starts after this block
             if (ended)
             {
                 EndAnswersPlaying(); // outside the lock: the hub's continuation may queue its next answer here
             }
 
-            _position += BlockSamples;
             yield return new AudioBlock(microphone, AudioFile.Time(_position - BlockSamples));
             if (at % AudioFile.SampleRate == 0)
             {

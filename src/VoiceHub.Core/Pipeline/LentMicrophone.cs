@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Threading.Channels;
 using VoiceHub.Core.Audio;
 
@@ -17,14 +18,12 @@ internal sealed class LentMicrophone : IAudioSource, IDisposable
 
     public bool IsRealTime => false;
 
-    /// <summary>Passes on a block (whose samples the reader then owns); once closed, drops it.</summary>
-    public async ValueTask WriteAsync(AudioBlock block, CancellationToken cancellationToken)
-    {
-        if (await _blocks.Writer.WaitToWriteAsync(cancellationToken).ConfigureAwait(false))
-        {
-            _blocks.Writer.TryWrite(block);
-        }
-    }
+    /// <summary>What the hub is to say to the person recording (the reader asks, the audio loop says it).</summary>
+    public ConcurrentQueue<string> Prompts { get; } = new();
+
+    /// <summary>Passes on a block (whose samples the reader then owns); false once closed.</summary>
+    public async ValueTask<bool> WriteAsync(AudioBlock block, CancellationToken cancellationToken) =>
+        await _blocks.Writer.WaitToWriteAsync(cancellationToken).ConfigureAwait(false) && _blocks.Writer.TryWrite(block);
 
     public IAsyncEnumerable<AudioBlock> ReadAsync(CancellationToken cancellationToken) => _blocks.Reader.ReadAllAsync(cancellationToken);
 

@@ -177,8 +177,14 @@ public sealed partial class VoicePipeline : IDisposable
     /// its own voice, goes to the recorder instead of the wake stage; then it listens as before.
     /// </summary>
     /// <exception cref="InvalidOperationException">A recording is already under way.</exception>
+    /// <exception cref="WakeEnrollmentException">The microphone is muted, or nobody said the phrase.</exception>
     public async Task<List<EnrollmentClip>> RecordWakePhraseAsync(string phrase, int count, CancellationToken cancellationToken)
     {
+        if (_status.Muted)
+        {
+            throw new WakeEnrollmentException("the microphone is muted");
+        }
+
         using var lent = new LentMicrophone();
         if (Interlocked.CompareExchange(ref _lent, lent, null) is not null)
         {
@@ -196,8 +202,9 @@ public sealed partial class VoicePipeline : IDisposable
                         LogSayingRefused(_logger, number, total, retry);
                     }
 
-                    Announce(retry is not null ? $"Sorry, I did not get that. Say {phrase} again."
-                        : number == 1 ? $"Say {phrase}, then wait. {total} times."
+                    // Prompts go with the lent microphone: those not yet said when the recording ends are dropped.
+                    lent.Prompts.Enqueue(retry is not null ? $"Sorry, I did not get that. Say {phrase} again."
+                        : number == 1 ? $"I will ask {total} times. Each time, say {phrase}, then wait."
                         : $"{phrase}, again.");
                 },
             };
@@ -205,8 +212,8 @@ public sealed partial class VoicePipeline : IDisposable
         }
         finally
         {
+            Interlocked.Exchange(ref _lent, null); // first: the audio loop must not find it closed and drop blocks
             lent.Close();
-            Interlocked.Exchange(ref _lent, null);
         }
     }
 
@@ -229,8 +236,17 @@ public sealed partial class VoicePipeline : IDisposable
         _wake = _replacedWake = next;
     }
 
-    /// <summary>One block while the microphone is lent: prompts are said, and what is heard of people (not of the hub) goes to the recorder.</summary>
-    private async Task LendAsync(LentMicrophone lent, AudioBlock block, CancellationToken cancellationToken)
+    /// <summary>
+    /// Whether the microphone may go to a recording of the wake phrase now: between conversations,
+    /// never over a ringing alarm (its "stop") or a question waiting for its answer.
+    /// </summary>
+    private bool MayLend => (_phase is Phase.Listening or Phase.Enrolling) && !_dialog.AlarmRinging && !_dialog.QuestionPending;
+
+    /// <summary>
+    /// One block while the microphone is lent: prompts are said, and what is heard of people (not of
+    /// the hub) goes to the recorder. False when the recording had just ended: the block is the hub's again.
+    /// </summary>
+    private async Task<bool> LendAsync(LentMicrophone lent, AudioBlock block, CancellationToken cancellationToken)
     {
         if (_phase != Phase.Enrolling)
         {
@@ -238,17 +254,15 @@ public sealed partial class VoicePipeline : IDisposable
             ShowWhenIdle(force: true);
         }
 
-        while (_announcements.TryDequeue(out var prompt))
+        while (lent.Prompts.TryDequeue(out var prompt))
         {
             await SayQuietlyAsync(prompt, cancellationToken).ConfigureAwait(false);
         }
 
         ShowWhenIdle();
         var hubSound = block.End <= _ignoreUntil || Talking || (_realTime && _speaker.IsSpeaking) || _echo is { Echoing: true };
-        if (!hubSound && !_status.Muted)
-        {
-            await lent.WriteAsync(block with { Samples = block.Samples.ToArray() }, cancellationToken).ConfigureAwait(false); // the block's buffer is reused
-        }
+        return hubSound || _status.Muted
+            || await lent.WriteAsync(block with { Samples = block.Samples.ToArray() }, cancellationToken).ConfigureAwait(false); // the block's buffer is reused
     }
 
     /// <summary>The hub is saying something now (an answer, an alarm), in the background of listening.</summary>
@@ -276,9 +290,8 @@ public sealed partial class VoicePipeline : IDisposable
             _ring.Write(block.Samples.Span);
             _streamNow = block.End;
             TakeNextWake();
-            if (_phase != Phase.Hearing && Volatile.Read(ref _lent) is { } lent)
+            if (MayLend && Volatile.Read(ref _lent) is { } lent && await LendAsync(lent, block, cancellationToken).ConfigureAwait(false))
             {
-                await LendAsync(lent, block, cancellationToken).ConfigureAwait(false);
                 continue;
             }
 
@@ -586,8 +599,8 @@ public sealed partial class VoicePipeline : IDisposable
 
     /// <summary>What the LEDs and Home Assistant show between utterances: the alarm while a timer rings, "answering" while the hub talks, else the phase.</summary>
     private PipelineState IdleState =>
-        _phase == Phase.Enrolling ? PipelineState.Enrolling
-        : _dialog.AlarmRinging ? PipelineState.Ringing
+        _dialog.AlarmRinging ? PipelineState.Ringing
+        : _phase == Phase.Enrolling ? PipelineState.Enrolling
         : Talking ? PipelineState.Answering
         : _phase == Phase.FollowUp ? PipelineState.FollowUp
         : PipelineState.Listening;

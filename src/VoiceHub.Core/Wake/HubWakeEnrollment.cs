@@ -26,6 +26,7 @@ public sealed partial class HubWakeEnrollment : IDisposable
     private readonly CancellationTokenSource _stopping;
     private readonly Lock _lock = new();
     private Task _run = Task.CompletedTask;
+    private bool _disposed;
 
     /// <param name="stopping">The hub is stopping: recording and training are given up.</param>
     public HubWakeEnrollment(VoicePipeline pipeline, WakeOptions wake, ModelsOptions models, string stateDirectory, ILogger logger, CancellationToken stopping)
@@ -54,11 +55,33 @@ public sealed partial class HubWakeEnrollment : IDisposable
     public static string ModelPath(string stateDirectory, string phrase) =>
         Path.Combine(stateDirectory, "wake", $"{WakePhraseText.Normalize(phrase).Replace(' ', '_')}.wake");
 
+    /// <summary>
+    /// The phrase a model learned from the hub's users stands in for, or why there is none: the hub
+    /// learns (and at start listens with what it learned) only for one phrase, with the neural stage,
+    /// and without a wake model of the user's own choosing.
+    /// </summary>
+    public static (string? Phrase, string? WhyNot) LearnablePhrase(WakeOptions wake)
+    {
+        ArgumentNullException.ThrowIfNull(wake);
+        return wake switch
+        {
+            { Model.Length: > 0 } => (null, "wake.model chooses the wake model"),
+            { Neural: false } => (null, "wake.neural is off (the keyword spotter listens)"),
+            { Phrases: [var only] } => (WakePhraseText.Normalize(only.Phrase), null),
+            _ => (null, "it learns one wake phrase, and wake.phrases has " + wake.Phrases.Count),
+        };
+    }
+
     /// <summary>Starts learning the wake phrase, unless that is already under way.</summary>
     public void Request()
     {
         lock (_lock)
         {
+            if (_disposed)
+            {
+                return; // a press while the hub stops
+            }
+
             if (!_run.IsCompleted)
             {
                 LogAlreadyEnrolling(_logger);
@@ -71,14 +94,20 @@ public sealed partial class HubWakeEnrollment : IDisposable
 
     private async Task RunAsync()
     {
-        if (!_pipeline.WakeRequired || _wake.Phrases is not [var configured, ..])
+        if (!_pipeline.WakeRequired)
         {
-            LogNothingToLearn(_logger);
+            LogNotLearning(_logger, "the hub needs no wake word (pipeline.wakeRequired: false)");
             _pipeline.Announce("I need no wake word, so there is none to learn.");
             return;
         }
 
-        var phrase = WakePhraseText.Normalize(configured.Phrase);
+        if (LearnablePhrase(_wake) is not (string phrase, null) || phrase.Length == 0)
+        {
+            LogNotLearning(_logger, LearnablePhrase(_wake).WhyNot ?? "no wake phrase");
+            _pipeline.Announce("I cannot learn my wake word as I am set up. The log says why.");
+            return;
+        }
+
         var stopping = _stopping.Token;
         try
         {
@@ -92,7 +121,7 @@ public sealed partial class HubWakeEnrollment : IDisposable
             }
             catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
             {
-                throw new WakeEnrollmentException($"not enough sayings of \"{phrase}\" were heard within {20 * _wake.EnrollmentSayings} s");
+                throw new WakeEnrollmentException($"not enough sayings of \"{phrase}\" were heard within {20 * _wake.EnrollmentSayings} s (is the microphone muted?)");
             }
 
             _pipeline.Announce($"Thank you. I am learning {phrase} now; that takes a minute or two.");
@@ -108,9 +137,17 @@ public sealed partial class HubWakeEnrollment : IDisposable
         {
             // the hub is stopping: nothing to tell
         }
-        catch (Exception e) when (e is WakeEnrollmentException or WakeModelException or IOException or UnauthorizedAccessException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
+        catch (WakeEnrollmentException e)
         {
             LogFailed(_logger, phrase, e.Message);
+            _pipeline.Announce(e.Message.Contains("muted", StringComparison.Ordinal)
+                ? "My microphone is muted. Unmute it, then ask me again."
+                : $"Sorry, I could not learn {phrase}. I keep listening as before.");
+        }
+        catch (Exception e) when (e is not OperationCanceledException && e is not OutOfMemoryException)
+        {
+            // Anything else (a model file, a native engine, the disk): said and logged, the hub listens on.
+            LogFailed(_logger, phrase, $"{e.GetType().Name}: {e.Message}");
             _pipeline.Announce($"Sorry, I could not learn {phrase}. I keep listening as before.");
         }
     }
@@ -127,18 +164,41 @@ public sealed partial class HubWakeEnrollment : IDisposable
             model.Save(trained);
         }
 
-        var options = _wake.Clone();
-        options.Model = trained;
-        var detector = WakeDetectors.Create(options, _models, cancellationToken: cancellationToken);
-        File.Move(trained, path, overwrite: true);
-        return detector;
+        IWakeDetector? detector = null;
+        try
+        {
+            var options = _wake.Clone();
+            options.Model = trained;
+            detector = WakeDetectors.Create(options, _models, cancellationToken: cancellationToken);
+            File.Move(trained, path, overwrite: true);
+            return detector;
+        }
+        catch
+        {
+            detector?.Dispose();
+            File.Delete(trained);
+            throw;
+        }
     }
 
     /// <summary>Gives up an enrollment under way and waits (briefly) for its training to stop.</summary>
     public void Dispose()
     {
+        Task run;
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            run = _run;
+        }
+
         _stopping.Cancel();
-        _ = Completion.Wait(TimeSpan.FromSeconds(5));
+        // Never throws: the rest of the hub is disposed after this (a failed run was logged by itself).
+        _ = Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(5))).GetAwaiter().GetResult();
         _stopping.Dispose();
     }
 
@@ -151,12 +211,12 @@ public sealed partial class HubWakeEnrollment : IDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "Wake enrollment: learned \"{Phrase}\" from {Clips} sayings in {Seconds:0} s; listening with {Path}")]
     private static partial void LogLearned(ILogger logger, string phrase, int clips, double seconds, string path);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Wake enrollment of \"{Phrase}\" failed, the previous wake model stays: {Problem}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Wake enrollment of \"{Phrase}\" failed, the previous wake model stays: {Problem}")]
     private static partial void LogFailed(ILogger logger, string phrase, string problem);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Wake enrollment asked for while one is under way: ignored")]
     private static partial void LogAlreadyEnrolling(ILogger logger);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Wake enrollment asked for, but the hub needs no wake word (pipeline.wakeRequired: false): nothing to learn")]
-    private static partial void LogNothingToLearn(ILogger logger);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Wake enrollment asked for, but the hub does not learn its wake word: {Reason}")]
+    private static partial void LogNotLearning(ILogger logger, string reason);
 }

@@ -106,10 +106,10 @@ public sealed partial class WakeStage : IDisposable
     {
         ArgumentNullException.ThrowIfNull(wake);
         var options = wake.Clone();
-        if (required && options.Model is not { Length: > 0 } && stateDirectory is not null && options.Phrases is [var only]
-            && HubWakeEnrollment.ModelPath(stateDirectory, only.Phrase) is var learned && File.Exists(learned))
+        if (required && stateDirectory is not null && HubWakeEnrollment.LearnablePhrase(options) is (string phrase, null)
+            && HubWakeEnrollment.ModelPath(stateDirectory, phrase) is var learned && File.Exists(learned))
         {
-            LogLearnedModel(logger, only.Phrase, learned);
+            LogLearnedModel(logger, phrase, learned);
             options.Model = learned;
         }
 

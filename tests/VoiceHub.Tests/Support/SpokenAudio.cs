@@ -19,7 +19,10 @@ public static class SpokenAudio
         return AudioFile.ReadMono16k(wav);
     }
 
-    /// <summary>The pieces one after another, each followed by <paramref name="gapSeconds"/> of faint noise.</summary>
+    /// <summary><paramref name="seconds"/> (at least half a second) of the room with nobody speaking.</summary>
+    public static float[] Room(double seconds) => Stream(seconds - 0.5, Array.Empty<float>()); // "[]" would be no piece at all
+
+    /// <summary>Half a second of faint noise, then the pieces one after another, each followed by <paramref name="gapSeconds"/> of it.</summary>
     public static float[] Stream(double gapSeconds, params float[][] pieces)
     {
         var random = new Random(7);

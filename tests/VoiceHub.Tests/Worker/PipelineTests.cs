@@ -13,6 +13,7 @@ using VoiceHub.Core.Pipeline;
 using VoiceHub.Core.Speech;
 using VoiceHub.Core.Thermal;
 using VoiceHub.Core.Wake;
+using VoiceHub.Core.Wake.Neural;
 using VoiceHub.Tests.Support;
 
 namespace VoiceHub.Tests.Worker;
@@ -374,11 +375,42 @@ public sealed class PipelineTests : IDisposable
 
         Assert.Equal(3, clips.Count);
         Assert.All(clips, c => Assert.InRange(c.Samples.Length, saying.Length, saying.Length + (2 * AudioFile.SampleRate))); // the saying and a moment of the room around it
-        Assert.Equal(["Say computer, then wait. 3 times.", "computer, again.", "computer, again."], _speaker.Said.Take(3));
+        Assert.Equal(["I will ask 3 times. Each time, say computer, then wait.", "computer, again.", "computer, again."], _speaker.Said.Take(3));
         Assert.Contains(PipelineState.Enrolling, states);
         var command = Assert.Single(_traces); // the sayings woke nothing; the wake word after them did
         Assert.True(command.Woken);
         Assert.True(command.Result?.Intent == "HassTurnOn", $"\"{command.Transcript}\" [{command.Rejection}] at {command.StreamStart.TotalSeconds:0.0}-{command.StreamEnd.TotalSeconds:0.0} s; log: {string.Join(" | ", _log.All)}");
+    }
+
+    [Fact]
+    public async Task Recording_the_wake_phrase_over_the_hub_s_own_speaker_takes_only_what_the_person_says()
+    {
+        var saying = AudioFile.Voiced(AudioFile.ReadMono16k(TestPaths.Fixture("wake-computer.wav")));
+        using var deaf = new NeverWakes();
+        // The prompts echo as loud as the talker; the talker answers each once it has been said.
+        using var room = new SimulatedRoom(SpokenAudio.Room(25), EchoPath.Random(new Random(3)), echoGain: 1f);
+        room.SayWhenTheHubTalks(saying, TimeSpan.FromSeconds(5), answer: 1);
+        room.SayWhenTheHubTalks(saying, TimeSpan.FromSeconds(2), answer: 2);
+        room.SayWhenTheHubTalks(saying, TimeSpan.FromSeconds(2), answer: 3);
+        using var pipeline = Pipeline(wakeRequired: true, deaf, speaker: room, echo: new EchoCancellationOptions());
+
+        var recording = pipeline.RecordWakePhraseAsync("computer", 3, CancellationToken.None);
+        await pipeline.RunAsync(room, CancellationToken.None);
+        var clips = await recording;
+
+        Assert.Equal(["I will ask 3 times. Each time, say computer, then wait.", "computer, again.", "computer, again."], room.Said); // none asked for again
+        Assert.All(clips, c => Assert.InRange(c.Samples.Length, saying.Length, saying.Length + (2 * AudioFile.SampleRate)));
+    }
+
+    [Fact]
+    public async Task A_muted_hub_does_not_record_its_wake_phrase()
+    {
+        using var pipeline = Pipeline(wakeRequired: true, new NeverWakes());
+        _status.SetMuted(true);
+
+        var refused = await Assert.ThrowsAsync<WakeEnrollmentException>(() => pipeline.RecordWakePhraseAsync("computer", 3, CancellationToken.None));
+
+        Assert.Equal("the microphone is muted", refused.Message);
     }
 
     [Fact]
@@ -394,7 +426,7 @@ public sealed class PipelineTests : IDisposable
         enrollment.Request();
         await pipeline.RunAsync(new MemoryAudioSource(SpokenAudio.Stream(2.5, saying, saying, saying)), CancellationToken.None);
         await enrollment.Completion;
-        await pipeline.RunAsync(new MemoryAudioSource([.. SpokenAudio.Stream(2), .. WakeWordAndCommand(saying)]), CancellationToken.None); // a moment of the room first: a new wake detector warms up
+        await pipeline.RunAsync(new MemoryAudioSource([.. SpokenAudio.Room(2.5), .. WakeWordAndCommand(saying)]), CancellationToken.None); // a moment of the room first: a new wake detector warms up
 
         Assert.True(File.Exists(HubWakeEnrollment.ModelPath(state.Path, "computer")), string.Join(" | ", _log.All));
         var command = Assert.Single(_traces);
@@ -413,11 +445,12 @@ public sealed class PipelineTests : IDisposable
         using var enrollment = new HubWakeEnrollment(pipeline, new WakeOptions { Phrases = [new WakePhrase()], EnrollmentSayings = 3 }, new ModelsOptions(), state.Path, _log, CancellationToken.None);
 
         enrollment.Request();
-        await pipeline.RunAsync(new MemoryAudioSource(SpokenAudio.Stream(30)), CancellationToken.None); // three prompts of 8 s unanswered
+        await pipeline.RunAsync(new MemoryAudioSource(SpokenAudio.Room(30.5)), CancellationToken.None); // three prompts of 8 s unanswered
         await enrollment.Completion;
         await pipeline.RunAsync(new MemoryAudioSource(new float[AudioFile.SampleRate]), CancellationToken.None);
 
-        Assert.Contains(_log.All, line => line.Contains("Wake enrollment of \"computer\" failed", StringComparison.Ordinal));
+        Assert.True(_log.All.Any(line => line.Contains("Wake enrollment of \"computer\" failed", StringComparison.Ordinal) && line.Contains("nobody said the phrase after 3 prompts", StringComparison.Ordinal)), string.Join(" | ", _log.All));
+        Assert.Equal(2, _speaker.Said.Count(s => s == "Sorry, I did not get that. Say computer again."));
         Assert.Equal("Sorry, I could not learn computer. I keep listening as before.", _speaker.Said[^1]);
         Assert.False(Directory.Exists(Path.Combine(state.Path, "wake")) && Directory.EnumerateFiles(Path.Combine(state.Path, "wake")).Any());
     }
