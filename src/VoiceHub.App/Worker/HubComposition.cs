@@ -170,6 +170,7 @@ public static partial class HubComposition
             var enrollment = new HubWakeEnrollment(sp.GetRequiredService<VoicePipeline>(), Get<WakeOptions>(sp), Get<ModelsOptions>(sp), sp.GetRequiredService<HubFiles>().StateDirectory,
                 Logger(sp, "VoiceHub.Wake"), sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
             sp.GetRequiredService<HomeAssistantBridge>().WakeEnrollmentRequested += enrollment.Request;
+            sp.GetRequiredService<VoicePipeline>().LearnWakeWordAsked += enrollment.Request;
             return enrollment;
         });
         services.AddScoped(sp => new HubWatchdog(sp.GetRequiredService<SystemdNotifier>(), sp.GetRequiredService<VoicePipeline>(), sp.GetRequiredService<HubStatus>()));

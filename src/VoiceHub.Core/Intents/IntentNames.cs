@@ -62,6 +62,9 @@ public static class IntentNames
 
     public const string UnpauseTimer = "HassUnpauseTimer";
 
+    /// <summary>The hub's own: "learn my wake word" (as Home Assistant's "Learn wake word" button).</summary>
+    public const string LearnWakeWord = "VoiceHubLearnWakeWord";
+
     /// <summary>Not an intent of the files: the event the hub sends Home Assistant when one of its timers rings.</summary>
     public const string TimerFinished = "timer_finished";
 }

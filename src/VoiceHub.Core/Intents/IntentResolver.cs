@@ -30,6 +30,7 @@ public sealed class IntentResolver(DeviceRegistry registry, IntentSet intents, I
     {
         IntentNames.Nevermind, IntentNames.StartTimer, IntentNames.CancelTimer, IntentNames.CancelAllTimers, IntentNames.PauseTimer, IntentNames.UnpauseTimer,
         IntentNames.IncreaseTimer, IntentNames.DecreaseTimer, IntentNames.TimerStatus, IntentNames.GetCurrentTime, IntentNames.GetCurrentDate,
+        IntentNames.LearnWakeWord,
     };
 
     private static readonly Dictionary<string, (string One, string Many)> s_nouns = new(StringComparer.Ordinal)

@@ -138,6 +138,9 @@ public sealed partial class VoicePipeline : IDisposable
     /// <summary>Raised after every utterance, handled or failed.</summary>
     public event Action<UtteranceTrace>? UtteranceCompleted;
 
+    /// <summary>Someone asked the hub to learn its wake word ("learn my wake word").</summary>
+    public event Action? LearnWakeWordAsked;
+
     /// <summary>When the utterance being handled reached its endpoint; null while listening. The watchdog checks it.</summary>
     public DateTimeOffset? BusySince => Interlocked.Read(ref _busySince) is var ticks and > 0 ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
 
@@ -714,6 +717,11 @@ public sealed partial class VoicePipeline : IDisposable
         var timings = string.Join(", ", stages.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Key} {s.Value:0} ms")));
         LogTrace(_logger, number, transcript ?? "(nothing)", result?.Intent ?? "-", timings);
         UtteranceCompleted?.Invoke(trace);
+        if (error is null && result is { Intent: IntentNames.LearnWakeWord, Status: IntentStatus.Ok })
+        {
+            LearnWakeWordAsked?.Invoke(); // the recording starts once this conversation is over
+        }
+
         // The ring still holds the utterance (no block has been read since): a streaming decode had no copy of it.
         _recorder?.Record(trace, audio.Length > 0 ? audio.Span : Heard(start, end));
 

@@ -403,6 +403,20 @@ public sealed class PipelineTests : IDisposable
     }
 
     [Fact]
+    public async Task Saying_learn_my_wake_word_asks_the_hub_to_learn_it()
+    {
+        using var pipeline = Pipeline(wakeRequired: false);
+        var asked = 0;
+        pipeline.LearnWakeWordAsked += () => asked++;
+
+        await pipeline.RunAsync(new MemoryAudioSource(SpokenAudio.Stream(1.5, SpokenAudio.Say("learn my wake word"))), CancellationToken.None);
+
+        Assert.Equal("VoiceHubLearnWakeWord", Assert.Single(_traces).Result?.Intent);
+        Assert.Equal(1, asked);
+        Assert.Equal(["OK, let's learn my wake word."], _speaker.Said);
+    }
+
+    [Fact]
     public async Task A_muted_hub_does_not_record_its_wake_phrase()
     {
         using var pipeline = Pipeline(wakeRequired: true, new NeverWakes());
