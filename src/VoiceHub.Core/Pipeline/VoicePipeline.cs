@@ -206,9 +206,13 @@ public sealed partial class VoicePipeline : IDisposable
                     }
 
                     // Prompts go with the lent microphone: those not yet said when the recording ends are dropped.
-                    lent.Prompts.Enqueue(retry is not null ? $"Sorry, I did not get that. Say {phrase} again."
-                        : number == 1 ? $"I will ask {total} times. Each time, say {phrase}, then wait."
-                        : $"{phrase}, again.");
+                    lent.Prompts.Enqueue(retry switch
+                    {
+                        null => number == 1 ? $"I will ask {total} times. Each time, say {phrase}, then wait." : $"{phrase}, again.",
+                        EnrollmentRecorder.NothingHeard => $"I heard nothing. Say {phrase}.",
+                        _ when retry.StartsWith(EnrollmentRecorder.TookTooLong, StringComparison.Ordinal) => $"That was too long. Say only {phrase}.",
+                        _ => $"Sorry, I did not get that. Say {phrase} again.", // clipped, too short: the log says which
+                    });
                 },
             };
             return await recorder.RecordAsync(lent, count, "saying", cancellationToken).ConfigureAwait(false);

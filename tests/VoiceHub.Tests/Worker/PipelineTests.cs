@@ -464,7 +464,7 @@ public sealed class PipelineTests : IDisposable
         await pipeline.RunAsync(new MemoryAudioSource(new float[AudioFile.SampleRate]), CancellationToken.None);
 
         Assert.True(_log.All.Any(line => line.Contains("Wake enrollment of \"computer\" failed", StringComparison.Ordinal) && line.Contains("nobody said the phrase after 3 prompts", StringComparison.Ordinal)), string.Join(" | ", _log.All));
-        Assert.Equal(2, _speaker.Said.Count(s => s == "Sorry, I did not get that. Say computer again."));
+        Assert.Equal(2, _speaker.Said.Count(s => s == "I heard nothing. Say computer."));
         Assert.Equal("Sorry, I could not learn computer. I keep listening as before.", _speaker.Said[^1]);
         Assert.False(Directory.Exists(Path.Combine(state.Path, "wake")) && Directory.EnumerateFiles(Path.Combine(state.Path, "wake")).Any());
     }

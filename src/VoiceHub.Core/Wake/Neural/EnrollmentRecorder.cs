@@ -17,6 +17,12 @@ public sealed class EnrollmentRecorder(VadOptions vad)
     /// <summary>Asked for clip N (1-based) of the total; <c>retry</c> says why the last one is asked for again.</summary>
     public Action<int, int, string?>? Prompt { get; init; }
 
+    /// <summary>Why a prompt is repeated when nobody answered it.</summary>
+    public const string NothingHeard = "heard nothing";
+
+    /// <summary>How the reason for a saying that ran too long begins.</summary>
+    public const string TookTooLong = "that took over";
+
     /// <summary>Prompts in a row that nobody answered before the recording is given up.</summary>
     public int MaximumUnanswered { get; init; } = 3;
 
@@ -84,7 +90,7 @@ public sealed class EnrollmentRecorder(VadOptions vad)
                     break;
                 case VadEvent.MaximumLength:
                     // What is still said is the same saying: it ends before the next is asked for.
-                    tooLong ??= $"that took over {MaximumPhrase.TotalSeconds:0.#} s: say only the phrase, then stop";
+                    tooLong ??= $"{TookTooLong} {MaximumPhrase.TotalSeconds:0.#} s: say only the phrase, then stop";
                     continue;
                 case VadEvent.NoSpeech:
                     if (++unanswered >= MaximumUnanswered)
@@ -92,7 +98,7 @@ public sealed class EnrollmentRecorder(VadOptions vad)
                         throw new WakeEnrollmentException($"{source.Name}: nobody said the phrase after {unanswered} prompts in a row ({clips.Count} of {count} recordings made)");
                     }
 
-                    retry = "heard nothing";
+                    retry = NothingHeard;
                     break;
                 case VadEvent.None when retry is not null:
                     break;
