@@ -101,9 +101,10 @@ public sealed partial class HubWakeEnrollment : IDisposable
             return;
         }
 
-        if (LearnablePhrase(_wake) is not (string phrase, null) || phrase.Length == 0)
+        var (phrase, whyNot) = LearnablePhrase(_wake);
+        if (phrase is not { Length: > 0 })
         {
-            LogNotLearning(_logger, LearnablePhrase(_wake).WhyNot ?? "no wake phrase");
+            LogNotLearning(_logger, whyNot ?? "no wake phrase");
             _pipeline.Announce("I cannot learn my wake word as I am set up. The log says why.");
             return;
         }
