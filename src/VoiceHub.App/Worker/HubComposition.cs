@@ -158,10 +158,12 @@ public static partial class HubComposition
         services.AddScoped(sp =>
         {
             var audio = Get<AudioOptions>(sp);
-            var pipeline = new VoicePipeline(Get<PipelineOptions>(sp), audio.Vad, sp.GetRequiredService<WakeStage>().Detector, sp.GetRequiredService<ModelSets>(), sp.GetRequiredService<Actuator>(),
+            var wakeStage = sp.GetRequiredService<WakeStage>();
+            var pipeline = new VoicePipeline(Get<PipelineOptions>(sp), audio.Vad, wakeStage.Detector, sp.GetRequiredService<ModelSets>(), sp.GetRequiredService<Actuator>(),
                 sp.GetRequiredService<ISpeaker>(), sp.GetRequiredService<HubStatus>(), sp.GetRequiredService<TimerService>(), Logger(sp, "VoiceHub.Pipeline"), echo: audio.Echo,
                 recorder: sp.GetRequiredService<DebugRecorder>());
             pipeline.UtteranceCompleted += trace => run.Report?.Invoke(trace);
+            pipeline.WakeRetired += wakeStage.Retire;
             sp.GetRequiredService<GpioHub>().PushToTalk += held => pipeline.PushToTalk = held;
             return pipeline;
         });

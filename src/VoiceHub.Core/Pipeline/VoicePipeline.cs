@@ -171,6 +171,12 @@ public sealed partial class VoicePipeline : IDisposable
         Interlocked.Exchange(ref _nextWake, detector)?.Dispose();
     }
 
+    /// <summary>
+    /// The detector the pipeline was built with is no longer listened with (a learned model replaced
+    /// it), raised on the audio thread: its owner may free it.
+    /// </summary>
+    public event Action<IWakeDetector>? WakeRetired;
+
     /// <summary>Says <paramref name="text"/> when the hub is next between utterances and not talking.</summary>
     public void Announce(string text) => _announcements.Enqueue(text);
 
@@ -211,7 +217,9 @@ public sealed partial class VoicePipeline : IDisposable
                         null => number == 1 ? $"I will ask {total} times. Each time, say {phrase}, then wait." : $"{phrase}, again.",
                         EnrollmentRecorder.NothingHeard => $"I heard nothing. Say {phrase}.",
                         _ when retry.StartsWith(EnrollmentRecorder.TookTooLong, StringComparison.Ordinal) => $"That was too long. Say only {phrase}.",
-                        _ => $"Sorry, I did not get that. Say {phrase} again.", // clipped, too short: the log says which
+                        _ when retry.Contains($": {EnrollmentClip.Clipped}", StringComparison.Ordinal) => $"That was too loud. Say {phrase} a little further from me.",
+                        _ when retry.Contains($": {EnrollmentClip.TooLittleSpeech}", StringComparison.Ordinal) => $"I heard only part of it. Say all of {phrase}.",
+                        _ => $"Sorry, I did not get that. Say {phrase} again.", // the log says why
                     });
                 },
             };
@@ -239,8 +247,17 @@ public sealed partial class VoicePipeline : IDisposable
             return;
         }
 
-        _replacedWake?.Dispose();
+        var previous = _wake;
+        var owned = ReferenceEquals(previous, _replacedWake);
         _wake = _replacedWake = next;
+        if (owned)
+        {
+            previous.Dispose(); // an earlier replacement
+        }
+        else
+        {
+            WakeRetired?.Invoke(previous); // the one the pipeline was built with: its owner frees it now, not at shutdown
+        }
     }
 
     /// <summary>

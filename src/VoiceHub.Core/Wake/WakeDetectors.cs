@@ -113,12 +113,28 @@ public sealed partial class WakeStage : IDisposable
             options.Model = learned;
         }
 
-        Detector = required ? CreateWithFallback(options, models, logger, stopping) : null;
+        _detector = required ? CreateWithFallback(options, models, logger, stopping) : null;
     }
 
-    public IWakeDetector? Detector { get; }
+    private IWakeDetector? _detector;
 
-    public void Dispose() => Detector?.Dispose();
+    /// <summary>The detector made at start (null once retired, or when no wake word is required).</summary>
+    public IWakeDetector? Detector => Volatile.Read(ref _detector);
+
+    /// <summary>
+    /// Frees the detector made at start once <paramref name="replaced"/> (it) is no longer listened
+    /// with: a model learned from the hub's users replaced it, and its networks and decoder would
+    /// otherwise stay in memory until the hub stops.
+    /// </summary>
+    public void Retire(IWakeDetector replaced)
+    {
+        if (Interlocked.CompareExchange(ref _detector, null, replaced) == replaced)
+        {
+            replaced.Dispose();
+        }
+    }
+
+    public void Dispose() => Interlocked.Exchange(ref _detector, null)?.Dispose();
 
     /// <param name="options">A copy: falling back must not change the options anything else reads.</param>
     private static IWakeDetector CreateWithFallback(WakeOptions options, ModelsOptions models, ILogger logger, CancellationToken stopping)

@@ -141,4 +141,19 @@ public sealed class WakeWordTests
         Assert.Equal(["hey blorptastic zingwobble"], made_up.Phrases);
         Assert.Equal("a wake phrase has no words", error.Message);
     }
+
+    [Fact]
+    public void The_wake_stage_frees_its_detector_once_a_learned_model_replaced_it_and_no_other()
+    {
+        using var stage = new WakeStage(true, new WakeOptions { Phrases = [new WakePhrase()], Neural = false }, new Core.Models.ModelsOptions(), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        var made = stage.Detector!;
+        using var other = new WakeWordDetector(Model, new WakeOptions { Phrases = [new WakePhrase()] });
+
+        stage.Retire(other);
+        Assert.Same(made, stage.Detector);
+
+        stage.Retire(made);
+        Assert.Null(stage.Detector);
+        Assert.Throws<ObjectDisposedException>(() => made.Process(new AudioBlock(new float[320], TimeSpan.Zero)));
+    }
 }

@@ -383,6 +383,22 @@ public sealed class PipelineTests : IDisposable
     }
 
     [Fact]
+    public async Task A_clipped_saying_of_the_wake_phrase_is_asked_for_again_saying_it_was_too_loud()
+    {
+        using var deaf = new NeverWakes();
+        var saying = AudioFile.Voiced(AudioFile.ReadMono16k(TestPaths.Fixture("wake-computer.wav")));
+        var shouted = saying.Select(s => Math.Clamp(s * 30, -1f, 1f)).ToArray();
+        using var pipeline = Pipeline(wakeRequired: true, deaf);
+
+        var recording = pipeline.RecordWakePhraseAsync("computer", 2, CancellationToken.None);
+        await pipeline.RunAsync(new MemoryAudioSource(SpokenAudio.Stream(2.5, shouted, saying, saying)), CancellationToken.None);
+        var clips = await recording;
+
+        Assert.Equal(2, clips.Count);
+        Assert.Equal(["I will ask 2 times. Each time, say computer, then wait.", "That was too loud. Say computer a little further from me.", "computer, again."], _speaker.Said.Take(3));
+    }
+
+    [Fact]
     public async Task Recording_the_wake_phrase_over_the_hub_s_own_speaker_takes_only_what_the_person_says()
     {
         var saying = AudioFile.Voiced(AudioFile.ReadMono16k(TestPaths.Fixture("wake-computer.wav")));
@@ -436,6 +452,8 @@ public sealed class PipelineTests : IDisposable
         var saying = AudioFile.Voiced(AudioFile.ReadMono16k(TestPaths.Fixture("wake-computer.wav")));
         using var pipeline = Pipeline(wakeRequired: true, deaf);
         using var enrollment = new HubWakeEnrollment(pipeline, options, new ModelsOptions(), state.Path, _log, CancellationToken.None);
+        var retired = new List<IWakeDetector>();
+        pipeline.WakeRetired += retired.Add;
 
         enrollment.Request();
         await pipeline.RunAsync(new MemoryAudioSource(SpokenAudio.Stream(2.5, saying, saying, saying)), CancellationToken.None);
@@ -447,7 +465,8 @@ public sealed class PipelineTests : IDisposable
         Assert.True(command.Woken);
         Assert.True(command.Result?.Intent == "HassTurnOn", $"\"{command.Transcript}\" [{command.Rejection}] at {command.StreamStart.TotalSeconds:0.00}-{command.StreamEnd.TotalSeconds:0.00} s; log: {string.Join(" | ", _log.All)}");
         Assert.Equal(["Thank you. I am learning computer now; that takes a minute or two.", "Done. Say computer to wake me."], _speaker.Said.Skip(3).Take(2)); // after the three prompts, before the answer
-        Assert.True(deaf.Disposed is false); // the wake stage owns the detector it made; the pipeline, the one it was handed
+        Assert.Same(deaf, Assert.Single(retired)); // handed back to its owner (the wake stage frees it then)...
+        Assert.False(deaf.Disposed); // ...not freed by the pipeline, which owns only the learned one
     }
 
     [Fact]

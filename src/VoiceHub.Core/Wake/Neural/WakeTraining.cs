@@ -11,6 +11,12 @@ public sealed record EnrollmentClip(string Name, float[] Samples)
 {
     private const int FrameSamples = 160;
 
+    /// <summary>How the problem of a clip with too many samples at full scale begins (after the clip's name and a colon).</summary>
+    public const string Clipped = "clipped";
+
+    /// <summary>How the problem of a clip with only a syllable or two of sound begins (after the clip's name and a colon).</summary>
+    public const string TooLittleSpeech = "too little speech";
+
     /// <summary>
     /// Where the speech is (10 ms frames above the clip's noise floor by 15 dB and above an absolute
     /// floor), or a one-line problem naming the clip.
@@ -26,7 +32,7 @@ public sealed record EnrollmentClip(string Name, float[] Samples)
         var clipped = Samples.Count(s => Math.Abs(s) >= 0.999f);
         if (clipped > Samples.Length / 200)
         {
-            throw new WakeEnrollmentException($"{Name}: clipped ({100.0 * clipped / Samples.Length:0.0}% of samples at full scale); record it quieter or further from the microphone");
+            throw new WakeEnrollmentException($"{Name}: {Clipped} ({100.0 * clipped / Samples.Length:0.0}% of samples at full scale); record it quieter or further from the microphone");
         }
 
         var levels = new double[frames];
@@ -47,7 +53,7 @@ public sealed record EnrollmentClip(string Name, float[] Samples)
         var duration = (voiced[^1] - voiced[0] + 1) * FrameSamples / 16000.0;
         if (voiced.Count < 15)
         {
-            throw new WakeEnrollmentException($"{Name}: too little speech ({voiced.Count * 10} ms); say the whole phrase");
+            throw new WakeEnrollmentException($"{Name}: {TooLittleSpeech} ({voiced.Count * 10} ms); say the whole phrase");
         }
 
         if (duration > 2.5)
