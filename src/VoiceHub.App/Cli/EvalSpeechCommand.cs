@@ -27,13 +27,17 @@ public static class EvalSpeechCommand
         var rejection = new Option<double?>("--rejection") { Description = "Out-of-grammar rejection threshold (per-frame score)" };
         var denoise = new Option<int?>("--denoise") { Description = "SpeexDSP noise suppression in front of the engine, at most this many dB (as audio.noiseSuppression)" };
         var agc = new Option<bool>("--agc") { Description = "With --denoise: automatic gain control too" };
+        var streamed = new Option<bool>("--stream")
+        {
+            Description = "Decode as the hub does, fed while the audio arrives (pocketsphinx then normalizes by a running mean of the room, not by the whole recording's)",
+        };
 
         var workers = new Option<int>("--workers") { Description = "Parallel decoders", DefaultValueFactory = _ => Environment.ProcessorCount };
         var verbose = new Option<bool>("--verbose") { Description = "List every wrong utterance" };
         var config = new Option<FileInfo?>("--config") { Description = "YAML configuration file" };
         var negatives = new Option<string?>("--negatives") { Description = "Folder of speech that is no command (WAVs, searched recursively; \"none\": no negatives); kitchen noise and tones are added to it. Default: ../shared/wake-word-dev when present" };
         var resampler = new Option<ResamplerKind>("--resampler") { Description = "Converter for recordings not at 16 kHz: Soxr (libsoxr, as the appliance) or Wdl (NAudio's)", DefaultValueFactory = _ => ResamplerKind.Soxr };
-        var command = new Command("speech", "Speech to intent accuracy, clean and in kitchen noise, per engine") { data, intents, engines, snrs, limit, settings, rejection, denoise, agc, workers, verbose, config, resampler, negatives };
+        var command = new Command("speech", "Speech to intent accuracy, clean and in kitchen noise, per engine") { data, intents, engines, snrs, limit, settings, rejection, denoise, agc, streamed, workers, verbose, config, resampler, negatives };
         command.SetAction((parse, cancellationToken) => CliApplication.Guard(io, "eval speech", async () =>
         {
             var dataset = parse.GetValue(data)!;
@@ -67,7 +71,7 @@ public static class EvalSpeechCommand
                 }
 
                 var suppression = parse.GetValue(denoise) is { } attenuation ? new NoiseSuppressionOptions { MaxAttenuationDb = attenuation, AutomaticGain = parse.GetValue(agc) } : null;
-                var outcomes = await RunAsync(Engine, parse.GetValue(workers), labels, speech, noise, conditions, suppression, IntentRecognizer.Create(intentSet, DeviceRegistry.Empty), cancellationToken).ConfigureAwait(false);
+                var outcomes = await RunAsync(Engine, parse.GetValue(workers), labels, speech, noise, conditions, suppression, parse.GetValue(streamed), IntentRecognizer.Create(intentSet, DeviceRegistry.Empty), cancellationToken).ConfigureAwait(false);
                 await Report(io, engineName, conditions, outcomes, parse.GetValue(verbose)).ConfigureAwait(false);
                 if (notCommands.Count > 0)
                 {
@@ -81,12 +85,15 @@ public static class EvalSpeechCommand
         return command;
     }
 
+    /// <summary>What <c>--stream</c> feeds at a time: a 20 ms block, as the hub's audio loop.</summary>
+    private const int StreamBlock = AudioFile.SampleRate / 50;
+
     /// <summary>Room sound the noise suppressor hears before each utterance (one second).</summary>
     private const int LeadIn = AudioFile.SampleRate;
 
     private static async Task<List<SpeechOutcome>> RunAsync(
         Func<ISpeechEngine> createEngine, int workerCount, List<LabelledUtterance> labels, List<float[]> speech, float[] noise,
-        List<int?> conditions, NoiseSuppressionOptions? suppression, IntentRecognizer recognizer, CancellationToken cancellationToken)
+        List<int?> conditions, NoiseSuppressionOptions? suppression, bool stream, IntentRecognizer recognizer, CancellationToken cancellationToken)
     {
         var work = conditions.SelectMany(c => Enumerable.Range(0, labels.Count).Select(i => (Index: i, Snr: c)));
         return await OnWorkersAsync(createEngine, workerCount, work, async (engine, item) =>
@@ -101,7 +108,22 @@ public static class EvalSpeechCommand
             }
 
             var clock = Stopwatch.StartNew();
-            var transcript = await engine.TranscribeAsync(audio, cancellationToken).ConfigureAwait(false);
+            Transcript transcript;
+            if (stream && engine is IStreamingSpeechEngine streaming)
+            {
+                using var decoding = streaming.StartDecoding();
+                for (var at = 0; at < audio.Length; at += StreamBlock)
+                {
+                    decoding.Feed(audio.AsSpan(at, Math.Min(StreamBlock, audio.Length - at)));
+                }
+
+                transcript = await decoding.FinishAsync(cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                transcript = await engine.TranscribeAsync(audio, cancellationToken).ConfigureAwait(false);
+            }
+
             var result = transcript.IsRejected ? IntentResult.NoMatch(transcript.Text) : recognizer.RecognizeWithTemplates(transcript.Text, new Dictionary<string, string>()) ?? IntentResult.NoMatch(transcript.Text);
             var seconds = clock.Elapsed.TotalSeconds;
             var (accepted, detail) = SpeechEvaluation.Score(label, result);

@@ -35,4 +35,21 @@ public sealed class EvalSpeechCommandTests : IDisposable
         Assert.Contains("no command, taken for one: 1 of 9 (speech 1/3, noise 0/2, tone 0/4)", output, StringComparison.Ordinal);
         Assert.Contains("speech c.wav: heard \"", output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Streamed_as_the_hub_decodes_the_order_is_scored_too()
+    {
+        Directory.CreateDirectory(_dir.File("set/clean"));
+        Directory.CreateDirectory(_dir.File("set/noise"));
+        File.Copy(TestPaths.Fixture("coffee-iced-mocha.wav"), _dir.File("set/clean/order.wav"));
+        File.WriteAllText(_dir.File("set/labels.json"), """
+            { "order.wav": { "intent": "orderDrink", "slots": { "coffeeDrink": "iced mocha", "roast": "light roast", "sugarAmount": "some sugar" } } }
+            """);
+        WavWriter.Write(_dir.File("set/noise/kitchen.wav"), new float[AudioFile.SampleRate]);
+
+        var (code, output, error) = await CliTests.Run("eval", "speech", "--data", _dir.File("set"), "--snr", "clean", "--negatives", "none", "--workers", "1", "--stream");
+
+        Assert.True(code == 0, error);
+        Assert.Matches(@"clean\s+1\s+1\s+100\.0%", output);
+    }
 }
