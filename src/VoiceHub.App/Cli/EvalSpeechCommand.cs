@@ -27,10 +27,7 @@ public static class EvalSpeechCommand
         var rejection = new Option<double?>("--rejection") { Description = "Out-of-grammar rejection threshold (per-frame score)" };
         var denoise = new Option<int?>("--denoise") { Description = "SpeexDSP noise suppression in front of the engine, at most this many dB (as audio.noiseSuppression)" };
         var agc = new Option<bool>("--agc") { Description = "With --denoise: automatic gain control too" };
-        var streamed = new Option<bool>("--stream")
-        {
-            Description = "Decode as the hub does, fed while the audio arrives (pocketsphinx then normalizes by a running mean of the room, not by the whole recording's)",
-        };
+        var streamed = new Option<bool>("--stream") { Description = "pocketsphinx: decode as the hub does, fed while the audio arrives (normalized by a running mean of the room, not by the whole recording's)" };
 
         var workers = new Option<int>("--workers") { Description = "Parallel decoders", DefaultValueFactory = _ => Environment.ProcessorCount };
         var verbose = new Option<bool>("--verbose") { Description = "List every wrong utterance" };
@@ -72,10 +69,10 @@ public static class EvalSpeechCommand
 
                 var suppression = parse.GetValue(denoise) is { } attenuation ? new NoiseSuppressionOptions { MaxAttenuationDb = attenuation, AutomaticGain = parse.GetValue(agc) } : null;
                 var outcomes = await RunAsync(Engine, parse.GetValue(workers), labels, speech, noise, conditions, suppression, parse.GetValue(streamed), IntentRecognizer.Create(intentSet, DeviceRegistry.Empty), cancellationToken).ConfigureAwait(false);
-                await Report(io, engineName, conditions, outcomes, parse.GetValue(verbose)).ConfigureAwait(false);
+                await Report(io, engineName + (parse.GetValue(streamed) && engineName == "pocketsphinx" ? " (streamed in 20 ms blocks)" : string.Empty), conditions, outcomes, parse.GetValue(verbose)).ConfigureAwait(false);
                 if (notCommands.Count > 0)
                 {
-                    var accepted = await AcceptedAsync(Engine, parse.GetValue(workers), notCommands, IntentRecognizer.Create(intentSet, DeviceRegistry.Empty), cancellationToken).ConfigureAwait(false);
+                    var accepted = await AcceptedAsync(Engine, parse.GetValue(workers), notCommands, parse.GetValue(streamed), IntentRecognizer.Create(intentSet, DeviceRegistry.Empty), cancellationToken).ConfigureAwait(false);
                     await ReportNoCommands(io, notCommands, accepted, parse.GetValue(verbose)).ConfigureAwait(false);
                 }
             }
@@ -108,27 +105,29 @@ public static class EvalSpeechCommand
             }
 
             var clock = Stopwatch.StartNew();
-            Transcript transcript;
-            if (stream && engine is IStreamingSpeechEngine streaming)
-            {
-                using var decoding = streaming.StartDecoding();
-                for (var at = 0; at < audio.Length; at += StreamBlock)
-                {
-                    decoding.Feed(audio.AsSpan(at, Math.Min(StreamBlock, audio.Length - at)));
-                }
-
-                transcript = await decoding.FinishAsync(cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                transcript = await engine.TranscribeAsync(audio, cancellationToken).ConfigureAwait(false);
-            }
-
+            var transcript = await DecodeAsync(engine, audio, stream, cancellationToken).ConfigureAwait(false);
             var result = transcript.IsRejected ? IntentResult.NoMatch(transcript.Text) : recognizer.RecognizeWithTemplates(transcript.Text, new Dictionary<string, string>()) ?? IntentResult.NoMatch(transcript.Text);
             var seconds = clock.Elapsed.TotalSeconds;
             var (accepted, detail) = SpeechEvaluation.Score(label, result);
             return new SpeechOutcome(Path.GetFileName(label.File), SpeechEvaluation.Condition(item.Snr), accepted, transcript.Text, result.Intent, transcript.Rejection ?? detail, audio.Length / 16000.0, seconds);
         }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The whole recording at once, or (<paramref name="stream"/>, an engine that can) fed 20 ms at a time as the hub's audio loop does.</summary>
+    private static async Task<Transcript> DecodeAsync(ISpeechEngine engine, float[] audio, bool stream, CancellationToken cancellationToken)
+    {
+        if (!stream || engine is not IStreamingSpeechEngine streaming)
+        {
+            return await engine.TranscribeAsync(audio, cancellationToken).ConfigureAwait(false);
+        }
+
+        using var decoding = streaming.StartDecoding();
+        for (var at = 0; at < audio.Length; at += StreamBlock)
+        {
+            decoding.Feed(audio.AsSpan(at, Math.Min(StreamBlock, audio.Length - at)));
+        }
+
+        return await decoding.FinishAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary><paramref name="measure"/> over every item, on <paramref name="workerCount"/> workers with an engine each; results in no particular order.</summary>
@@ -186,12 +185,12 @@ public static class EvalSpeechCommand
     }
 
     /// <summary>Which of the no-command recordings the engine and the templates took for a command.</summary>
-    private static async Task<List<(int Index, string Heard)>> AcceptedAsync(Func<ISpeechEngine> createEngine, int workerCount, List<(string Kind, string Name, float[] Audio)> audio,
+    private static async Task<List<(int Index, string Heard)>> AcceptedAsync(Func<ISpeechEngine> createEngine, int workerCount, List<(string Kind, string Name, float[] Audio)> audio, bool stream,
         IntentRecognizer recognizer, CancellationToken cancellationToken)
     {
         var heard = await OnWorkersAsync(createEngine, workerCount, Enumerable.Range(0, audio.Count), async (engine, index) =>
         {
-            var transcript = await engine.TranscribeAsync(audio[index].Audio, cancellationToken).ConfigureAwait(false);
+            var transcript = await DecodeAsync(engine, audio[index].Audio, stream, cancellationToken).ConfigureAwait(false);
             var taken = !transcript.IsRejected && recognizer.RecognizeWithTemplates(transcript.Text, new Dictionary<string, string>()) is { Intent: not null };
             return (Index: index, Heard: taken ? transcript.Text : null);
         }, cancellationToken).ConfigureAwait(false);

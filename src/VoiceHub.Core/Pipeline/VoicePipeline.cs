@@ -141,6 +141,12 @@ public sealed partial class VoicePipeline : IDisposable
     /// <summary>Someone asked the hub to learn its wake word ("learn my wake word").</summary>
     public event Action? LearnWakeWordAsked;
 
+    /// <summary>
+    /// The detector the pipeline was built with is no longer listened with (a learned model replaced
+    /// it), raised on the audio thread: its owner may free it.
+    /// </summary>
+    public event Action<IWakeDetector>? WakeRetired;
+
     /// <summary>When the utterance being handled reached its endpoint; null while listening. The watchdog checks it.</summary>
     public DateTimeOffset? BusySince => Interlocked.Read(ref _busySince) is var ticks and > 0 ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
 
@@ -170,12 +176,6 @@ public sealed partial class VoicePipeline : IDisposable
         ArgumentNullException.ThrowIfNull(detector);
         Interlocked.Exchange(ref _nextWake, detector)?.Dispose();
     }
-
-    /// <summary>
-    /// The detector the pipeline was built with is no longer listened with (a learned model replaced
-    /// it), raised on the audio thread: its owner may free it.
-    /// </summary>
-    public event Action<IWakeDetector>? WakeRetired;
 
     /// <summary>Says <paramref name="text"/> when the hub is next between utterances and not talking.</summary>
     public void Announce(string text) => _announcements.Enqueue(text);

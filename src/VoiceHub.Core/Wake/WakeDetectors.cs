@@ -100,6 +100,8 @@ public static class WakeDetectors
 /// </summary>
 public sealed partial class WakeStage : IDisposable
 {
+    private IWakeDetector? _detector;
+
     /// <param name="stateDirectory">Where a model the hub learned from its users is kept (<see cref="HubWakeEnrollment"/>): without a configured model, it is listened with.</param>
     /// <param name="stopping">The hub is stopping: a phrase's model in training (about a minute) is given up.</param>
     public WakeStage(bool required, WakeOptions wake, ModelsOptions models, ILogger logger, string? stateDirectory = null, CancellationToken stopping = default)
@@ -116,8 +118,6 @@ public sealed partial class WakeStage : IDisposable
         _detector = required ? CreateWithFallback(options, models, logger, stopping) : null;
     }
 
-    private IWakeDetector? _detector;
-
     /// <summary>The detector made at start (null once retired, or when no wake word is required).</summary>
     public IWakeDetector? Detector => Volatile.Read(ref _detector);
 
@@ -128,6 +128,7 @@ public sealed partial class WakeStage : IDisposable
     /// </summary>
     public void Retire(IWakeDetector replaced)
     {
+        ArgumentNullException.ThrowIfNull(replaced);
         if (Interlocked.CompareExchange(ref _detector, null, replaced) == replaced)
         {
             replaced.Dispose();

@@ -1,4 +1,6 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using VoiceHub.Core.Audio;
+using VoiceHub.Core.Models;
 using VoiceHub.Core.Wake;
 using VoiceHub.Tests.Support;
 
@@ -145,15 +147,31 @@ public sealed class WakeWordTests
     [Fact]
     public void The_wake_stage_frees_its_detector_once_a_learned_model_replaced_it_and_no_other()
     {
-        using var stage = new WakeStage(true, new WakeOptions { Phrases = [new WakePhrase()], Neural = false }, new Core.Models.ModelsOptions(), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        using var stage = new WakeStage(true, new WakeOptions { Phrases = [new WakePhrase()], Neural = false }, new ModelsOptions(), NullLogger.Instance);
         var made = stage.Detector!;
-        using var other = new WakeWordDetector(Model, new WakeOptions { Phrases = [new WakePhrase()] });
+        using var other = new DisposalCountingDetector();
 
         stage.Retire(other);
         Assert.Same(made, stage.Detector);
+        Assert.Equal(0, other.Disposals);
 
         stage.Retire(made);
         Assert.Null(stage.Detector);
         Assert.Throws<ObjectDisposedException>(() => made.Process(new AudioBlock(new float[320], TimeSpan.Zero)));
+    }
+
+    private sealed class DisposalCountingDetector : IWakeDetector
+    {
+        public int Disposals { get; private set; }
+
+        public IReadOnlyList<string> Phrases => ["computer"];
+
+        public IReadOnlyList<WakeDetection> Process(AudioBlock block) => [];
+
+        public void Reset()
+        {
+        }
+
+        public void Dispose() => Disposals++;
     }
 }
