@@ -57,6 +57,7 @@ public sealed partial class VoicePipeline : IDisposable
     private bool _woken;
     private long _utterances;
     private long _busySince;
+    private long _lastBlockTimestamp; // of _clock, when the audio loop last took a block
     private bool _realTime;
     private ModelSet? _set;
     private IUtteranceDecoding? _stream;
@@ -118,6 +119,13 @@ public sealed partial class VoicePipeline : IDisposable
 
     /// <summary>How long a wake word lasts, at most: someone must have been heard within it for it to count over the hub's own sound.</summary>
     private static readonly TimeSpan WakeWordLength = TimeSpan.FromSeconds(1.2);
+
+    /// <summary>
+    /// A recording of the wake phrase gives up when the audio loop has had no block from the
+    /// microphone this long (a microphone gone, or being reconnected): not after every prompt's
+    /// wait. Longer than the slowest command the loop handles between blocks.
+    /// </summary>
+    internal static readonly TimeSpan MicrophoneSilenceLimit = TimeSpan.FromSeconds(10);
 
     /// <summary>How much of the wake word may still follow the end the spotter reports.</summary>
     private static readonly TimeSpan WakeTail = TimeSpan.FromMilliseconds(250);
@@ -223,12 +231,50 @@ public sealed partial class VoicePipeline : IDisposable
                     });
                 },
             };
-            return await recorder.RecordAsync(lent, count, "saying", cancellationToken).ConfigureAwait(false);
+            using var silent = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var watch = WatchMicrophoneAsync(_clock.GetTimestamp(), silent);
+            try
+            {
+                return await recorder.RecordAsync(lent, count, "saying", silent.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (silent.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                throw new WakeEnrollmentException($"{NoSoundFromMicrophone} for {MicrophoneSilenceLimit.TotalSeconds:0} s");
+            }
+            finally
+            {
+                await silent.CancelAsync().ConfigureAwait(false);
+                await watch.ConfigureAwait(false);
+            }
         }
         finally
         {
             Interlocked.Exchange(ref _lent, null); // first: the audio loop must not find it closed and drop blocks
             lent.Close();
+        }
+    }
+
+    /// <summary>How the problem of a recording of the wake phrase the microphone gave no sound for begins.</summary>
+    public const string NoSoundFromMicrophone = "no sound from the microphone";
+
+    /// <summary>Cancels <paramref name="silent"/> once the audio loop has taken no block for <see cref="MicrophoneSilenceLimit"/> (counted from <paramref name="requested"/> at the earliest).</summary>
+    private async Task WatchMicrophoneAsync(long requested, CancellationTokenSource silent)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(500), _clock, silent.Token).ConfigureAwait(false);
+                if (_clock.GetElapsedTime(Math.Max(requested, Interlocked.Read(ref _lastBlockTimestamp))) > MicrophoneSilenceLimit)
+                {
+                    await silent.CancelAsync().ConfigureAwait(false);
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // the recording ended
         }
     }
 
@@ -313,6 +359,7 @@ public sealed partial class VoicePipeline : IDisposable
             var block = _echo is null ? heard : heard with { Samples = _echo.Process(heard.Samples, talking) };
             _ring.Write(block.Samples.Span);
             _streamNow = block.End;
+            Interlocked.Exchange(ref _lastBlockTimestamp, _clock.GetTimestamp());
             TakeNextWake();
             if (MayLend && Volatile.Read(ref _lent) is { } lent && await LendAsync(lent, block, cancellationToken).ConfigureAwait(false))
             {

@@ -141,9 +141,12 @@ public sealed partial class HubWakeEnrollment : IDisposable
         catch (WakeEnrollmentException e)
         {
             LogFailed(_logger, phrase, e.Message);
-            _pipeline.Announce(e.Message.Contains("muted", StringComparison.Ordinal)
-                ? "My microphone is muted. Unmute it, then ask me again."
-                : $"Sorry, I could not learn {phrase}. I keep listening as before.");
+            _pipeline.Announce(e.Message switch
+            {
+                _ when e.Message.Contains("muted", StringComparison.Ordinal) => "My microphone is muted. Unmute it, then ask me again.",
+                _ when e.Message.StartsWith(VoicePipeline.NoSoundFromMicrophone, StringComparison.Ordinal) => "I hear nothing from my microphone. Check it, then ask me again.",
+                _ => $"Sorry, I could not learn {phrase}. I keep listening as before.",
+            });
         }
         catch (Exception e) when (e is not OperationCanceledException && e is not OutOfMemoryException)
         {

@@ -433,6 +433,18 @@ public sealed class PipelineTests : IDisposable
     }
 
     [Fact]
+    public async Task A_wake_phrase_recording_with_no_sound_from_the_microphone_gives_up_after_ten_seconds_not_after_every_prompt()
+    {
+        using var pipeline = Pipeline(wakeRequired: true, new NeverWakes()); // its audio loop never runs: no microphone
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var refused = await Assert.ThrowsAsync<WakeEnrollmentException>(() => pipeline.RecordWakePhraseAsync("computer", 3, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60)));
+
+        Assert.Equal("no sound from the microphone for 10 s", refused.Message);
+        Assert.InRange(clock.Elapsed.TotalSeconds, 9.5, 30); // without a block, no prompt's wait would ever end
+    }
+
+    [Fact]
     public async Task A_muted_hub_does_not_record_its_wake_phrase()
     {
         using var pipeline = Pipeline(wakeRequired: true, new NeverWakes());
