@@ -125,7 +125,7 @@ public sealed partial class VoicePipeline : IDisposable
     /// microphone this long (a microphone gone, or being reconnected): not after every prompt's
     /// wait. Longer than the slowest command the loop handles between blocks.
     /// </summary>
-    internal static readonly TimeSpan MicrophoneSilenceLimit = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan MicrophoneSilenceLimit = TimeSpan.FromSeconds(10);
 
     /// <summary>How much of the wake word may still follow the end the spotter reports.</summary>
     private static readonly TimeSpan WakeTail = TimeSpan.FromMilliseconds(250);
