@@ -162,6 +162,11 @@ public static class WakeCommands
         {
             var wakePhrase = parse.GetValue(phrase)!;
             var root = parse.GetValue(data)!;
+            if (new[] { Path.Combine(root, wakePhrase), parse.GetValue(negatives)! }.FirstOrDefault(f => !Directory.Exists(f)) is { } missing)
+            {
+                throw new InputException($"{missing}: no such folder (--data holds a folder of recordings per phrase, --negatives speech without the phrase)");
+            }
+
             var positives = Directory.GetFiles(Path.Combine(root, wakePhrase), "*.wav").Order(StringComparer.Ordinal).Take(parse.GetValue(limit)).ToList();
             var negativeFiles = Directory.GetDirectories(root).Where(d => Path.GetFileName(d) != wakePhrase).SelectMany(d => Directory.GetFiles(d, "*.wav"))
                 .Concat(Directory.GetFiles(parse.GetValue(negatives)!, "*.wav")).Order(StringComparer.Ordinal).Take(parse.GetValue(limit)).ToList();

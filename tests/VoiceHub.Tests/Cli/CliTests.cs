@@ -54,6 +54,22 @@ public sealed class CliTests
         Assert.StartsWith($"voicehub doctor: {config}: line ", error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("eval", "speech", "--data")]
+    [InlineData("eval", "wake", "--data")]
+    [InlineData("eval", "echo", "--data")]
+    public async Task An_evaluation_pointed_at_a_missing_data_set_is_one_line_naming_the_folder(string verb, string subverb, string option)
+    {
+        var missing = Path.Combine(Path.GetTempPath(), "voicehub-no-such-set-" + Guid.NewGuid().ToString("N"));
+
+        var (code, _, error) = await Run(verb, subverb, option, missing);
+
+        Assert.Equal(2, code);
+        Assert.Single(error.TrimEnd().Split('\n'));
+        Assert.StartsWith($"voicehub {verb} {subverb}: ", error, StringComparison.Ordinal);
+        Assert.Contains(missing, error, StringComparison.Ordinal);
+    }
+
     internal static async Task<(int Code, string Output, string Error)> Run(params string[] args)
     {
         using var output = new StringWriter();
