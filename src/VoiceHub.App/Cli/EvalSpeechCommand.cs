@@ -27,6 +27,7 @@ public static class EvalSpeechCommand
         var rejection = new Option<double?>("--rejection") { Description = "Out-of-grammar rejection threshold (per-frame score)" };
         var denoise = new Option<int?>("--denoise") { Description = "SpeexDSP noise suppression in front of the engine, at most this many dB (as audio.noiseSuppression)" };
         var agc = new Option<bool>("--agc") { Description = "With --denoise: automatic gain control too" };
+        var sweep = new Option<bool>("--rejection-sweep") { Description = "Decode with no out-of-grammar rejection, then report orders understood and no-command audio taken at rejection thresholds from -2 to 0 (calibration)" };
         var streamed = new Option<bool>("--stream") { Description = "pocketsphinx: decode as the hub does, fed while the audio arrives (normalized by a running mean of the room, not by the whole recording's)" };
 
         var workers = new Option<int>("--workers") { Description = "Parallel decoders", DefaultValueFactory = _ => Environment.ProcessorCount };
@@ -34,7 +35,7 @@ public static class EvalSpeechCommand
         var config = new Option<FileInfo?>("--config") { Description = "YAML configuration file" };
         var negatives = new Option<string?>("--negatives") { Description = "Folder of speech that is no command (WAVs, searched recursively; \"none\": no negatives); kitchen noise and tones are added to it. Default: ../shared/wake-word-dev when present" };
         var resampler = new Option<ResamplerKind>("--resampler") { Description = "Converter for recordings not at 16 kHz: Soxr (libsoxr, as the appliance) or Wdl (NAudio's)", DefaultValueFactory = _ => ResamplerKind.Soxr };
-        var command = new Command("speech", "Speech to intent accuracy, clean and in kitchen noise, per engine") { data, intents, engines, snrs, limit, settings, rejection, denoise, agc, streamed, workers, verbose, config, resampler, negatives };
+        var command = new Command("speech", "Speech to intent accuracy, clean and in kitchen noise, per engine") { data, intents, engines, snrs, limit, settings, rejection, sweep, denoise, agc, streamed, workers, verbose, config, resampler, negatives };
         command.SetAction((parse, cancellationToken) => CliApplication.Guard(io, "eval speech", async () =>
         {
             var dataset = parse.GetValue(data)!;
@@ -64,16 +65,29 @@ public static class EvalSpeechCommand
                         options.RejectionThreshold = threshold;
                     }
 
+                    if (parse.GetValue(sweep))
+                    {
+                        // Every hypothesis kept with its score; the sweep applies the thresholds afterwards.
+                        options.RejectionThreshold = double.NegativeInfinity;
+                    }
+
                     return SpeechEngines.Create(engineName, configuration.Get<ModelsOptions>(), options, configuration.Get<WhisperEngineOptions>(), intentSet, DeviceRegistry.Empty);
                 }
 
                 var suppression = parse.GetValue(denoise) is { } attenuation ? new NoiseSuppressionOptions { MaxAttenuationDb = attenuation, AutomaticGain = parse.GetValue(agc) } : null;
                 var outcomes = await RunAsync(Engine, parse.GetValue(workers), labels, speech, noise, conditions, suppression, parse.GetValue(streamed), IntentRecognizer.Create(intentSet, DeviceRegistry.Empty), cancellationToken).ConfigureAwait(false);
-                await Report(io, engineName + (parse.GetValue(streamed) && engineName == "pocketsphinx" ? " (streamed in 20 ms blocks)" : string.Empty), conditions, outcomes, parse.GetValue(verbose)).ConfigureAwait(false);
+                await Report(io, engineName + (parse.GetValue(streamed) && engineName == "pocketsphinx" ? " (streamed in 20 ms blocks)" : string.Empty) + (parse.GetValue(sweep) ? ", no rejection" : string.Empty), conditions, outcomes, parse.GetValue(verbose)).ConfigureAwait(false);
+                var heard = notCommands.Count > 0
+                    ? await HeardAsCommandsAsync(Engine, parse.GetValue(workers), notCommands, parse.GetValue(streamed), IntentRecognizer.Create(intentSet, DeviceRegistry.Empty), cancellationToken).ConfigureAwait(false)
+                    : [];
                 if (notCommands.Count > 0)
                 {
-                    var accepted = await AcceptedAsync(Engine, parse.GetValue(workers), notCommands, parse.GetValue(streamed), IntentRecognizer.Create(intentSet, DeviceRegistry.Empty), cancellationToken).ConfigureAwait(false);
-                    await ReportNoCommands(io, notCommands, accepted, parse.GetValue(verbose)).ConfigureAwait(false);
+                    await ReportNoCommands(io, notCommands, [.. heard.Where(h => h.Taken)], parse.GetValue(verbose)).ConfigureAwait(false);
+                }
+
+                if (parse.GetValue(sweep))
+                {
+                    await ReportSweep(io, conditions, outcomes, notCommands, heard).ConfigureAwait(false);
                 }
             }
 
@@ -109,7 +123,10 @@ public static class EvalSpeechCommand
             var result = transcript.IsRejected ? IntentResult.NoMatch(transcript.Text) : recognizer.RecognizeWithTemplates(transcript.Text, new Dictionary<string, string>()) ?? IntentResult.NoMatch(transcript.Text);
             var seconds = clock.Elapsed.TotalSeconds;
             var (accepted, detail) = SpeechEvaluation.Score(label, result);
-            return new SpeechOutcome(Path.GetFileName(label.File), SpeechEvaluation.Condition(item.Snr), accepted, transcript.Text, result.Intent, transcript.Rejection ?? detail, audio.Length / 16000.0, seconds);
+            var kept = transcript.IsRejected && transcript.Score is not null ? recognizer.RecognizeWithTemplates(transcript.Text, new Dictionary<string, string>()) : result;
+            var rightIfKept = kept is not null && SpeechEvaluation.Score(label, kept).Accepted;
+            return new SpeechOutcome(Path.GetFileName(label.File), SpeechEvaluation.Condition(item.Snr), accepted, transcript.Text, result.Intent, transcript.Rejection ?? detail, audio.Length / 16000.0, seconds,
+                transcript.Score, rightIfKept);
         }, cancellationToken).ConfigureAwait(false);
     }
 
@@ -184,29 +201,57 @@ public static class EvalSpeechCommand
         return audio;
     }
 
-    /// <summary>Which of the no-command recordings the engine and the templates took for a command.</summary>
-    private static async Task<List<(int Index, string Heard)>> AcceptedAsync(Func<ISpeechEngine> createEngine, int workerCount, List<(string Kind, string Name, float[] Audio)> audio, bool stream,
+    /// <summary>
+    /// The no-command recordings whose words the templates take for a command, with the engine's
+    /// score; <c>Taken</c> when the engine did not reject them either (taken for a command).
+    /// </summary>
+    private static async Task<List<HeardAsCommand>> HeardAsCommandsAsync(Func<ISpeechEngine> createEngine, int workerCount, List<(string Kind, string Name, float[] Audio)> audio, bool stream,
         IntentRecognizer recognizer, CancellationToken cancellationToken)
     {
         var heard = await OnWorkersAsync(createEngine, workerCount, Enumerable.Range(0, audio.Count), async (engine, index) =>
         {
             var transcript = await DecodeAsync(engine, audio[index].Audio, stream, cancellationToken).ConfigureAwait(false);
-            var taken = !transcript.IsRejected && recognizer.RecognizeWithTemplates(transcript.Text, new Dictionary<string, string>()) is { Intent: not null };
-            return (Index: index, Heard: taken ? transcript.Text : null);
+            var command = (!transcript.IsRejected || transcript.Score is not null) && recognizer.RecognizeWithTemplates(transcript.Text, new Dictionary<string, string>()) is { Intent: not null };
+            return command ? new HeardAsCommand(index, transcript.Text, transcript.Score, !transcript.IsRejected) : null;
         }, cancellationToken).ConfigureAwait(false);
-        return [.. heard.Where(h => h.Heard is not null).Select(h => (h.Index, h.Heard!)).OrderBy(h => h.Index)];
+        return [.. heard.OfType<HeardAsCommand>().OrderBy(h => h.Index)];
     }
 
-    private static async Task ReportNoCommands(CliIo io, List<(string Kind, string Name, float[] Audio)> audio, List<(int Index, string Heard)> accepted, bool verbose)
+    private sealed record HeardAsCommand(int Index, string Heard, double? Score, bool Taken);
+
+    /// <summary>
+    /// Orders understood per condition and no-command audio taken, at each rejection threshold:
+    /// a hypothesis counts where its score is at or above the threshold.
+    /// </summary>
+    private static async Task ReportSweep(CliIo io, List<int?> conditions, List<SpeechOutcome> outcomes, List<(string Kind, string Name, float[] Audio)> notCommands, List<HeardAsCommand> heard)
+    {
+        var names = conditions.Select(SpeechEvaluation.Condition).ToList();
+        var kinds = notCommands.Select(a => a.Kind).Distinct().ToList();
+        await io.Output.WriteLineAsync($"rejection sweep: orders understood (%) and no-command audio taken ({string.Join("/", kinds)} of {string.Join("/", kinds.Select(k => notCommands.Count(a => a.Kind == k)))})").ConfigureAwait(false);
+        await io.Output.WriteLineAsync($"{"threshold",9} {string.Join(" ", names.Select(n => $"{n,6}"))} {"noisy",6} taken").ConfigureAwait(false);
+        for (var step = -20; step <= 0; step++)
+        {
+            var threshold = step / 10.0;
+            bool Kept(double? score) => score >= threshold;
+            var cells = names.Select(n => outcomes.Where(o => o.Condition == n).ToList())
+                .Select(rows => SpeechEvaluation.Percent(rows.Count(o => o.RightIfKept && Kept(o.Score)), rows.Count));
+            var noisy = outcomes.Where(o => o.Condition != "clean").ToList();
+            var taken = kinds.Select(k => heard.Count(h => notCommands[h.Index].Kind == k && Kept(h.Score)));
+            await io.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"{threshold,9:0.0} {string.Join(" ", cells.Select(c => $"{c,6}"))} {SpeechEvaluation.Percent(noisy.Count(o => o.RightIfKept && Kept(o.Score)), noisy.Count),6} {string.Join("/", taken)}")).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task ReportNoCommands(CliIo io, List<(string Kind, string Name, float[] Audio)> audio, List<HeardAsCommand> accepted, bool verbose)
     {
         var kinds = audio.Select(a => a.Kind).Distinct().Select(kind =>
             $"{kind} {accepted.Count(a => audio[a.Index].Kind == kind)}/{audio.Count(a => a.Kind == kind)}");
         await io.Output.WriteLineAsync($"no command, taken for one: {accepted.Count} of {audio.Count} ({string.Join(", ", kinds)})").ConfigureAwait(false);
         if (verbose)
         {
-            foreach (var (index, heard) in accepted)
+            foreach (var taken in accepted)
             {
-                await io.Output.WriteLineAsync($"  {audio[index].Kind} {audio[index].Name}: heard \"{heard}\"").ConfigureAwait(false);
+                await io.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  {audio[taken.Index].Kind} {audio[taken.Index].Name}: heard \"{taken.Heard}\" (score {taken.Score:0.00})")).ConfigureAwait(false);
             }
         }
     }

@@ -8,8 +8,14 @@ namespace VoiceHub.Core.Speech;
 /// <summary>One labelled utterance of a speech-to-intent test set.</summary>
 public sealed record LabelledUtterance(string File, string Intent, IReadOnlyDictionary<string, string> Slots);
 
-/// <summary>The outcome of one utterance in one condition.</summary>
-public sealed record SpeechOutcome(string File, string Condition, bool Accepted, string Heard, string? Intent, string Detail, double AudioSeconds, double ProcessingSeconds);
+/// <summary>
+/// The outcome of one utterance in one condition. <paramref name="Score"/> is the engine's
+/// out-of-grammar score, when it gave one, and <paramref name="RightIfKept"/> whether the words
+/// it heard were the right command, rejected or not: the order would be understood at any
+/// rejection threshold up to the score.
+/// </summary>
+public sealed record SpeechOutcome(string File, string Condition, bool Accepted, string Heard, string? Intent, string Detail, double AudioSeconds, double ProcessingSeconds,
+    double? Score = null, bool RightIfKept = false);
 
 /// <summary>
 /// The Picovoice speech-to-intent benchmark's protocol on a folder laid out like it (clean/*.wav,

@@ -37,6 +37,43 @@ public sealed class EvalSpeechCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task The_rejection_sweep_counts_an_order_only_up_to_its_own_score_and_never_more_at_a_stricter_threshold()
+    {
+        Directory.CreateDirectory(_dir.File("set/clean"));
+        Directory.CreateDirectory(_dir.File("set/noise"));
+        Directory.CreateDirectory(_dir.File("other"));
+        // espeak-ng, slowly: an order that scores within the sweep (a person's clean order scores above it).
+        var order = SpokenAudio.Say("can i get a light roast iced mocha with some sugar", wordsPerMinute: 100);
+        WavWriter.Write(_dir.File("set/clean/order.wav"), order);
+        File.WriteAllText(_dir.File("set/labels.json"), """
+            { "order.wav": { "intent": "orderDrink", "slots": { "coffeeDrink": "iced mocha", "roast": "light roast", "sugarAmount": "some sugar" } } }
+            """);
+        WavWriter.Write(_dir.File("set/noise/kitchen.wav"), new float[4 * AudioFile.SampleRate]);
+        WavWriter.Write(_dir.File("other/order.wav"), order); // taken for an order at every threshold its score allows
+
+        var (code, output, error) = await CliTests.Run("eval", "speech", "--data", _dir.File("set"), "--snr", "clean", "--negatives", _dir.File("other"), "--workers", "1", "--rejection-sweep", "--verbose");
+
+        Assert.True(code == 0, error);
+        var score = double.Parse(System.Text.RegularExpressions.Regex.Match(output, @"score (-?\d+\.\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        var rows = output.Split('\n').SkipWhile(l => !l.StartsWith("rejection sweep", StringComparison.Ordinal)).Skip(2).TakeWhile(l => l.Length > 0)
+            .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToList();
+        Assert.Equal(21, rows.Count);
+        Assert.InRange(score, -2, 0); // so that the table shows the order both kept and rejected
+        foreach (var row in rows)
+        {
+            var threshold = double.Parse(row[0], System.Globalization.CultureInfo.InvariantCulture);
+            if (Math.Abs(score - threshold) < 0.01)
+            {
+                continue; // the score is printed to two decimals: at the threshold itself either way is right
+            }
+
+            var kept = score > threshold;
+            Assert.True((kept ? "100.0%" : "0.0%") == row[1], output);
+            Assert.Equal(kept ? "1/0/0" : "0/0/0", row[3]); // the order among the negatives, the silent noise, the tones
+        }
+    }
+
+    [Fact]
     public async Task Streamed_as_the_hub_decodes_the_order_is_scored_too()
     {
         Directory.CreateDirectory(_dir.File("set/clean"));
