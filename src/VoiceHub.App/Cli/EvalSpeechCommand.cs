@@ -28,6 +28,7 @@ public static class EvalSpeechCommand
         var denoise = new Option<int?>("--denoise") { Description = "SpeexDSP noise suppression in front of the engine, at most this many dB (as audio.noiseSuppression)" };
         var agc = new Option<bool>("--agc") { Description = "With --denoise: automatic gain control too" };
         var sweep = new Option<bool>("--rejection-sweep") { Description = "Decode with no out-of-grammar rejection, then report orders understood and no-command audio taken at rejection thresholds from -2 to 0 (calibration)" };
+        var minimumVoice = new Option<int?>("--min-voice") { Description = "Milliseconds of voice (Silero VAD) an utterance must hold to be taken for a command, as audio.vad.minimumVoice (0: no check)" };
         var streamed = new Option<bool>("--stream") { Description = "pocketsphinx: decode as the hub does, fed while the audio arrives (normalized by a running mean of the room, not by the whole recording's)" };
 
         var workers = new Option<int>("--workers") { Description = "Parallel decoders", DefaultValueFactory = _ => Environment.ProcessorCount };
@@ -35,7 +36,7 @@ public static class EvalSpeechCommand
         var config = new Option<FileInfo?>("--config") { Description = "YAML configuration file" };
         var negatives = new Option<string?>("--negatives") { Description = "Folder of speech that is no command (WAVs, searched recursively; \"none\": no negatives); kitchen noise and tones are added to it. Default: ../shared/wake-word-dev when present" };
         var resampler = new Option<ResamplerKind>("--resampler") { Description = "Converter for recordings not at 16 kHz: Soxr (libsoxr, as the appliance) or Wdl (NAudio's)", DefaultValueFactory = _ => ResamplerKind.Soxr };
-        var command = new Command("speech", "Speech to intent accuracy, clean and in kitchen noise, per engine") { data, intents, engines, snrs, limit, settings, rejection, sweep, denoise, agc, streamed, workers, verbose, config, resampler, negatives };
+        var command = new Command("speech", "Speech to intent accuracy, clean and in kitchen noise, per engine") { data, intents, engines, snrs, limit, settings, rejection, sweep, minimumVoice, denoise, agc, streamed, workers, verbose, config, resampler, negatives };
         command.SetAction((parse, cancellationToken) => CliApplication.Guard(io, "eval speech", async () =>
         {
             var dataset = parse.GetValue(data)!;
@@ -48,6 +49,14 @@ public static class EvalSpeechCommand
             var speech = Enumerable.Range(0, labels.Count).Select(i => AudioFile.ReadMono16k(labels[i].File, resampler: parse.GetValue(resampler))).ToList();
             var negativeFolder = parse.GetValue(negatives) ?? (Directory.Exists(WakeCommands.SharedFolder("wake-word-dev")) ? WakeCommands.SharedFolder("wake-word-dev") : "none");
             var notCommands = NoCommandAudio(negativeFolder, noise, parse.GetValue(limit), parse.GetValue(resampler));
+            var vad = configuration.Get<VadOptions>();
+            if (parse.GetValue(minimumVoice) is { } milliseconds)
+            {
+                vad.MinimumVoice = TimeSpan.FromMilliseconds(milliseconds);
+            }
+
+            using var voice = VoiceMeter.Create(vad, problem => throw new InputException($"the voice check needs Silero VAD: {problem} (--min-voice 0 turns it off)"));
+            var voiceCheck = new VoiceCheck(voice);
 
             foreach (var engineName in parse.GetValue(engines)!)
             {
@@ -75,10 +84,11 @@ public static class EvalSpeechCommand
                 }
 
                 var suppression = parse.GetValue(denoise) is { } attenuation ? new NoiseSuppressionOptions { MaxAttenuationDb = attenuation, AutomaticGain = parse.GetValue(agc) } : null;
-                var outcomes = await RunAsync(Engine, parse.GetValue(workers), labels, speech, noise, conditions, suppression, parse.GetValue(streamed), IntentRecognizer.Create(intentSet, DeviceRegistry.Empty), cancellationToken).ConfigureAwait(false);
-                await Report(io, engineName + (parse.GetValue(streamed) && engineName == "pocketsphinx" ? " (streamed in 20 ms blocks)" : string.Empty) + (parse.GetValue(sweep) ? ", no rejection" : string.Empty), conditions, outcomes, parse.GetValue(verbose)).ConfigureAwait(false);
+                var outcomes = await RunAsync(Engine, parse.GetValue(workers), labels, speech, noise, conditions, suppression, parse.GetValue(streamed), voiceCheck, IntentRecognizer.Create(intentSet, DeviceRegistry.Empty), cancellationToken).ConfigureAwait(false);
+                await Report(io, engineName + (parse.GetValue(streamed) && engineName == "pocketsphinx" ? " (streamed in 20 ms blocks)" : string.Empty) + (parse.GetValue(sweep) ? ", no rejection" : string.Empty)
+                    + (voice is null ? ", no voice check" : $", at least {voice.Minimum.TotalMilliseconds:0} ms of voice"), conditions, outcomes, parse.GetValue(verbose)).ConfigureAwait(false);
                 var heard = notCommands.Count > 0
-                    ? await HeardAsCommandsAsync(Engine, parse.GetValue(workers), notCommands, parse.GetValue(streamed), IntentRecognizer.Create(intentSet, DeviceRegistry.Empty), cancellationToken).ConfigureAwait(false)
+                    ? await HeardAsCommandsAsync(Engine, parse.GetValue(workers), notCommands, parse.GetValue(streamed), voiceCheck, IntentRecognizer.Create(intentSet, DeviceRegistry.Empty), cancellationToken).ConfigureAwait(false)
                     : [];
                 if (notCommands.Count > 0)
                 {
@@ -104,7 +114,7 @@ public static class EvalSpeechCommand
 
     private static async Task<List<SpeechOutcome>> RunAsync(
         Func<ISpeechEngine> createEngine, int workerCount, List<LabelledUtterance> labels, List<float[]> speech, float[] noise,
-        List<int?> conditions, NoiseSuppressionOptions? suppression, bool stream, IntentRecognizer recognizer, CancellationToken cancellationToken)
+        List<int?> conditions, NoiseSuppressionOptions? suppression, bool stream, VoiceCheck voice, IntentRecognizer recognizer, CancellationToken cancellationToken)
     {
         var work = conditions.SelectMany(c => Enumerable.Range(0, labels.Count).Select(i => (Index: i, Snr: c)));
         return await OnWorkersAsync(createEngine, workerCount, work, async (engine, item) =>
@@ -119,7 +129,7 @@ public static class EvalSpeechCommand
             }
 
             var clock = Stopwatch.StartNew();
-            var transcript = await DecodeAsync(engine, audio, stream, cancellationToken).ConfigureAwait(false);
+            var transcript = voice.Apply(await DecodeAsync(engine, audio, stream, cancellationToken).ConfigureAwait(false), audio);
             var result = transcript.IsRejected ? IntentResult.NoMatch(transcript.Text) : recognizer.RecognizeWithTemplates(transcript.Text, new Dictionary<string, string>()) ?? IntentResult.NoMatch(transcript.Text);
             var seconds = clock.Elapsed.TotalSeconds;
             var (accepted, detail) = SpeechEvaluation.Score(label, result);
@@ -206,11 +216,11 @@ public static class EvalSpeechCommand
     /// score; <c>Taken</c> when the engine did not reject them either (taken for a command).
     /// </summary>
     private static async Task<List<HeardAsCommand>> HeardAsCommandsAsync(Func<ISpeechEngine> createEngine, int workerCount, List<(string Kind, string Name, float[] Audio)> audio, bool stream,
-        IntentRecognizer recognizer, CancellationToken cancellationToken)
+        VoiceCheck voice, IntentRecognizer recognizer, CancellationToken cancellationToken)
     {
         var heard = await OnWorkersAsync(createEngine, workerCount, Enumerable.Range(0, audio.Count), async (engine, index) =>
         {
-            var transcript = await DecodeAsync(engine, audio[index].Audio, stream, cancellationToken).ConfigureAwait(false);
+            var transcript = voice.Apply(await DecodeAsync(engine, audio[index].Audio, stream, cancellationToken).ConfigureAwait(false), audio[index].Audio);
             var command = (!transcript.IsRejected || transcript.Score is not null) && recognizer.RecognizeWithTemplates(transcript.Text, new Dictionary<string, string>()) is { Intent: not null };
             return command ? new HeardAsCommand(index, transcript.Text, transcript.Score, !transcript.IsRejected) : null;
         }, cancellationToken).ConfigureAwait(false);
@@ -218,6 +228,30 @@ public static class EvalSpeechCommand
     }
 
     private sealed record HeardAsCommand(int Index, string Heard, double? Score, bool Taken);
+
+    /// <summary>
+    /// The hub's check that an utterance holds a voice, after the decode (as in the hub, which has
+    /// decoded while the audio arrived): too little, and the transcript is rejected. Shared by the workers.
+    /// </summary>
+    private sealed class VoiceCheck(VoiceMeter? meter)
+    {
+        private readonly Lock _gate = new();
+
+        public Transcript Apply(Transcript transcript, float[] audio)
+        {
+            if (meter is null)
+            {
+                return transcript;
+            }
+
+            lock (_gate)
+            {
+                meter.Reset();
+                meter.Feed(audio);
+                return meter.Shortfall is { } noVoice ? Transcript.Rejected(transcript.Engine, noVoice, transcript.Elapsed) : transcript;
+            }
+        }
+    }
 
     /// <summary>
     /// Orders understood per condition and no-command audio taken, at each rejection threshold:

@@ -42,6 +42,7 @@ public sealed partial class VoicePipeline : IDisposable
     private readonly ConcurrentQueue<string> _announcements = new();
     private readonly VadOptions _vadOptions;
     private readonly VoiceActivityDetector _vad;
+    private readonly VoiceMeter? _voice; // how much voice the utterance being heard holds
     private readonly ModelSets _models;
     private readonly Actuator _actuator;
     private readonly ISpeaker _speaker;
@@ -78,6 +79,7 @@ public sealed partial class VoicePipeline : IDisposable
         _wake = options.WakeRequired ? wake ?? throw new ArgumentException("a wake word detector is needed when the wake word is required", nameof(wake)) : null;
         _vad = VoiceActivityDetector.Create(vad, problem => LogSileroUnavailable(logger, problem));
         _vadOptions = vad;
+        _voice = VoiceMeter.Create(vad, problem => LogVoiceCheckUnavailable(logger, problem));
         _models = models;
         _actuator = actuator;
         _speaker = speaker;
@@ -173,6 +175,7 @@ public sealed partial class VoicePipeline : IDisposable
         _answerCancel.Dispose();
         _dialog.Dispose();
         _vad.Dispose();
+        _voice?.Dispose();
         _echo?.Dispose();
         _replacedWake?.Dispose();
         Interlocked.Exchange(ref _nextWake, null)?.Dispose();
@@ -487,6 +490,7 @@ public sealed partial class VoicePipeline : IDisposable
                 }
 
                 _stream?.Feed(block.Samples.Span);
+                _voice?.Feed(block.Samples.Span);
                 if (vadEvent == VadEvent.UtteranceEnded && OnlyWakeTailHeard)
                 {
                     // Only the end of the wake word (or a click) before a pause: people wait for the
@@ -584,7 +588,10 @@ public sealed partial class VoicePipeline : IDisposable
         // After cutting an answer short, the command starts now: before, what is left of the answer
         // (the canceller's residue) would be decoded as words in front of it.
         _vadBase = woken ? Max(from + WakeTail, cutShort ? _streamNow : TimeSpan.Zero) : from;
-        _ = _vad.Process(_ring.CopySince(_vadBase));
+        var caughtUp = _ring.CopySince(_vadBase);
+        _ = _vad.Process(caughtUp);
+        _voice?.Reset();
+        _voice?.Feed(caughtUp);
 
         // Models change here, between utterances; a streaming engine starts decoding right away.
         AbandonStream(); // before a new set retires the engine this stream runs on
@@ -592,7 +599,7 @@ public sealed partial class VoicePipeline : IDisposable
         if (_set.Engine is IStreamingSpeechEngine streaming)
         {
             _stream = streaming.StartDecoding();
-            _stream.Feed(_ring.CopySince(_vadBase));
+            _stream.Feed(caughtUp);
         }
     }
 
@@ -636,6 +643,7 @@ public sealed partial class VoicePipeline : IDisposable
     {
         _utteranceStart = at - _options.PreRoll;
         _vad.Reset();
+        _voice?.Reset();
         _vadBase = at;
         AbandonStream();
         if (_set?.Engine is IStreamingSpeechEngine streaming)
@@ -716,7 +724,10 @@ public sealed partial class VoicePipeline : IDisposable
         try
         {
             _status.SetState(PipelineState.Transcribing);
-            var heard = await Timed(stages, "stt", () => stream is not null ? stream.FinishAsync(cancellationToken) : set.Engine.TranscribeAsync(audio, cancellationToken)).ConfigureAwait(false);
+            // Clatter, a tone or music after a wake word is no command, whatever a closed grammar makes of it.
+            var heard = _voice?.Shortfall is { } noVoice
+                ? Transcript.Rejected(set.Engine.Name, noVoice, TimeSpan.Zero)
+                : await Timed(stages, "stt", () => stream is not null ? stream.FinishAsync(cancellationToken) : set.Engine.TranscribeAsync(audio, cancellationToken)).ConfigureAwait(false);
             var forTheAnswer = _heardOverAnswer && !heard.IsRejected ? _dialog.ForTheAnswer(heard.Text, set.Recognizer) : null;
             if (heard.IsRejected)
             {
@@ -941,6 +952,9 @@ public sealed partial class VoicePipeline : IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Silero VAD not available, endpointing by energy: {Problem}")]
     private static partial void LogSileroUnavailable(ILogger logger, string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Silero VAD not available, utterances are not checked for a voice: {Problem}")]
+    private static partial void LogVoiceCheckUnavailable(ILogger logger, string problem);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Woke on \"{Phrase}\" (score {Score:0.00})")]
     private static partial void LogWoke(ILogger logger, string phrase, double score);

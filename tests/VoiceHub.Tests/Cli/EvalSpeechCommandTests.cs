@@ -87,7 +87,7 @@ public sealed class EvalSpeechCommandTests : IDisposable
         var (code, output, error) = await CliTests.Run("eval", "speech", "--data", _dir.File("set"), "--snr", "clean", "--negatives", "none", "--workers", "1", "--stream");
 
         Assert.True(code == 0, error);
-        Assert.Contains("engine pocketsphinx (streamed in 20 ms blocks): 1 utterances", output, StringComparison.Ordinal);
+        Assert.Contains("engine pocketsphinx (streamed in 20 ms blocks), at least 250 ms of voice: 1 utterances", output, StringComparison.Ordinal);
         Assert.Matches(@"clean\s+1\s+1\s+100\.0%", output);
     }
 }

@@ -55,11 +55,11 @@ public sealed class PipelineTests : IDisposable
         _gpio.Dispose();
     }
 
-    private VoicePipeline Pipeline(bool wakeRequired, IWakeDetector? wake = null, ISpeaker? speaker = null, EchoCancellationOptions? echo = null)
+    private VoicePipeline Pipeline(bool wakeRequired, IWakeDetector? wake = null, ISpeaker? speaker = null, EchoCancellationOptions? echo = null, VadOptions? vad = null)
     {
         var pipeline = new VoicePipeline(
             new PipelineOptions { WakeRequired = wakeRequired },
-            new VadOptions(),
+            vad ?? new VadOptions(),
             wake,
             _models,
             new Actuator(bus: null, _gpio, new EntityStateStore(NullLogger.Instance), bridge: null, NullLogger.Instance),
@@ -116,6 +116,25 @@ public sealed class PipelineTests : IDisposable
         Assert.Equal("HassTurnOn", trace.Result?.Intent);
         // Audio heard after the last voiced frame before the command went out: the short pause (200 ms), not the 700 ms silence.
         Assert.InRange(trace.StageMilliseconds["endpoint_wait"], 0, 400);
+    }
+
+    [Theory]
+    [InlineData(250, true)]
+    [InlineData(0, false)]
+    public async Task Kitchen_clatter_that_starts_an_utterance_is_not_taken_for_a_command_when_it_holds_no_voice(int minimumVoiceMs, bool voiceChecked)
+    {
+        var clatter = AudioFile.ReadMono16k(TestPaths.Fixture("kitchen-noise.wav"));
+        var pipeline = Pipeline(wakeRequired: false, vad: new VadOptions { MinimumVoice = TimeSpan.FromMilliseconds(minimumVoiceMs) });
+
+        await pipeline.RunAsync(new MemoryAudioSource(SpokenAudio.Stream(3, clatter)), CancellationToken.None);
+
+        Assert.NotEmpty(_traces); // the clatter is loud enough to start utterances by energy
+        // Unchecked, the grammar (which here accepts even espeak-ng's voice) hears words in it; checked, Silero hears no voice and nothing is decoded.
+        Assert.Equal(voiceChecked, _traces.All(t => t.Rejection?.StartsWith("no voice in it", StringComparison.Ordinal) == true && !t.StageMilliseconds.ContainsKey("stt")));
+        if (voiceChecked)
+        {
+            Assert.All(_traces, t => Assert.Null(t.Result));
+        }
     }
 
     [Theory]

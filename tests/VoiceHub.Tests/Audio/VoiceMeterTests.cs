@@ -1,0 +1,50 @@
+using VoiceHub.Core.Audio;
+using VoiceHub.Tests.Support;
+
+namespace VoiceHub.Tests.Audio;
+
+/// <summary>The check that an utterance holds a voice (Silero VAD), on real recordings.</summary>
+[Trait("needs", "native")]
+public sealed class VoiceMeterTests : IDisposable
+{
+    private readonly VoiceMeter _meter = VoiceMeter.Create(new VadOptions(), problem => Assert.Fail(problem))!;
+
+    public void Dispose() => _meter.Dispose();
+
+    [Fact]
+    public void A_person_saying_one_word_holds_enough_voice_and_kitchen_clatter_none()
+    {
+        _meter.Feed(AudioFile.ReadMono16k(TestPaths.Fixture("wake-computer.wav")));
+        var word = _meter.Voiced;
+        var wordShortfall = _meter.Shortfall;
+        _meter.Reset();
+        _meter.Feed(AudioFile.ReadMono16k(TestPaths.Fixture("kitchen-noise.wav")));
+
+        Assert.InRange(word.TotalMilliseconds, 250, 1500);
+        Assert.Null(wordShortfall);
+        Assert.True(_meter.Voiced < TimeSpan.FromMilliseconds(250), $"{_meter.Voiced.TotalMilliseconds} ms of voice in kitchen noise");
+        Assert.StartsWith("no voice in it", _meter.Shortfall, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Blocks_of_any_length_add_up_to_what_the_whole_recording_holds()
+    {
+        var recording = AudioFile.ReadMono16k(TestPaths.Fixture("coffee-iced-mocha.wav"));
+        _meter.Feed(recording);
+        var whole = _meter.Voiced;
+        _meter.Reset();
+        for (var at = 0; at < recording.Length; at += 333)
+        {
+            _meter.Feed(recording.AsSpan(at, Math.Min(333, recording.Length - at)));
+        }
+
+        Assert.True(whole > TimeSpan.FromSeconds(1), $"{whole.TotalMilliseconds} ms of voice in a spoken order");
+        Assert.Equal(whole, _meter.Voiced);
+    }
+
+    [Fact]
+    public void No_meter_when_the_check_is_off()
+    {
+        Assert.Null(VoiceMeter.Create(new VadOptions { MinimumVoice = TimeSpan.Zero }, problem => Assert.Fail(problem)));
+    }
+}
