@@ -55,7 +55,7 @@ public static class CliApplication
             return await body().ConfigureAwait(false);
         }
         catch (Exception e) when (e is InputException or Core.Wake.Neural.WakeModelException or Core.Wake.Neural.WakeEnrollmentException or Core.Wake.WakePhraseException or ModelFormatException or ConfigurationFileException or GbnfException or OptionsValidationException or Core.Audio.AudioFormatException
-            // A file or folder named on the command line that is missing or unreadable; the message names it.
+            // A file or folder that is missing or unreadable (named on the command line or in the configuration); the message names it.
             or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
         {
             await io.Error.WriteLineAsync($"voicehub {verb}: {OneLine(e.Message)}").ConfigureAwait(false);

@@ -39,6 +39,16 @@ public static class EvalSpeechCommand
         var command = new Command("speech", "Speech to intent accuracy, clean and in kitchen noise, per engine") { data, intents, engines, snrs, limit, settings, rejection, sweep, minimumVoice, denoise, agc, streamed, workers, verbose, config, resampler, negatives };
         command.SetAction((parse, cancellationToken) => CliApplication.Guard(io, "eval speech", async () =>
         {
+            if (parse.GetValue(sweep) && parse.GetValue(rejection) is not null)
+            {
+                throw new InputException("--rejection and --rejection-sweep: the sweep decodes with no rejection and tries every threshold; give one of them");
+            }
+
+            if (parse.GetValue(minimumVoice) is < 0)
+            {
+                throw new InputException($"--min-voice {parse.GetValue(minimumVoice)}: milliseconds, 0 or more");
+            }
+
             var dataset = parse.GetValue(data)!;
             var labels = SpeechEvaluation.LoadLabels(dataset).Take(parse.GetValue(limit)).ToList();
             var noise = SpeechEvaluation.Load(Path.Combine(dataset, "noise", "kitchen.wav"));
@@ -54,6 +64,7 @@ public static class EvalSpeechCommand
             {
                 vad.MinimumVoice = TimeSpan.FromMilliseconds(milliseconds);
             }
+
 
             using var voice = VoiceMeter.Create(vad, problem => throw new InputException($"the voice check needs Silero VAD: {problem} (--min-voice 0 turns it off)"));
             var voiceCheck = new VoiceCheck(voice);
@@ -129,9 +140,10 @@ public static class EvalSpeechCommand
             }
 
             var clock = Stopwatch.StartNew();
-            var transcript = voice.Apply(await DecodeAsync(engine, audio, stream, cancellationToken).ConfigureAwait(false), audio);
+            var decoded = await DecodeAsync(engine, audio, stream, cancellationToken).ConfigureAwait(false);
+            var seconds = clock.Elapsed.TotalSeconds; // the engine's time (the voice check is shared by the workers, and waits for them)
+            var transcript = voice.Apply(decoded, audio);
             var result = transcript.IsRejected ? IntentResult.NoMatch(transcript.Text) : recognizer.RecognizeWithTemplates(transcript.Text, new Dictionary<string, string>()) ?? IntentResult.NoMatch(transcript.Text);
-            var seconds = clock.Elapsed.TotalSeconds;
             var (accepted, detail) = SpeechEvaluation.Score(label, result);
             var kept = transcript.IsRejected && transcript.Score is not null ? recognizer.RecognizeWithTemplates(transcript.Text, new Dictionary<string, string>()) : result;
             var rightIfKept = kept is not null && SpeechEvaluation.Score(label, kept).Accepted;
@@ -259,6 +271,12 @@ public static class EvalSpeechCommand
     /// </summary>
     private static async Task ReportSweep(CliIo io, List<int?> conditions, List<SpeechOutcome> outcomes, List<(string Kind, string Name, float[] Audio)> notCommands, List<HeardAsCommand> heard)
     {
+        if (outcomes.All(o => o.Score is null))
+        {
+            await io.Output.WriteLineAsync("rejection sweep: this engine gives no out-of-grammar score").ConfigureAwait(false);
+            return;
+        }
+
         var names = conditions.Select(SpeechEvaluation.Condition).ToList();
         var kinds = notCommands.Select(a => a.Kind).Distinct().ToList();
         await io.Output.WriteLineAsync($"rejection sweep: orders understood (%) and no-command audio taken ({string.Join("/", kinds)} of {string.Join("/", kinds.Select(k => notCommands.Count(a => a.Kind == k)))})").ConfigureAwait(false);
@@ -285,7 +303,7 @@ public static class EvalSpeechCommand
         {
             foreach (var taken in accepted)
             {
-                await io.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  {audio[taken.Index].Kind} {audio[taken.Index].Name}: heard \"{taken.Heard}\" (score {taken.Score:0.00})")).ConfigureAwait(false);
+                await io.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  {audio[taken.Index].Kind} {audio[taken.Index].Name}: heard \"{taken.Heard}\"{(taken.Score is { } score ? $" (score {score:0.00})" : string.Empty)}")).ConfigureAwait(false);
             }
         }
     }

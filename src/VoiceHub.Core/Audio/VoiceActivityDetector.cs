@@ -15,7 +15,7 @@ public sealed class VadOptions
 {
     public SpeechDetector Detector { get; set; } = SpeechDetector.Energy;
 
-    /// <summary>With Silero: the speech probability from which a frame is speech.</summary>
+    /// <summary>The Silero VAD speech probability from which a frame is speech (the silero detector's, and the voice check's of <see cref="MinimumVoice"/>).</summary>
     [System.ComponentModel.DataAnnotations.Range(0.0, 1.0)]
     public double SileroThreshold { get; set; } = 0.5;
 
@@ -47,8 +47,11 @@ public sealed class VadOptions
     /// <summary>
     /// An utterance in which Silero VAD hears less voice than this is noise, not a command (zero: no
     /// check). On the speech-to-intent recordings every order held at least 0.9 s of it, even at 6 dB,
-    /// and every single word of the wake-word set 0.45 s; 19 of 20 three-second stretches of kitchen
-    /// noise held none (one 0.38 s), yet the closed grammar took 10 of them for an order.
+    /// and every recording of a wake word ("computer", "jarvis") 0.45 s; 19 of 20 three-second
+    /// stretches of kitchen noise held none (one 0.38 s), yet the closed grammar took 10 of them for an
+    /// order; heard in the pipeline after a moment of quiet, the same clatter held about 0.2 s. A reply
+    /// to the hub's question and a stop word over its answer are not checked: they may be one quick
+    /// syllable ("no", "stop"), and only those words are taken there.
     /// </summary>
     public TimeSpan MinimumVoice { get; set; } = TimeSpan.FromMilliseconds(250);
 

@@ -725,7 +725,8 @@ public sealed partial class VoicePipeline : IDisposable
         {
             _status.SetState(PipelineState.Transcribing);
             // Clatter, a tone or music after a wake word is no command, whatever a closed grammar makes of it.
-            var heard = _voice?.Shortfall is { } noVoice
+            // A reply or a stop word over an answer may be one short syllable, and only those words count there.
+            var heard = !_dialog.QuestionPending && !_heardOverAnswer && _voice?.Shortfall is { } noVoice
                 ? Transcript.Rejected(set.Engine.Name, noVoice, TimeSpan.Zero)
                 : await Timed(stages, "stt", () => stream is not null ? stream.FinishAsync(cancellationToken) : set.Engine.TranscribeAsync(audio, cancellationToken)).ConfigureAwait(false);
             var forTheAnswer = _heardOverAnswer && !heard.IsRejected ? _dialog.ForTheAnswer(heard.Text, set.Recognizer) : null;

@@ -12,7 +12,7 @@ public sealed class VoiceMeterTests : IDisposable
     public void Dispose() => _meter.Dispose();
 
     [Fact]
-    public void A_person_saying_one_word_holds_enough_voice_and_kitchen_clatter_none()
+    public void A_person_saying_one_word_holds_enough_voice_and_kitchen_clatter_too_little()
     {
         _meter.Feed(AudioFile.ReadMono16k(TestPaths.Fixture("wake-computer.wav")));
         var word = _meter.Voiced;
@@ -20,9 +20,9 @@ public sealed class VoiceMeterTests : IDisposable
         _meter.Reset();
         _meter.Feed(AudioFile.ReadMono16k(TestPaths.Fixture("kitchen-noise.wav")));
 
-        Assert.InRange(word.TotalMilliseconds, 250, 1500);
+        Assert.InRange(word.TotalMilliseconds, 300, 1500);
         Assert.Null(wordShortfall);
-        Assert.True(_meter.Voiced < TimeSpan.FromMilliseconds(250), $"{_meter.Voiced.TotalMilliseconds} ms of voice in kitchen noise");
+        Assert.True(_meter.Voiced < _meter.Minimum, $"{_meter.Voiced.TotalMilliseconds} ms of voice in kitchen noise");
         Assert.StartsWith("no voice in it", _meter.Shortfall, StringComparison.Ordinal);
     }
 

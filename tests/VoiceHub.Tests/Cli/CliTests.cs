@@ -70,6 +70,18 @@ public sealed class CliTests
         Assert.Contains(missing, error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("--rejection-sweep --rejection -1", "--rejection and --rejection-sweep")]
+    [InlineData("--min-voice -5", "--min-voice -5: milliseconds, 0 or more")]
+    public async Task Contradicting_or_impossible_eval_speech_options_are_one_line_naming_them(string options, string expected)
+    {
+        var (code, _, error) = await Run(["eval", "speech", .. options.Split(' ')]);
+
+        Assert.Equal(2, code);
+        Assert.Single(error.TrimEnd().Split('\n'));
+        Assert.StartsWith($"voicehub eval speech: {expected}", error, StringComparison.Ordinal);
+    }
+
     internal static async Task<(int Code, string Output, string Error)> Run(params string[] args)
     {
         using var output = new StringWriter();
