@@ -200,6 +200,32 @@ public sealed class PipelineTests : IDisposable
     }
 
     [Fact]
+    public async Task A_short_reply_to_the_hubs_question_is_heard_though_it_holds_too_little_voice_for_a_command()
+    {
+        var command = SpokenAudio.Say("open the garage door");
+        var yes = SpokenAudio.Say("yes");
+        TimeSpan Voice(float[] audio)
+        {
+            using var meter = VoiceMeter.Create(new VadOptions(), problem => Assert.Fail(problem))!;
+            meter.Feed(audio);
+            return meter.Voiced;
+        }
+
+        // A voice check between the two: the command passes it, "yes" alone would not.
+        var (commandVoice, yesVoice) = (Voice(command), Voice(yes));
+        Assert.True(yesVoice < commandVoice, $"\"yes\" {yesVoice.TotalMilliseconds} ms of voice, the command {commandVoice.TotalMilliseconds} ms");
+        var vad = new VadOptions { MinimumVoice = (commandVoice + yesVoice) / 2 };
+
+        await Pipeline(wakeRequired: false, vad: vad).RunAsync(new MemoryAudioSource(SpokenAudio.Stream(2, command, yes)), CancellationToken.None);
+        await Pipeline(wakeRequired: false, vad: vad).RunAsync(new MemoryAudioSource(SpokenAudio.Stream(2, yes)), CancellationToken.None);
+
+        Assert.Equal(3, _traces.Count);
+        Assert.Equal(IntentStatus.Confirm, _traces[0].Result?.Status);
+        Assert.True(_traces[1].Result is { Intent: "HassTurnOn", Status: IntentStatus.Ok }, $"the reply: \"{_traces[1].Transcript}\" {_traces[1].Rejection}");
+        Assert.StartsWith("no voice in it", _traces[2].Rejection, StringComparison.Ordinal); // with no question asked
+    }
+
+    [Fact]
     public async Task A_yes_long_after_the_confirmation_window_confirms_nothing()
     {
         var pipeline = Pipeline(wakeRequired: false);
