@@ -65,7 +65,6 @@ public static class EvalSpeechCommand
                 vad.MinimumVoice = TimeSpan.FromMilliseconds(milliseconds);
             }
 
-
             using var voice = VoiceMeter.Create(vad, problem => throw new InputException($"the voice check needs Silero VAD: {problem} (--min-voice 0 turns it off)"));
             var voiceCheck = new VoiceCheck(voice);
 

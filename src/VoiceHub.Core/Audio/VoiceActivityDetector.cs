@@ -101,7 +101,7 @@ public sealed class VoiceActivityDetector(VadOptions options, Wake.Neural.Silero
 
         try
         {
-            return new VoiceActivityDetector(options, Wake.Neural.SileroVad.Load(Path.Combine(Wake.Neural.WakeFeatureModels.DefaultDirectory(), Wake.Neural.SileroVad.FileName)));
+            return new VoiceActivityDetector(options, Wake.Neural.SileroVad.LoadShipped());
         }
         catch (Wake.Neural.WakeModelException e)
         {

@@ -41,7 +41,7 @@ public sealed class VoiceMeter : IDisposable
 
         try
         {
-            return new VoiceMeter(SileroVad.Load(Path.Combine(WakeFeatureModels.DefaultDirectory(), SileroVad.FileName)), options);
+            return new VoiceMeter(SileroVad.LoadShipped(), options);
         }
         catch (WakeModelException e)
         {

@@ -32,6 +32,9 @@ public sealed class SileroVad : IDisposable
         return new SileroVad(session);
     }
 
+    /// <summary>The model that ships in the wake models' folder (the endpointing VAD's and the voice check's).</summary>
+    public static SileroVad LoadShipped() => Load(Path.Combine(WakeFeatureModels.DefaultDirectory(), FileName));
+
     /// <summary>Speech probability of each whole 32 ms frame of <paramref name="audio"/>, starting from silence.</summary>
     public float[] Probabilities(ReadOnlySpan<float> audio)
     {
