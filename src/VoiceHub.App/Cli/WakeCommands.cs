@@ -207,7 +207,7 @@ public static class WakeCommands
                 var options = new WakeOptions { Phrases = [new WakePhrase { Phrase = wakePhrase, Sensitivity = sensitivity }], Verify = true, VerifyThreshold = double.NegativeInfinity, Neural = false };
                 var positiveScores = await ScoresAsync(options, positives, cancellationToken).ConfigureAwait(false);
                 var negativeScores = await ScoresAsync(options, negativeFiles, cancellationToken).ConfigureAwait(false);
-                rows.AddRange(WakeEvaluation.SweepVerified(string.Create(CultureInfo.InvariantCulture, $"sensitivity {sensitivity:0.0#}"), sensitivity, positiveScores, negativeScores.SelectMany(s => s).ToList(), hours));
+                rows.AddRange(WakeEvaluation.SweepVerified(string.Create(CultureInfo.InvariantCulture, $"sensitivity {sensitivity:0.0#}"), sensitivity, positiveScores, negativeScores, hours));
             }
 
             var folder = parse.GetValue(output)!;
@@ -272,7 +272,7 @@ public static class WakeCommands
                     var options = new WakeOptions { Model = modelFile, ModelThreshold = candidateThreshold, Verify = true, VerifyThreshold = double.NegativeInfinity };
                     var p = await ScoresAsync(options, positives, cancellationToken, noise, snr).ConfigureAwait(false);
                     var n = await ScoresAsync(options, negativeFiles, cancellationToken, noise, snr).ConfigureAwait(false);
-                    verified.AddRange(WakeEvaluation.SweepVerified(string.Create(CultureInfo.InvariantCulture, $"model threshold {candidateThreshold:0.0#}"), candidateThreshold, p, n.SelectMany(s => s).ToList(), hours));
+                    verified.AddRange(WakeEvaluation.SweepVerified(string.Create(CultureInfo.InvariantCulture, $"model threshold {candidateThreshold:0.0#}"), candidateThreshold, p, n, hours));
                 }
 
                 await io.Output.WriteLineAsync($"{name}, the model's candidates with speech checked by Silero VAD (\"unverified\"), then by the phrase verifier:\n{WakeEvaluation.VerifiedSummary(verified, hours)}").ConfigureAwait(false);
@@ -296,14 +296,19 @@ public static class WakeCommands
         return CliApplication.Success;
     }
 
-    /// <summary>Per file, the verification scores of every candidate the spotter raised.</summary>
-    private static async Task<List<List<double>>> ScoresAsync(WakeOptions options, List<string> files, CancellationToken cancellationToken, float[]? noise = null, double? snrDb = null)
+    /// <summary>
+    /// Per file, every candidate the detector raised with its verification score: with no refractory
+    /// time here (the sweep applies the hub's), each candidate is checked, as the hub checks the next
+    /// one after turning one down.
+    /// </summary>
+    private static async Task<List<List<(TimeSpan End, double Score)>>> ScoresAsync(WakeOptions options, List<string> files, CancellationToken cancellationToken, float[]? noise = null, double? snrDb = null)
     {
         var models = new ModelsOptions();
+        options.Refractory = TimeSpan.Zero;
         return await WakeEvaluation.PerFileAsync(files, () => CreateDetector(models, options, cancellationToken: cancellationToken), (detector, index, file) =>
         {
             detector.Reset();
-            return Detect(detector, WakeEvaluation.Prepare(file, noise, snrDb, index)).Select(d => d.VerifyScore ?? double.PositiveInfinity).ToList();
+            return Detect(detector, WakeEvaluation.Prepare(file, noise, snrDb, index)).Select(d => (d.End, d.VerifyScore ?? double.PositiveInfinity)).ToList();
         }, cancellationToken).ConfigureAwait(false);
     }
 

@@ -85,26 +85,32 @@ public static class WakeEvaluation
         {
             var threshold = step / 100.0;
             var missed = positives.Count(p => !p.Any(s => s.Score >= threshold));
-            var alarms = negatives.Sum(n => Crossings(n, threshold));
+            var alarms = negatives.Sum(n => Crossings(n.Select(s => (s.End, (double)s.Score)), threshold));
             yield return new Row(condition, threshold, null, positives.Count, missed, alarms, hours);
         }
     }
 
     /// <summary>
-    /// The candidates of one operating point (a spotter's sensitivity, a model's threshold; each file's
-    /// verification scores): unchecked, then with the verifier's threshold from -1 to 1.5.
+    /// The candidates of one operating point (a spotter's sensitivity, a model's threshold), each file's
+    /// every candidate with its verification score: unchecked, then with the verifier's threshold from
+    /// -1 to 1.5. As in the hub, a candidate turned down leaves the next one free to wake, and one
+    /// accepted silences the others for the refractory time.
     /// </summary>
-    public static IEnumerable<Row> SweepVerified(string curve, double threshold, List<List<double>> positives, List<double> negatives, double hours)
+    public static IEnumerable<Row> SweepVerified(string curve, double threshold, List<List<(TimeSpan End, double Score)>> positives, List<List<(TimeSpan End, double Score)>> negatives, double hours)
     {
-        yield return new Row(curve, threshold, null, positives.Count, positives.Count(p => p.Count == 0), negatives.Count, hours);
+        yield return Verified(double.NegativeInfinity, null);
         for (var verify = -1.0; verify <= 1.5; verify += 0.1)
         {
             var t = Math.Round(verify, 2);
-            yield return new Row(curve, threshold, t, positives.Count, positives.Count(p => !p.Any(s => s >= t)), negatives.Count(s => s >= t), hours);
+            yield return Verified(t, t);
         }
+
+        Row Verified(double at, double? shown) =>
+            new(curve, threshold, shown, positives.Count, positives.Count(p => Crossings(p, at) == 0), negatives.Sum(n => Crossings(n, at)), hours);
     }
 
-    private static int Crossings(List<(TimeSpan End, float Score)> trace, double threshold)
+    /// <summary>Detections at <paramref name="threshold"/>: scores reaching it, those within the refractory time of the last one left out.</summary>
+    private static int Crossings(IEnumerable<(TimeSpan End, double Score)> trace, double threshold)
     {
         var count = 0;
         TimeSpan? last = null;

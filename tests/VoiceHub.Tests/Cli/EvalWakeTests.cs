@@ -27,12 +27,15 @@ public sealed class WakeSweepTests
         Assert.Equal(0, atPoint95.FalseAlarms);
     }
 
+    private static List<(TimeSpan End, double Score)> Candidates(params (double Seconds, double Verify)[] points) =>
+        [.. points.Select(p => (TimeSpan.FromSeconds(p.Seconds), p.Verify))];
+
     [Fact]
     public void The_spotter_curve_counts_every_candidate_unchecked_and_only_those_the_verifier_passes_at_each_threshold()
     {
-        // One positive with a candidate the verifier scored 0.5, one without any; two candidates in other speech.
-        var positives = new List<List<double>> { new() { 0.5 }, new() };
-        var negatives = new List<double> { -0.5, 0.8 };
+        // One positive with a candidate the verifier scored 0.5, one without any; two candidates in other speech, far apart.
+        var positives = new List<List<(TimeSpan, double)>> { Candidates((1, 0.5)), Candidates() };
+        var negatives = new List<List<(TimeSpan, double)>> { Candidates((1, -0.5), (5, 0.8)) };
 
         var rows = WakeEvaluation.SweepVerified("sensitivity 0.4", 0.4, positives, negatives, hours: 1).ToList();
 
@@ -44,6 +47,24 @@ public sealed class WakeSweepTests
         Assert.Equal((2, 0), (atOne.Missed, atOne.FalseAlarms));
         Assert.Contains("unverified, sensitivity 0.4: miss 50.0 %, 2 false alarms (2.00/h)", WakeEvaluation.VerifiedSummary(rows, 1), StringComparison.Ordinal);
         Assert.StartsWith("sensitivity 0.4,0.40,off,2,1,0.5000,2,", WakeEvaluation.Csv(rows).Split('\n')[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_candidate_turned_down_leaves_the_next_free_to_wake_and_one_accepted_silences_the_rest_for_the_refractory_time()
+    {
+        // The phrase's first candidate comes before its end and is turned down; the next, a chunk later, passes.
+        var positives = new List<List<(TimeSpan, double)>> { Candidates((1.0, -0.2), (1.08, 0.6)) };
+        // Three candidates within a second are one false alarm when the first passes, and one when only the last does.
+        var negatives = new List<List<(TimeSpan, double)>> { Candidates((1.0, 0.6), (1.08, 0.7), (1.16, 0.3)), Candidates((1.0, -0.5), (1.08, -0.4), (1.16, 0.6)) };
+
+        var rows = WakeEvaluation.SweepVerified("model threshold 0.5", 0.5, positives, negatives, hours: 1).ToList();
+
+        var atHalf = rows.Single(r => r.VerifyThreshold == 0.5);
+        Assert.Equal((0, 2), (atHalf.Missed, atHalf.FalseAlarms));
+        var unverified = rows.Single(r => r.VerifyThreshold is null);
+        Assert.Equal((0, 2), (unverified.Missed, unverified.FalseAlarms));
+        var atOne = rows.Single(r => r.VerifyThreshold == 1);
+        Assert.Equal((1, 0), (atOne.Missed, atOne.FalseAlarms));
     }
 }
 
