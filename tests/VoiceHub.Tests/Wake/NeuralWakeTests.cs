@@ -186,4 +186,38 @@ public sealed class NeuralWakeTests
         Assert.StartsWith(directory.File("broken.onnx") + ": onnxruntime cannot load it", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', error.Message);
     }
+
+    /// <summary>Scores chunk after chunk from a script (0 once it runs out), whatever the window holds.</summary>
+    private sealed class ScriptedScorer(params float[] scores) : IWakeScorer
+    {
+        private int _next;
+
+        public string Phrase => "computer";
+
+        public double DefaultThreshold => 0.5;
+
+        public float Score(ReadOnlySpan<float> window) => _next < scores.Length ? scores[_next++] : 0f;
+
+        public void Dispose()
+        {
+        }
+    }
+
+    [Theory]
+    [InlineData(new[] { 0.1f, 0.6f, 0.9f, 0.7f, 0.2f }, 3, new[] { 3, 4 })] // rising for a chunk: reported at its peak, then the chunk after it over the threshold
+    [InlineData(new[] { 0.1f, 0.6f, 0.7f, 0.8f, 0.95f, 0.2f }, 4, new[] { 4, 5 })] // still rising after two more chunks: reported there, not later
+    [InlineData(new[] { 0.1f, 0.9f, 0.6f, 0.2f }, 2, new[] { 2, 3 })] // falling at once: the crossing itself
+    public void A_detection_waits_for_a_rising_score_to_peak_and_every_later_chunk_over_the_threshold_follows(float[] script, int peakChunk, int[] reportedChunks)
+    {
+        using var features = WakeFeatureModels.Load(Models);
+        // The first five chunks of a stream score zero unasked; the script starts at the sixth.
+        using var detector = new NeuralWakeDetector(features, [(new ScriptedScorer(script), 0.5)], TimeSpan.Zero);
+
+        var found = Detect(detector, new float[1280 * (5 + script.Length + 1)]);
+
+        var chunk = TimeSpan.FromMilliseconds(80);
+        Assert.Equal(reportedChunks.Select(c => chunk * (5 + c)), found.Select(d => d.End));
+        Assert.Equal(script[peakChunk - 1], found[0].Score);
+        Assert.Equal(chunk * (5 + peakChunk), found[0].End);
+    }
 }

@@ -5,9 +5,13 @@ namespace VoiceHub.Core.Wake.Neural;
 /// <summary>
 /// Streaming wake detection with openWakeWord-style features and one scorer per phrase: every
 /// 80 ms the last 16 embeddings are scored; a score at or above the phrase's threshold is a
-/// detection, then that phrase is not reported again for the refractory time. As the reference,
-/// the first five scores of a stream count as zero (the window still holds the noise it was
-/// started with). The features are computed once for all phrases.
+/// detection, then that phrase is not reported again for the refractory time. While the score
+/// still rises after crossing the threshold, the detection waits for its peak (at most
+/// <see cref="PeakWaitChunks"/> chunks): a model can cross before the phrase's last sound, and
+/// the command is taken to start after the detection. Every later chunk over the threshold is
+/// reported too (checks may turn one down and take the next). As the reference, the first five
+/// scores of a stream count as zero (the window still holds the noise it was started with). The
+/// features are computed once for all phrases.
 /// Not thread-safe: one audio loop owns it.
 /// </summary>
 public sealed class NeuralWakeDetector : IWakeDetector
@@ -20,6 +24,8 @@ public sealed class NeuralWakeDetector : IWakeDetector
     private readonly WakeFeatureWindow _stream;
     private readonly (IWakeScorer Scorer, double Threshold)[] _scorers;
     private readonly TimeSpan?[] _last;
+    private readonly (TimeSpan End, float Score, int Chunks)?[] _rising;
+    private readonly bool[] _over;
     private readonly TimeSpan _refractory;
     private readonly List<WakeDetection> _found = [];
     private readonly Action<WakeFeatureWindow> _onChunk;
@@ -45,11 +51,16 @@ public sealed class NeuralWakeDetector : IWakeDetector
         _stream = features.OpenStream();
         _scorers = [.. scorers];
         _last = new TimeSpan?[_scorers.Length];
+        _rising = new (TimeSpan, float, int)?[_scorers.Length];
+        _over = new bool[_scorers.Length];
         _refractory = refractory;
         _onChunk = OnChunk;
     }
 
     public IReadOnlyList<string> Phrases => [.. _scorers.Select(s => s.Scorer.Phrase)];
+
+    /// <summary>How many chunks a detection may wait for a still rising score (2: up to 160 ms).</summary>
+    public int PeakWaitChunks { get; init; } = 2;
 
     /// <summary>Dispose the feature models with the detector (they were loaded for it alone).</summary>
     public bool OwnsFeatures { get; init; }
@@ -64,6 +75,8 @@ public sealed class NeuralWakeDetector : IWakeDetector
     {
         _stream.Reset();
         Array.Clear(_last);
+        Array.Clear(_rising);
+        Array.Clear(_over);
         MaxScore = 0;
         _fresh = true;
         Scores?.Clear();
@@ -74,6 +87,8 @@ public sealed class NeuralWakeDetector : IWakeDetector
         if (_fresh || (block.Start - _expected).Duration() > s_gapTolerance)
         {
             _stream.Reset(); // a gap (the pipeline was busy with a command): start afresh there
+            Array.Clear(_rising);
+            Array.Clear(_over);
             _streamStart = block.Start;
             _fresh = false;
         }
@@ -97,16 +112,54 @@ public sealed class NeuralWakeDetector : IWakeDetector
                 MaxScore = Math.Max(MaxScore, score);
             }
 
-            if (score < threshold || (_last[i] is { } last && end - last < _refractory))
+            var over = score >= threshold;
+            var crossing = over && !_over[i];
+            _over[i] = over;
+            if (_rising[i] is { } rising)
+            {
+                _rising[i] = null;
+                if (over && score > rising.Score)
+                {
+                    if (rising.Chunks < PeakWaitChunks)
+                    {
+                        _rising[i] = (end, score, rising.Chunks + 1);
+                        continue;
+                    }
+
+                    Report(i, end, score); // waited long enough
+                    continue;
+                }
+
+                Report(i, rising.End, rising.Score); // the peak, a chunk late
+                if (over && end - rising.End >= _refractory)
+                {
+                    Report(i, end, score);
+                }
+
+                continue;
+            }
+
+            if (!over || (_last[i] is { } last && end - last < _refractory))
             {
                 continue;
             }
 
-            _last[i] = end;
-            // The window the phrase was heard in: the 16 embeddings cover 1.28 s.
-            var start = end - (s_chunk * WakeFeatureModels.WindowEmbeddings);
-            _found.Add(new WakeDetection(scorer.Phrase, start < _streamStart ? _streamStart : start, end, score, null));
+            if (crossing && PeakWaitChunks > 0)
+            {
+                _rising[i] = (end, score, 1); // wait to see whether the score still rises
+                continue;
+            }
+
+            Report(i, end, score);
         }
+    }
+
+    private void Report(int scorer, TimeSpan end, float score)
+    {
+        _last[scorer] = end;
+        // The window the phrase was heard in: the 16 embeddings cover 1.28 s.
+        var start = end - (s_chunk * WakeFeatureModels.WindowEmbeddings);
+        _found.Add(new WakeDetection(_scorers[scorer].Scorer.Phrase, start < _streamStart ? _streamStart : start, end, score, null));
     }
 
     public void Dispose()

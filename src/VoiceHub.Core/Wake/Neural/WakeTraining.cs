@@ -137,9 +137,15 @@ public sealed class WakeTrainer(WakeFeatureModels features)
             negatives.AddRange(AllWindows(Augment(audio, audio.Length, random, noises, plain: false).Audio, stride: 2));
         }
 
+        // A quiet room's noise as well as a loud one's: a model that has only met noise at one level
+        // fires on the same noise at another.
         foreach (var noise in noises)
         {
-            negatives.AddRange(AllWindows(noise, stride: 1));
+            for (var copy = 0; copy < 3; copy++)
+            {
+                var level = (float)Math.Pow(10, (-55 + (random.NextDouble() * 40)) / 20);
+                negatives.AddRange(AllWindows(Normalise((float[])noise.Clone(), level), stride: 2));
+            }
         }
 
         if (Bank is not null)
@@ -201,8 +207,9 @@ public sealed class WakeTrainer(WakeFeatureModels features)
 
     /// <summary>
     /// Backgrounds of a home, generated: white, pink and brown noise; clatter (dishes and cutlery:
-    /// sparse knocks ringing at a few frequencies); running water (noise whose loudness wanders);
-    /// hum with a fan; a wandering melody; and babble of the negative speech.
+    /// sparse knocks ringing at a few frequencies, as tones and as bursts of noise through
+    /// resonances); running water (noise whose loudness wanders); hum with a fan; an appliance's
+    /// low rumble; a wandering melody; and babble of the negative speech.
     /// </summary>
     internal static List<float[]> NoiseBank(Random random, IReadOnlyList<float[]> speech)
     {
@@ -233,6 +240,12 @@ public sealed class WakeTrainer(WakeFeatureModels features)
         bank.Add(Normalise(Water(random, length), 0.05f));
         bank.Add(Normalise(Hum(random, length), 0.05f));
         bank.Add(Normalise(Melody(random, length), 0.05f));
+        for (var variant = 0; variant < 2; variant++)
+        {
+            bank.Add(Normalise(Rumble(random, length), 0.05f));
+            bank.Add(Normalise(Knocks(random, length, knocksPerSecond: 0.3 + (random.NextDouble() * 2)), 0.05f));
+        }
+
         for (var b = 0; b < 3 && speech.Count > 0; b++)
         {
             var babble = new float[length];
@@ -265,6 +278,61 @@ public sealed class WakeTrainer(WakeFeatureModels features)
                 for (var i = 0; at + i < length && i < decay * 16000 * 5; i++)
                 {
                     audio[at + i] += (float)(loudness * Math.Exp(-i / (decay * 16000)) * Math.Sin(2 * Math.PI * frequency * i / 16000));
+                }
+            }
+        }
+
+        return audio;
+    }
+
+    /// <summary>An appliance's rumble (fridge, hood, dishwasher): noise below a few hundred hertz, a motor's low tone, slowly swelling.</summary>
+    private static float[] Rumble(Random random, int length)
+    {
+        var noise = new float[length];
+        var pole = Math.Exp(-2 * Math.PI * (100 + (random.NextDouble() * 500)) / 16000);
+        double first = 0, second = 0;
+        for (var i = 0; i < length; i++)
+        {
+            first = (pole * first) + ((1 - pole) * ((random.NextDouble() * 2) - 1));
+            second = (pole * second) + ((1 - pole) * first);
+            noise[i] = (float)second;
+        }
+
+        Normalise(noise, 1f);
+        var motor = 80 + (random.NextDouble() * 170);
+        var motorLevel = random.NextDouble() * 0.7;
+        var swell = 0.1 + (random.NextDouble() * 0.5);
+        for (var i = 0; i < length; i++)
+        {
+            var t = i / 16000.0;
+            var tone = (Math.Sin(2 * Math.PI * motor * t) + (0.5 * Math.Sin(4 * Math.PI * motor * t))) * motorLevel;
+            noise[i] = (float)((noise[i] + tone) * (1 + (0.3 * Math.Sin(2 * Math.PI * swell * t))));
+        }
+
+        return noise;
+    }
+
+    /// <summary>Knocks of dishes, pans and cutlery: short bursts of noise ringing through a few resonances each.</summary>
+    private static float[] Knocks(Random random, int length, double knocksPerSecond)
+    {
+        var audio = new float[length];
+        for (var at = random.Next(8000); at < length; at += 1 + (int)(-Math.Log(1 - random.NextDouble()) * 16000 / knocksPerSecond))
+        {
+            var burst = 80 + random.Next(400);
+            var loudness = 0.1 + random.NextDouble();
+            var ringing = 2 + random.Next(3);
+            for (var r = 0; r < ringing; r++)
+            {
+                var radius = Math.Exp(-1 / ((0.01 + (random.NextDouble() * 0.15)) * 16000));
+                var feedback = 2 * radius * Math.Cos(2 * Math.PI * (300 + (random.NextDouble() * 5700)) / 16000);
+                double y1 = 0, y2 = 0;
+                for (var i = 0; at + i < length && i < 16000; i++)
+                {
+                    var x = i < burst ? ((random.NextDouble() * 2) - 1) * loudness : 0;
+                    var y = x + (feedback * y1) - (radius * radius * y2);
+                    y2 = y1;
+                    y1 = y;
+                    audio[at + i] += (float)(y * (1 - radius));
                 }
             }
         }
