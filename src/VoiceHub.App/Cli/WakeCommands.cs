@@ -204,7 +204,7 @@ public static class WakeCommands
             foreach (var sensitivity in parse.GetValue(sensitivities)!.Split(',').Select(s => double.Parse(s, CultureInfo.InvariantCulture)))
             {
                 // Verification records its score for every candidate; its threshold is swept afterwards.
-                var options = new WakeOptions { Phrases = [new WakePhrase { Phrase = wakePhrase, Sensitivity = sensitivity }], Verify = true, VerifyThreshold = double.NegativeInfinity, Neural = false };
+                var options = new WakeOptions { Phrases = [new WakePhrase { Phrase = wakePhrase, Sensitivity = sensitivity }], Verify = true, VerifyThreshold = double.NegativeInfinity, Neural = false, Refractory = TimeSpan.Zero };
                 var positiveScores = await ScoresAsync(options, positives, cancellationToken).ConfigureAwait(false);
                 var negativeScores = await ScoresAsync(options, negativeFiles, cancellationToken).ConfigureAwait(false);
                 rows.AddRange(WakeEvaluation.SweepVerified(string.Create(CultureInfo.InvariantCulture, $"sensitivity {sensitivity:0.0#}"), sensitivity, positiveScores, negativeScores, hours));
@@ -269,7 +269,7 @@ public static class WakeCommands
                 var verified = new List<WakeEvaluation.Row>();
                 foreach (var candidateThreshold in new[] { 0.5, 0.7, 0.9 })
                 {
-                    var options = new WakeOptions { Model = modelFile, ModelThreshold = candidateThreshold, Verify = true, VerifyThreshold = double.NegativeInfinity };
+                    var options = new WakeOptions { Model = modelFile, ModelThreshold = candidateThreshold, Verify = true, VerifyThreshold = double.NegativeInfinity, Refractory = TimeSpan.Zero };
                     var p = await ScoresAsync(options, positives, cancellationToken, noise, snr).ConfigureAwait(false);
                     var n = await ScoresAsync(options, negativeFiles, cancellationToken, noise, snr).ConfigureAwait(false);
                     verified.AddRange(WakeEvaluation.SweepVerified(string.Create(CultureInfo.InvariantCulture, $"model threshold {candidateThreshold:0.0#}"), candidateThreshold, p, n, hours));
@@ -297,14 +297,13 @@ public static class WakeCommands
     }
 
     /// <summary>
-    /// Per file, every candidate the detector raised with its verification score: with no refractory
-    /// time here (the sweep applies the hub's), each candidate is checked, as the hub checks the next
-    /// one after turning one down.
+    /// Per file, every candidate the detector raised with its verification score. The options give no
+    /// refractory time (the sweep applies the hub's), so each candidate is checked, as the hub checks
+    /// the next one after turning one down.
     /// </summary>
     private static async Task<List<List<(TimeSpan End, double Score)>>> ScoresAsync(WakeOptions options, List<string> files, CancellationToken cancellationToken, float[]? noise = null, double? snrDb = null)
     {
         var models = new ModelsOptions();
-        options.Refractory = TimeSpan.Zero;
         return await WakeEvaluation.PerFileAsync(files, () => CreateDetector(models, options, cancellationToken: cancellationToken), (detector, index, file) =>
         {
             detector.Reset();

@@ -10,7 +10,8 @@ namespace VoiceHub.App.Cli;
 /// <c>eval wake</c>: scores over every positive and negative file, clean and with noise mixed in,
 /// swept over thresholds into miss rate against false alarms per hour, and the report formats.
 /// A wake model's curve is its threshold swept (a false alarm: a crossing, with the detector's 2 s
-/// refractory time); the spotter's, per sensitivity, its verifier's threshold swept.
+/// refractory time); with its checks, and the spotter's per sensitivity, the verifier's threshold
+/// is swept over every candidate, replayed as the hub decides (see <see cref="SweepVerified"/>).
 /// </summary>
 public static class WakeEvaluation
 {
@@ -85,7 +86,7 @@ public static class WakeEvaluation
         {
             var threshold = step / 100.0;
             var missed = positives.Count(p => !p.Any(s => s.Score >= threshold));
-            var alarms = negatives.Sum(n => Crossings(n.Select(s => (s.End, (double)s.Score)), threshold));
+            var alarms = negatives.Sum(n => Detections(n.Select(s => (s.End, (double)s.Score)), threshold));
             yield return new Row(condition, threshold, null, positives.Count, missed, alarms, hours);
         }
     }
@@ -98,19 +99,19 @@ public static class WakeEvaluation
     /// </summary>
     public static IEnumerable<Row> SweepVerified(string curve, double threshold, List<List<(TimeSpan End, double Score)>> positives, List<List<(TimeSpan End, double Score)>> negatives, double hours)
     {
-        yield return Verified(double.NegativeInfinity, null);
+        yield return RowAt(double.NegativeInfinity, null);
         for (var verify = -1.0; verify <= 1.5; verify += 0.1)
         {
             var t = Math.Round(verify, 2);
-            yield return Verified(t, t);
+            yield return RowAt(t, t);
         }
 
-        Row Verified(double at, double? shown) =>
-            new(curve, threshold, shown, positives.Count, positives.Count(p => Crossings(p, at) == 0), negatives.Sum(n => Crossings(n, at)), hours);
+        Row RowAt(double verifyThreshold, double? shownThreshold) =>
+            new(curve, threshold, shownThreshold, positives.Count, positives.Count(p => Detections(p, verifyThreshold) == 0), negatives.Sum(n => Detections(n, verifyThreshold)), hours);
     }
 
     /// <summary>Detections at <paramref name="threshold"/>: scores reaching it, those within the refractory time of the last one left out.</summary>
-    private static int Crossings(IEnumerable<(TimeSpan End, double Score)> trace, double threshold)
+    private static int Detections(IEnumerable<(TimeSpan End, double Score)> trace, double threshold)
     {
         var count = 0;
         TimeSpan? last = null;

@@ -220,4 +220,17 @@ public sealed class NeuralWakeTests
         Assert.Equal(script[peakChunk - 1], found[0].Score);
         Assert.Equal(chunk * (5 + peakChunk), found[0].End);
     }
+
+    [Fact]
+    public void With_a_refractory_time_a_crossing_is_one_detection_at_its_peak()
+    {
+        using var features = WakeFeatureModels.Load(Models);
+        using var detector = new NeuralWakeDetector(features, [(new ScriptedScorer(0.1f, 0.6f, 0.9f, 0.7f, 0.8f, 0.2f), 0.5)], TimeSpan.FromSeconds(2));
+
+        var found = Detect(detector, new float[1280 * 12]);
+
+        var detection = Assert.Single(found);
+        Assert.Equal(TimeSpan.FromMilliseconds(80 * (5 + 3)), detection.End);
+        Assert.Equal(0.9f, detection.Score);
+    }
 }

@@ -6,10 +6,12 @@ namespace VoiceHub.Core.Wake.Neural;
 /// Streaming wake detection with openWakeWord-style features and one scorer per phrase: every
 /// 80 ms the last 16 embeddings are scored; a score at or above the phrase's threshold is a
 /// detection, then that phrase is not reported again for the refractory time. While the score
-/// still rises after crossing the threshold, the detection waits for its peak (at most
+/// still rises after a fresh crossing of the threshold, the detection waits for its peak (at most
 /// <see cref="PeakWaitChunks"/> chunks): a model can cross before the phrase's last sound, and
-/// the command is taken to start after the detection. Every later chunk over the threshold is
-/// reported too (checks may turn one down and take the next). As the reference, the first five
+/// the command is taken to start after the detection. With no refractory time (under
+/// <see cref="VerifiedWakeDetector"/>), every chunk over the threshold from the peak on is
+/// reported (checks may turn one down and take the next). A detection still waiting when the
+/// stream is reset or has a gap is dropped with the stream's features. As the reference, the first five
 /// scores of a stream count as zero (the window still holds the noise it was started with). The
 /// features are computed once for all phrases.
 /// Not thread-safe: one audio loop owns it.
@@ -24,8 +26,8 @@ public sealed class NeuralWakeDetector : IWakeDetector
     private readonly WakeFeatureWindow _stream;
     private readonly (IWakeScorer Scorer, double Threshold)[] _scorers;
     private readonly TimeSpan?[] _last;
-    private readonly (TimeSpan End, float Score, int Chunks)?[] _rising;
-    private readonly bool[] _over;
+    private readonly (TimeSpan End, float Score, int ChunksWaited)?[] _rising;
+    private readonly bool[] _overLastChunk;
     private readonly TimeSpan _refractory;
     private readonly List<WakeDetection> _found = [];
     private readonly Action<WakeFeatureWindow> _onChunk;
@@ -52,7 +54,7 @@ public sealed class NeuralWakeDetector : IWakeDetector
         _scorers = [.. scorers];
         _last = new TimeSpan?[_scorers.Length];
         _rising = new (TimeSpan, float, int)?[_scorers.Length];
-        _over = new bool[_scorers.Length];
+        _overLastChunk = new bool[_scorers.Length];
         _refractory = refractory;
         _onChunk = OnChunk;
     }
@@ -76,7 +78,7 @@ public sealed class NeuralWakeDetector : IWakeDetector
         _stream.Reset();
         Array.Clear(_last);
         Array.Clear(_rising);
-        Array.Clear(_over);
+        Array.Clear(_overLastChunk);
         MaxScore = 0;
         _fresh = true;
         Scores?.Clear();
@@ -88,7 +90,7 @@ public sealed class NeuralWakeDetector : IWakeDetector
         {
             _stream.Reset(); // a gap (the pipeline was busy with a command): start afresh there
             Array.Clear(_rising);
-            Array.Clear(_over);
+            Array.Clear(_overLastChunk);
             _streamStart = block.Start;
             _fresh = false;
         }
@@ -113,16 +115,16 @@ public sealed class NeuralWakeDetector : IWakeDetector
             }
 
             var over = score >= threshold;
-            var crossing = over && !_over[i];
-            _over[i] = over;
+            var crossing = over && !_overLastChunk[i];
+            _overLastChunk[i] = over;
             if (_rising[i] is { } rising)
             {
                 _rising[i] = null;
                 if (over && score > rising.Score)
                 {
-                    if (rising.Chunks < PeakWaitChunks)
+                    if (rising.ChunksWaited < PeakWaitChunks)
                     {
-                        _rising[i] = (end, score, rising.Chunks + 1);
+                        _rising[i] = (end, score, rising.ChunksWaited + 1);
                         continue;
                     }
 
@@ -182,8 +184,8 @@ public sealed class NeuralWakeDetector : IWakeDetector
 /// of speech (clatter, music and hum that fool the model are not speech), and the phrase verifier
 /// (pocketsphinx: the phrase against free phones) must prefer the phrase by its threshold. The
 /// checks run only on candidates, so they cost next to nothing. The inner detector reports every
-/// chunk over its threshold (no refractory time of its own): a candidate turned down early in the
-/// phrase is looked at again a chunk later, with more of the phrase heard; the refractory time
+/// chunk over its threshold from the score's peak on (no refractory time of its own): a candidate
+/// turned down is looked at again a chunk later, with more of the phrase heard; the refractory time
 /// starts at an accepted detection. Not thread-safe: one audio loop owns it.
 /// </summary>
 public sealed class VerifiedWakeDetector(IWakeDetector inner, SileroVad? speech, PhraseVerifier? verifier, double verifyThreshold, TimeSpan refractory) : IWakeDetector

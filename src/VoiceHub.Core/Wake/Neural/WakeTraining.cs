@@ -243,7 +243,7 @@ public sealed class WakeTrainer(WakeFeatureModels features)
         for (var variant = 0; variant < 2; variant++)
         {
             bank.Add(Normalise(Rumble(random, length), 0.05f));
-            bank.Add(Normalise(Knocks(random, length, knocksPerSecond: 0.3 + (random.NextDouble() * 2)), 0.05f));
+            bank.Add(Normalise(ResonantKnocks(random, length, knocksPerSecond: 0.3 + (random.NextDouble() * 2)), 0.05f));
         }
 
         for (var b = 0; b < 3 && speech.Count > 0; b++)
@@ -313,7 +313,7 @@ public sealed class WakeTrainer(WakeFeatureModels features)
     }
 
     /// <summary>Knocks of dishes, pans and cutlery: short bursts of noise ringing through a few resonances each.</summary>
-    private static float[] Knocks(Random random, int length, double knocksPerSecond)
+    private static float[] ResonantKnocks(Random random, int length, double knocksPerSecond)
     {
         var audio = new float[length];
         for (var at = random.Next(8000); at < length; at += 1 + (int)(-Math.Log(1 - random.NextDouble()) * 16000 / knocksPerSecond))
