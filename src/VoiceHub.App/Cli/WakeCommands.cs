@@ -216,7 +216,7 @@ public static class WakeCommands
             var plot = Path.Combine(folder, $"wake-{wakePhrase}.png");
             await File.WriteAllTextAsync(csv, WakeEvaluation.Csv(rows), cancellationToken).ConfigureAwait(false);
             await File.WriteAllBytesAsync(plot, WakeEvaluation.Plot(rows, $"wake \"{wakePhrase}\": miss rate vs false alarms/hour"), cancellationToken).ConfigureAwait(false);
-            await io.Output.WriteLineAsync($"\"{wakePhrase}\": {positives.Count} positives, {negativeFiles.Count} negative files ({hours * 60:0.0} min)").ConfigureAwait(false);
+            await io.Output.WriteLineAsync($"\"{wakePhrase}\": {positives.Count} positives, {negativeFiles.Count} negative files ({hours * 60:0.0} min); {WakeEvaluation.Resolution(hours)}").ConfigureAwait(false);
             await io.Output.WriteLineAsync(WakeEvaluation.VerifiedSummary(rows, hours)).ConfigureAwait(false);
             await io.Output.WriteLineAsync($"wrote {csv} and {plot}").ConfigureAwait(false);
             return CliApplication.Success;
@@ -289,7 +289,7 @@ public static class WakeCommands
         var stem = Path.Combine(folder, $"wake-{phrase.Replace(' ', '_')}-{Path.GetFileNameWithoutExtension(modelFile)}");
         await File.WriteAllTextAsync(stem + ".csv", WakeEvaluation.Csv(rows), cancellationToken).ConfigureAwait(false);
         await File.WriteAllBytesAsync(stem + ".png", WakeEvaluation.Plot(rows, $"wake \"{phrase}\" ({Path.GetFileName(modelFile)}): miss rate vs false alarms/hour"), cancellationToken).ConfigureAwait(false);
-        await io.Output.WriteLineAsync($"\"{phrase}\" with {Path.GetFileName(modelFile)}: {positives.Count} positives, {negativeFiles.Count} negative files ({hours * 60:0.0} min)").ConfigureAwait(false);
+        await io.Output.WriteLineAsync($"\"{phrase}\" with {Path.GetFileName(modelFile)}: {positives.Count} positives, {negativeFiles.Count} negative files ({hours * 60:0.0} min); {WakeEvaluation.Resolution(hours)}").ConfigureAwait(false);
         await io.Output.WriteLineAsync(WakeEvaluation.ModelSummary(rows, modelThreshold)).ConfigureAwait(false);
         await io.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"scoring: {audioSeconds / 60:0.0} min of audio in {scoring.Elapsed.TotalSeconds:0.0} s on {Environment.ProcessorCount} threads (real-time factor {scoring.Elapsed.TotalSeconds * Environment.ProcessorCount / audioSeconds:0.000} per core)")).ConfigureAwait(false);
         await io.Output.WriteLineAsync($"wrote {stem}.csv and {stem}.png").ConfigureAwait(false);

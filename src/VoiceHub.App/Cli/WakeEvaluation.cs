@@ -138,6 +138,14 @@ public static class WakeEvaluation
         return builder.ToString();
     }
 
+    /// <summary>
+    /// What the negatives can show: with none of its false alarms in them, a detector may still wake
+    /// up to three times per negative duration (the 95% bound for a count of zero), so a budget below
+    /// that is met only as far as they can tell.
+    /// </summary>
+    public static string Resolution(double negativeHours) =>
+        string.Create(CultureInfo.InvariantCulture, $"no false alarm in them bounds the rate only below {3 / negativeHours:0.#}/h (95%)");
+
     /// <summary>The lowest miss rate within a false-alarm budget (fewest false alarms among equals).</summary>
     private static Row? BestWithin(IEnumerable<Row> rows, double alarmsPerHour) =>
         rows.Where(r => r.FalseAlarmsPerHour <= alarmsPerHour).OrderBy(r => r.MissRate).ThenBy(r => r.FalseAlarms).ThenBy(r => r.Threshold).FirstOrDefault();

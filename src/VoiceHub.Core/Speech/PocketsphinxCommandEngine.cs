@@ -194,7 +194,7 @@ public sealed class PocketsphinxCommandEngine : IStreamingSpeechEngine
     /// noise around a short hypothesis (both passes score them alike) diluted the difference toward
     /// zero: three seconds of kitchen noise passed as "latte".
     /// </summary>
-    private static double PerFrameAgainstPhones(PocketsphinxHypothesis hypothesis, PocketsphinxHypothesis phones)
+    internal static double PerFrameAgainstPhones(PocketsphinxHypothesis hypothesis, PocketsphinxHypothesis phones)
     {
         var first = hypothesis.Words.Min(w => w.StartFrame);
         var last = hypothesis.Words.Max(w => w.EndFrame);

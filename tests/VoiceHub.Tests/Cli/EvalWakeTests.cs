@@ -50,6 +50,13 @@ public sealed class WakeSweepTests
     }
 
     [Fact]
+    public void Fifteen_minutes_without_a_false_alarm_are_reported_as_bounding_the_rate_only_below_twelve_an_hour()
+    {
+        Assert.Equal("no false alarm in them bounds the rate only below 12/h (95%)", WakeEvaluation.Resolution(0.25));
+        Assert.Equal("no false alarm in them bounds the rate only below 0.5/h (95%)", WakeEvaluation.Resolution(6));
+    }
+
+    [Fact]
     public void A_candidate_turned_down_leaves_the_next_free_to_wake_and_one_accepted_silences_the_rest_for_the_refractory_time()
     {
         // The phrase's first candidate comes before its end and is turned down; the next, a chunk later, passes.

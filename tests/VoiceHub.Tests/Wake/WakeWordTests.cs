@@ -135,6 +135,24 @@ public sealed class WakeWordTests
     }
 
     [Fact]
+    public void The_verifier_scores_the_phrase_itself_whatever_the_room_before_it()
+    {
+        using var verifier = new PhraseVerifier(Model, ["computer"]);
+        var computer = AudioFile.Voiced(AudioFile.ReadMono16k(TestPaths.Fixture("wake-computer.wav")));
+        var kitchen = AudioFile.ReadMono16k(TestPaths.Fixture("kitchen-noise.wav")).Select(s => s * 0.3f).ToArray();
+        float[] After(double seconds) => [.. kitchen.Take((int)(seconds * AudioFile.SampleRate)), .. computer];
+
+        var shortLead = verifier.Score("computer", After(0.2));
+        var longLead = verifier.Score("computer", After(0.9));
+
+        // Scored over the whole window, the kitchen before the word pulled the score toward zero
+        // (1.90, then 1.13 with 0.9 s before it); over the word's frames only the room's effect on
+        // pocketsphinx's normalization is left (1.78, then 1.45).
+        Assert.InRange(shortLead, new WakeOptions().VerifyThreshold, double.PositiveInfinity);
+        Assert.InRange(longLead, 0.7 * shortLead, double.PositiveInfinity);
+    }
+
+    [Fact]
     public void Words_outside_the_dictionary_are_spelled_by_espeak_and_a_phrase_without_words_is_an_error()
     {
         using var made_up = new WakeWordDetector(Model, new WakeOptions { Phrases = [new WakePhrase { Phrase = "hey blorptastic zingwobble" }] });
