@@ -189,13 +189,18 @@ public sealed class PocketsphinxCommandEngine : IStreamingSpeechEngine
     }
 
     /// <summary>
-    /// The grammar's words' acoustic score minus free phones' over the same frames, per frame (below zero: the grammar fits worse),
-    /// from the first word's start to the last word's end. Over the whole utterance, the silence and
+    /// A constrained hypothesis's words' (a command's, or a wake phrase's) acoustic score minus free phones' over the same frames, per frame (below zero: the constraint fits worse),
+    /// from the first word's start to the last word's end; negative infinity without words. Over the whole utterance, the silence and
     /// noise around a short hypothesis (both passes score them alike) diluted the difference toward
     /// zero: three seconds of kitchen noise passed as "latte".
     /// </summary>
     internal static double PerFrameAgainstPhones(PocketsphinxHypothesis hypothesis, PocketsphinxHypothesis phones)
     {
+        if (!hypothesis.Words.Any())
+        {
+            return double.NegativeInfinity;
+        }
+
         var first = hypothesis.Words.Min(w => w.StartFrame);
         var last = hypothesis.Words.Max(w => w.EndFrame);
         var grammar = hypothesis.Segments.Where(s => s.StartFrame >= first && s.EndFrame <= last).Sum(s => s.AcousticScore);

@@ -12,8 +12,9 @@ public sealed class WakePhrase
     public string Phrase { get; set; } = "computer";
 
     /// <summary>
-    /// 0 (only clear, close pronunciations) to 1 (anything close). 0.8 with verification at 0.5 was
-    /// the best point of eval wake on the wake-word dev set (no false alarm in 26 minutes of speech).
+    /// 0 (only clear, close pronunciations) to 1 (anything close). At 0.8 (a phrase model's threshold
+    /// 0.5) with verification at 0.5, eval wake on the wake-word dev set, "computer" in 10 dB of
+    /// kitchen noise: 2.8% missed, no false alarm in 15 minutes of speech.
     /// </summary>
     [System.ComponentModel.DataAnnotations.Range(0.0, 1.0)]
     public double Sensitivity { get; set; } = 0.8;
@@ -166,7 +167,7 @@ public sealed class PhraseVerifier : IDisposable
         // Over the phrase's own frames, not the whole window: the rest of the window, silence and
         // noise or other words, diluted the difference, and in kitchen noise it let speech that merely
         // resembles the phrase pass (10 dB, "computer": 3 false alarms in 15 min, none scored this way).
-        return constrained.Words.Any() ? PocketsphinxCommandEngine.PerFrameAgainstPhones(constrained, free) : double.NegativeInfinity;
+        return PocketsphinxCommandEngine.PerFrameAgainstPhones(constrained, free);
     }
 
     public void Dispose() => _decoder.Dispose();
@@ -315,7 +316,6 @@ public sealed class WakeWordDetector : IWakeDetector
             return [];
         }
 
-        // Keyword segments carry the phrase with a trailing space.
         // Keyword segments carry the phrase with a trailing space, and count frames from the first
         // utterance of the decoder rather than the current one: rebase them on this utterance.
         var decoded = _spotter.FramesDecoded;
@@ -355,7 +355,7 @@ public sealed class WakeWordDetector : IWakeDetector
         return detections;
     }
 
-    /// <summary>Per-frame score of the phrase against free phones over the window it was spotted in.</summary>
+    /// <summary>Per-frame score of the phrase against free phones over the phrase's words in the window it was spotted in.</summary>
     private double Verify(string phrase, TimeSpan start, TimeSpan end)
     {
         var from = start - TimeSpan.FromMilliseconds(250);

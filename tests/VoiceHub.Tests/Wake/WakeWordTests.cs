@@ -150,6 +150,9 @@ public sealed class WakeWordTests
         // pocketsphinx's normalization is left (1.78, then 1.45).
         Assert.InRange(shortLead, new WakeOptions().VerifyThreshold, double.PositiveInfinity);
         Assert.InRange(longLead, 0.7 * shortLead, double.PositiveInfinity);
+        // Another word in the same place does not pass for the phrase.
+        var jarvis = AudioFile.Voiced(AudioFile.ReadMono16k(TestPaths.Fixture("wake-jarvis.wav")));
+        Assert.InRange(verifier.Score("computer", [.. kitchen.Take((int)(0.9 * AudioFile.SampleRate)), .. jarvis]), double.NegativeInfinity, new WakeOptions().VerifyThreshold);
     }
 
     [Fact]
