@@ -157,7 +157,8 @@ public static class WakeCommands
         var snrs = new Option<string>("--snr") { Description = "With a wake model: conditions, \"clean\" and SNRs in dB with the dataset's kitchen noise", DefaultValueFactory = _ => "clean,10" };
         var verifyModel = new Option<bool>("--verify") { Description = "With a wake model: also report its candidates checked by Silero VAD and the phrase verifier" };
         var spotter = new Option<bool>("--spotter") { Description = "Evaluate the pocketsphinx keyword spotter across --sensitivities (default: the phrase's neural model and its checks)" };
-        var command = new Command("wake", "Miss rate against false alarms per hour, across sensitivities, as CSV and a plot") { data, negatives, phrase, sensitivities, output, limit, model, enroll, synthetic, snrs, verifyModel, spotter };
+        var verbose = new Option<bool>("--verbose") { Description = "With the verifier: list the recordings missed and the false alarms at the model's own threshold and the default verify threshold" };
+        var command = new Command("wake", "Miss rate against false alarms per hour, across sensitivities, as CSV and a plot") { data, negatives, phrase, sensitivities, output, limit, model, enroll, synthetic, snrs, verifyModel, spotter, verbose };
         command.SetAction((parse, cancellationToken) => CliApplication.Guard(io, "eval wake", async () =>
         {
             var wakePhrase = parse.GetValue(phrase)!;
@@ -197,7 +198,7 @@ public static class WakeCommands
                 }
 
                 return await EvaluateModelAsync(io, wakePhrase, modelFile, parse.GetValue(enroll), parse.GetValue(synthetic), parse.GetValue(verifyModel) || parse.GetValue(model) is null, positives, negativeFiles, hours,
-                    parse.GetValue(snrs)!, noiseFile, parse.GetValue(output)!, cancellationToken).ConfigureAwait(false);
+                    parse.GetValue(snrs)!, noiseFile, parse.GetValue(output)!, parse.GetValue(verbose), cancellationToken).ConfigureAwait(false);
             }
 
             var rows = new List<WakeEvaluation.Row>();
@@ -225,7 +226,7 @@ public static class WakeCommands
     }
 
     private static async Task<int> EvaluateModelAsync(CliIo io, string phrase, string? modelFile, int enroll, int renderings, bool verify, List<string> positives, List<string> negativeFiles,
-        double hours, string conditions, string noiseFile, string folder, CancellationToken cancellationToken)
+        double hours, string conditions, string noiseFile, string folder, bool verbose, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(folder);
         var clock = Stopwatch.StartNew();
@@ -273,6 +274,13 @@ public static class WakeCommands
                     var p = await ScoresAsync(options, positives, cancellationToken, noise, snr).ConfigureAwait(false);
                     var n = await ScoresAsync(options, negativeFiles, cancellationToken, noise, snr).ConfigureAwait(false);
                     verified.AddRange(WakeEvaluation.SweepVerified(string.Create(CultureInfo.InvariantCulture, $"model threshold {candidateThreshold:0.0#}"), candidateThreshold, p, n, hours));
+                    if (verbose && Math.Abs(candidateThreshold - modelThreshold) < 1e-9)
+                    {
+                        foreach (var line in WakeEvaluation.Mistakes(name, positives, p, negativeFiles, n, new WakeOptions().VerifyThreshold))
+                        {
+                            await io.Output.WriteLineAsync(line).ConfigureAwait(false);
+                        }
+                    }
                 }
 
                 await io.Output.WriteLineAsync($"{name}, the model's candidates with speech checked by Silero VAD (\"unverified\"), then by the phrase verifier:\n{WakeEvaluation.VerifiedSummary(verified, hours)}").ConfigureAwait(false);

@@ -111,20 +111,45 @@ public static class WakeEvaluation
     }
 
     /// <summary>Detections at <paramref name="threshold"/>: scores reaching it, those within the refractory time of the last one left out.</summary>
-    private static int Detections(IEnumerable<(TimeSpan End, double Score)> trace, double threshold)
+    private static int Detections(IEnumerable<(TimeSpan End, double Score)> trace, double threshold) => Accepted(trace, threshold).Count();
+
+    private static IEnumerable<(TimeSpan End, double Score)> Accepted(IEnumerable<(TimeSpan End, double Score)> trace, double threshold)
     {
-        var count = 0;
         TimeSpan? last = null;
         foreach (var (end, score) in trace)
         {
             if (score >= threshold && (last is null || end - last >= s_refractory))
             {
-                count++;
                 last = end;
+                yield return (end, score);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A line per positive missed (with its best candidate's verification score, if any) and per false
+    /// alarm (where, and its score) at <paramref name="verifyThreshold"/>: what a next change has to fix.
+    /// </summary>
+    public static IEnumerable<string> Mistakes(string condition, IReadOnlyList<string> positiveFiles, List<List<(TimeSpan End, double Score)>> positives,
+        IReadOnlyList<string> negativeFiles, List<List<(TimeSpan End, double Score)>> negatives, double verifyThreshold)
+    {
+        for (var i = 0; i < positives.Count; i++)
+        {
+            if (Detections(positives[i], verifyThreshold) == 0)
+            {
+                yield return string.Create(CultureInfo.InvariantCulture, $"  {condition} missed {Path.GetFileName(positiveFiles[i])}: ") + (positives[i].Count == 0
+                    ? "no candidate"
+                    : string.Create(CultureInfo.InvariantCulture, $"{positives[i].Count} candidates, best verify score {positives[i].Max(c => c.Score):0.00}"));
             }
         }
 
-        return count;
+        for (var i = 0; i < negatives.Count; i++)
+        {
+            foreach (var (end, score) in Accepted(negatives[i], verifyThreshold))
+            {
+                yield return string.Create(CultureInfo.InvariantCulture, $"  {condition} false alarm in {Path.GetFileName(Path.GetDirectoryName(negativeFiles[i]))}/{Path.GetFileName(negativeFiles[i])} at {end.TotalSeconds:0.00} s: verify score {score:0.00}");
+            }
+        }
     }
 
     public static string Csv(IEnumerable<Row> rows)

@@ -73,6 +73,23 @@ public sealed class WakeSweepTests
         var atOne = rows.Single(r => r.VerifyThreshold == 1);
         Assert.Equal((1, 0), (atOne.Missed, atOne.FalseAlarms));
     }
+
+    [Fact]
+    public void The_mistakes_listed_are_the_positives_missed_and_each_false_alarm_as_the_sweep_counts_them()
+    {
+        var positives = new List<List<(TimeSpan, double)>> { Candidates((1.0, 0.6)), Candidates((1.0, -0.2), (1.08, 0.3)), Candidates() };
+        var negatives = new List<List<(TimeSpan, double)>> { Candidates((1.0, 0.6), (1.08, 0.7), (4.0, 0.9)), Candidates((2.0, 0.4)) };
+
+        var lines = WakeEvaluation.Mistakes("10 dB", ["/d/computer/a.wav", "/d/computer/b.wav", "/d/computer/c.wav"], positives, ["/d/jarvis/x.wav", "/d/jarvis/y.wav"], negatives, 0.5).ToList();
+
+        Assert.Equal(
+        [
+            "  10 dB missed b.wav: 2 candidates, best verify score 0.30",
+            "  10 dB missed c.wav: no candidate",
+            "  10 dB false alarm in jarvis/x.wav at 1.00 s: verify score 0.60",
+            "  10 dB false alarm in jarvis/x.wav at 4.00 s: verify score 0.90",
+        ], lines);
+    }
 }
 
 /// <summary><c>eval wake</c> end to end on the repository's own recordings (no shared data needed).</summary>
