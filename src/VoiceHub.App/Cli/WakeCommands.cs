@@ -268,6 +268,8 @@ public static class WakeCommands
             {
                 // The model's candidates at a few thresholds, each checked by Silero VAD and the phrase verifier, whose threshold is swept.
                 var verified = new List<WakeEvaluation.Row>();
+                // The hub's defaults: the model's own threshold (a phrase model's is its default sensitivity's), the default verify threshold.
+                var defaults = new WakeOptions();
                 foreach (var candidateThreshold in new[] { 0.5, 0.7, 0.9 })
                 {
                     var options = new WakeOptions { Model = modelFile, ModelThreshold = candidateThreshold, Verify = true, VerifyThreshold = double.NegativeInfinity, Refractory = TimeSpan.Zero };
@@ -276,7 +278,7 @@ public static class WakeCommands
                     verified.AddRange(WakeEvaluation.SweepVerified(string.Create(CultureInfo.InvariantCulture, $"model threshold {candidateThreshold:0.0#}"), candidateThreshold, p, n, hours));
                     if (verbose && Math.Abs(candidateThreshold - modelThreshold) < 1e-9)
                     {
-                        foreach (var line in WakeEvaluation.Mistakes(name, positives, p, negativeFiles, n, new WakeOptions().VerifyThreshold))
+                        foreach (var line in WakeEvaluation.Mistakes(name, positives, p, negativeFiles, n, defaults.VerifyThreshold))
                         {
                             await io.Output.WriteLineAsync(line).ConfigureAwait(false);
                         }
@@ -284,8 +286,7 @@ public static class WakeCommands
                 }
 
                 await io.Output.WriteLineAsync($"{name}, the model's candidates with speech checked by Silero VAD (\"unverified\"), then by the phrase verifier:\n{WakeEvaluation.VerifiedSummary(verified, hours)}").ConfigureAwait(false);
-                var defaults = new WakeOptions();
-                var asShipped = verified.FirstOrDefault(r => Math.Abs(r.Threshold - PhraseWakeModels.Threshold(new WakePhrase().Sensitivity)) < 1e-9 && r.VerifyThreshold is { } v && Math.Abs(v - defaults.VerifyThreshold) < 1e-9);
+                var asShipped = verified.FirstOrDefault(r => Math.Abs(r.Threshold - modelThreshold) < 1e-9 && r.VerifyThreshold is { } v && Math.Abs(v - defaults.VerifyThreshold) < 1e-9);
                 if (asShipped is not null)
                 {
                     await io.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{name}, default settings (threshold {asShipped.Threshold:0.00}, verify threshold {asShipped.VerifyThreshold:0.0}): miss {asShipped.MissRate:P1}, {asShipped.FalseAlarms} false alarms ({asShipped.FalseAlarmsPerHour:0.00}/h)")).ConfigureAwait(false);

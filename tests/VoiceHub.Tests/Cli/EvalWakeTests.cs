@@ -121,4 +121,23 @@ public sealed class EvalWakeCommandTests : IDisposable
         Assert.Equal(100, csv.Length); // the header and thresholds 0.01 to 0.99
         Assert.True(new FileInfo(_dir.File("out/wake-computer-computer.png")).Length > 1000);
     }
+
+    [Fact]
+    public async Task Default_settings_are_the_models_own_threshold_as_the_hub_uses_it()
+    {
+        Directory.CreateDirectory(_dir.File("data/computer"));
+        Directory.CreateDirectory(_dir.File("speech/clean"));
+        File.Copy(TestPaths.Fixture("wake-computer.wav"), _dir.File("data/computer/a.wav"));
+        File.Copy(TestPaths.Fixture("coffee-iced-mocha.wav"), _dir.File("speech/clean/c.wav"));
+        // An enrolled model's own threshold is 0.9 (a phrase model's 0.5): the hub listens with it when wake.model names the file.
+        var shipped = File.ReadAllText(Path.Combine(TestPaths.Root, "src", "VoiceHub.Core", "Wake", "Neural", "phrases", "computer.wake"));
+        var model = _dir.File("enrolled.wake");
+        File.WriteAllText(model, shipped.Replace("\"threshold\": 0.5,", "\"threshold\": 0.9,", StringComparison.Ordinal));
+
+        var (code, output, error) = await CliTests.Run("eval", "wake", "--model", model, "--verify", "--verbose", "--data", _dir.File("data"), "--negatives", _dir.File("speech/clean"),
+            "--snr", "clean", "--output", _dir.File("out"));
+
+        Assert.True(code == 0, error);
+        Assert.Contains("clean, default settings (threshold 0.90, verify threshold 0.5): miss ", output, StringComparison.Ordinal);
+    }
 }
