@@ -38,7 +38,8 @@ public static class EvalEchoCommand
         var tail = new Option<int>("--tail-ms") { Description = "The canceller's echo tail (as audio.echo.tail)", DefaultValueFactory = _ => (int)new EchoCancellationOptions().Tail.TotalMilliseconds };
         var suppress = new Option<bool>("--suppress-residual") { Description = "Suppress what the canceller leaves (as audio.echo.suppressResidual)", DefaultValueFactory = _ => new EchoCancellationOptions().SuppressResidual };
         var drift = new Option<double>("--drift-ppm") { Description = "The speaker's clock runs this many parts per million faster than the microphone's (0: one clock)" };
-        var command = new Command("echo", "Barge-in: the wake phrase heard while the hub talks or rings, with and without echo cancellation") { data, phrase, limit, echoDb, trials, verbose, tail, suppress, drift };
+        var compensate = new Option<bool>("--compensate-drift") { Description = "Follow the clocks' drift (as audio.echo.compensateClockDrift; --compensate-drift false to measure without)", DefaultValueFactory = _ => new EchoCancellationOptions().CompensateClockDrift };
+        var command = new Command("echo", "Barge-in: the wake phrase heard while the hub talks or rings, with and without echo cancellation") { data, phrase, limit, echoDb, trials, verbose, tail, suppress, drift, compensate };
         command.SetAction((parse, cancellationToken) => CliApplication.Guard(io, "eval echo", async () =>
         {
             var wakePhrase = parse.GetValue(phrase)!;
@@ -68,7 +69,7 @@ public static class EvalEchoCommand
                     // canceller runs on and stays adapted to its room from one answer to the next.
                     var random = new Random(17);
                     var rooms = Enumerable.Range(0, 3).Select(_ => EchoPath.Random(random)).ToArray();
-                    var cancellers = rooms.Select(_ => cancel ? new EchoCanceller(new EchoCancellationOptions { Tail = TimeSpan.FromMilliseconds(parse.GetValue(tail)), SuppressResidual = parse.GetValue(suppress) }) : null).ToArray();
+                    var cancellers = rooms.Select(_ => cancel ? new EchoCanceller(new EchoCancellationOptions { Tail = TimeSpan.FromMilliseconds(parse.GetValue(tail)), SuppressResidual = parse.GetValue(suppress), CompensateClockDrift = parse.GetValue(compensate) }) : null).ToArray();
                     var detected = 0;
                     var falseWakes = 0;
                     try
@@ -104,6 +105,11 @@ public static class EvalEchoCommand
                     }
                     finally
                     {
+                        if (cancel && parse.GetValue(compensate))
+                        {
+                            await io.Output.WriteLineAsync("  clock drift measured in each room: " + string.Join(", ", cancellers.Select(c => c?.DriftPpm is { } ppm ? string.Create(CultureInfo.InvariantCulture, $"{ppm:0.0} ppm") : "not yet"))).ConfigureAwait(false);
+                        }
+
                         foreach (var canceller in cancellers)
                         {
                             canceller?.Dispose();
@@ -126,8 +132,10 @@ public static class EvalEchoCommand
         return command;
     }
 
+    /// <summary>One stretch of the hub's sound through the room's canceller, restarted for it as the hub restarts it for each answer.</summary>
     private static float[] Cancel(EchoCanceller canceller, float[] microphone, float[] reference)
     {
+        canceller.Restart();
         var output = new float[microphone.Length];
         const int block = 320;
         for (var at = 0; at < microphone.Length; at += block)
@@ -177,18 +185,7 @@ public static class EvalEchoCommand
             reference[i] = sound[i % sound.Length];
         }
 
-        var played = new float[length];
-        var step = 1 + (driftPpm * 1e-6);
-        for (var i = 0; i < length; i++)
-        {
-            // What the speaker plays at microphone sample i: the feed read at its own, faster, clock (linear interpolation).
-            var at = i * step;
-            var whole = (int)at;
-            var fraction = (float)(at - whole);
-            played[i] = (sound[whole % sound.Length] * (1 - fraction)) + (sound[(whole + 1) % sound.Length] * fraction);
-        }
-
-        var echo = path.Apply(played);
+        var echo = path.Apply(EchoPath.PlayedAtDrift(sound, driftPpm, length));
         var speechRms = Rms(speech);
         var echoRms = Rms(echo.AsSpan((int)(1.5 * Rate), speech.Length));
         var gain = echoRms > 0 ? speechRms * Math.Pow(10, echoDb / 20) / echoRms : 0;

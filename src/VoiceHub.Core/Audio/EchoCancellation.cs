@@ -16,6 +16,12 @@ public sealed class EchoCancellationOptions
 
     /// <summary>Suppress what the canceller leaves of the echo (SpeexDSP's preprocessor).</summary>
     public bool SuppressResidual { get; set; } = true;
+
+    /// <summary>
+    /// Measure how far the speaker's clock runs from the microphone's (separate sound cards) and
+    /// re-time the feed to the microphone's clock (<see cref="SpeakerClockDrift"/>); with one clock it measures about nothing and changes nothing.
+    /// </summary>
+    public bool CompensateClockDrift { get; set; } = true;
 }
 
 /// <summary>
@@ -29,6 +35,7 @@ public sealed class EchoCanceller : IDisposable
     private const int FrameSamples = 160; // 10 ms at 16 kHz
 
     private readonly SpeexEchoCanceller _speex;
+    private readonly SpeakerClockDrift? _drift;
     private readonly short[] _microphone = new short[FrameSamples];
     private readonly short[] _reference = new short[FrameSamples];
     private readonly short[] _cleaned = new short[FrameSamples];
@@ -39,7 +46,14 @@ public sealed class EchoCanceller : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         var tail = (int)Math.Clamp(options.Tail.TotalSeconds * AudioFile.SampleRate, FrameSamples * 2, AudioFile.SampleRate);
         _speex = new SpeexEchoCanceller(FrameSamples, tail, AudioFile.SampleRate, options.SuppressResidual);
+        _drift = options.CompensateClockDrift ? new SpeakerClockDrift(tail) : null;
     }
+
+    /// <summary>How much faster the speaker's clock runs than the microphone's (parts per million), once measured.</summary>
+    public double? DriftPpm => _drift?.DriftPpm;
+
+    /// <summary>The feed is re-timed to the microphone's clock in this stretch of sound.</summary>
+    public bool CompensatingDrift => _drift?.Compensating ?? false;
 
     /// <summary>Cancels the reference's echo from <paramref name="microphone"/> into <paramref name="output"/> (same length; the last partial frame comes out with the next call, so output lags by under 10 ms).</summary>
     public void Process(ReadOnlySpan<float> microphone, ReadOnlySpan<float> reference, Span<float> output)
@@ -54,7 +68,7 @@ public sealed class EchoCanceller : IDisposable
             // The frame being filled moves out as the cleaned frame of the previous call moves in: a fixed lag of one frame.
             output[i] = _cleaned[_fill] / 32768f;
             _microphone[_fill] = ToInt16(microphone[i]);
-            _reference[_fill] = ToInt16(reference[i]);
+            _reference[_fill] = ToInt16(_drift?.Next(microphone[i], reference[i]) ?? reference[i]);
             if (++_fill == FrameSamples)
             {
                 _speex.Process(_microphone, _reference, _cleaned);
@@ -63,9 +77,13 @@ public sealed class EchoCanceller : IDisposable
         }
     }
 
-    /// <summary>Drops the partial frame and the last cleaned one (what the filter learned of the room stays).</summary>
+    /// <summary>
+    /// A new stretch of the hub's sound: drops the partial frame and the last cleaned one (what the
+    /// filter learned of the room, and the clocks' drift, stay).
+    /// </summary>
     public void Restart()
     {
+        _drift?.Restart();
         _fill = 0;
         Array.Clear(_cleaned);
     }
@@ -129,6 +147,7 @@ public sealed class EchoFrontEnd : IDisposable
     private readonly SpeakerFeed _feed;
     private readonly EchoCanceller _canceller;
     private readonly Action<string>? _warn;
+    private readonly Action<string>? _note;
     private readonly bool _cancel;
     private readonly int _echoSamples;
     private readonly int _silentReferenceLimit = AudioFile.SampleRate; // a second of talking without any sound in the feed
@@ -141,6 +160,7 @@ public sealed class EchoFrontEnd : IDisposable
     private int _sinceNearEnd = int.MaxValue / 2;
     private int _learnedSamples;
     private bool _learned;
+    private bool _toldDrift;
     private bool _rechecking; // the echo loss is checked again over this answer's first second
     private int _recheckedSamples;
     private int _doubleTalkSamples; // in this stretch of the hub's sound
@@ -149,13 +169,15 @@ public sealed class EchoFrontEnd : IDisposable
     private readonly Queue<double> _microphoneLevels = new(); // mean squares of the last 300 ms of blocks
     private readonly Queue<double> _cleanedLevels = new(); // ... of the last 100 ms
 
-    public EchoFrontEnd(SpeakerFeed feed, EchoCancellationOptions options, Action<string>? warn = null)
+    /// <param name="note">What the front end found out that a user may want to know (the clocks' drift, once).</param>
+    public EchoFrontEnd(SpeakerFeed feed, EchoCancellationOptions options, Action<string>? warn = null, Action<string>? note = null)
     {
         ArgumentNullException.ThrowIfNull(feed);
         ArgumentNullException.ThrowIfNull(options);
         _feed = feed;
         _canceller = new EchoCanceller(options);
         _warn = warn;
+        _note = note;
         _cancel = options.Cancel;
         _echoSamples = (int)((options.Tail.TotalSeconds + 0.25) * AudioFile.SampleRate);
     }
@@ -210,6 +232,12 @@ public sealed class EchoFrontEnd : IDisposable
         if (played > 0 && !Echoing)
         {
             _canceller.Restart(); // a new stretch of the hub's sound: nothing of the last one is left in the pipe
+            if (_canceller.CompensatingDrift && !_toldDrift)
+            {
+                _toldDrift = true;
+                _note?.Invoke(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"the speaker's clock runs {_canceller.DriftPpm:0.0} ppm {(_canceller.DriftPpm > 0 ? "faster" : "slower")} than the microphone's (separate sound cards); what it plays is re-timed to the microphone's clock"));
+            }
             _microphoneLevels.Clear();
             _cleanedLevels.Clear();
             _sinceNearEnd = int.MaxValue / 2; // nor of whoever talked over it

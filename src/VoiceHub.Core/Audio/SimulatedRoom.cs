@@ -51,6 +51,39 @@ public sealed record EchoPath(int DelaySamples, double LowPass, double HighPass,
 
         return echo;
     }
+
+    /// <summary>
+    /// What a speaker whose clock runs <paramref name="driftPpm"/> faster than the microphone's plays of
+    /// <paramref name="sound"/> (repeated as needed), on the microphone's clock, <paramref name="length"/>
+    /// samples from the moment both started together: the sound read at the speaker's rate through a
+    /// band-limited (Hann-windowed sinc, 32 taps) interpolator, as a second crystal resamples it in
+    /// the air; a plain linear interpolation would also filter the sound by its fractional position.
+    /// </summary>
+    public static float[] PlayedAtDrift(ReadOnlySpan<float> sound, double driftPpm, int length)
+    {
+        const int half = 16;
+        var played = new float[length];
+        var step = 1 + (driftPpm * 1e-6);
+        for (var i = 0; i < length; i++)
+        {
+            var at = i * step;
+            var whole = (long)Math.Floor(at);
+            var fraction = at - whole;
+            var sum = 0.0;
+            for (var k = 1 - half; k <= half; k++)
+            {
+                var x = k - fraction;
+                var window = 0.5 + (0.5 * Math.Cos(Math.PI * x / half));
+                var sinc = Math.Abs(x) < 1e-9 ? 1 : Math.Sin(Math.PI * x) / (Math.PI * x);
+                var index = whole + k;
+                sum += index < 0 ? 0 : sound[(int)(index % sound.Length)] * sinc * window;
+            }
+
+            played[i] = (float)sum;
+        }
+
+        return played;
+    }
 }
 
 /// <summary>

@@ -101,7 +101,7 @@ public sealed partial class VoicePipeline : IDisposable
 
         try
         {
-            return new EchoFrontEnd(feed, options, problem => LogEchoReference(logger, problem));
+            return new EchoFrontEnd(feed, options, problem => LogEchoReference(logger, problem), note => LogEchoNote(logger, note));
         }
         catch (Exception e) when (e is DllNotFoundException or Native.NativeLibraryNotFoundException or Native.NativeEngineException)
         {
@@ -983,6 +983,9 @@ public sealed partial class VoicePipeline : IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Echo cancellation: {Problem}")]
     private static partial void LogEchoReference(ILogger logger, string problem);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Echo cancellation: {Note}")]
+    private static partial void LogEchoNote(ILogger logger, string note);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "No echo cancellation (the microphone is ignored while the hub talks): {Problem}")]
     private static partial void LogNoEchoCancellation(ILogger logger, string problem);

@@ -88,6 +88,64 @@ public sealed class EchoCancellationTests
         Assert.True(Db(talkerPart) - Db(residual) >= 10, $"talker {Db(talkerPart):0.0} dB, residual {Db(residual):0.0} dB");
     }
 
+    /// <summary>
+    /// The speaker on a clock <paramref name="ppm"/> faster than the microphone's, as the microphone hears
+    /// it: 20 ms later, quieter, with one reflection (the stretch starts with both clocks together).
+    /// </summary>
+    private static float[] DriftingEcho(float[] feed, double ppm) => Echo(EchoPath.PlayedAtDrift(feed, ppm, feed.Length));
+
+    /// <summary>Eight 5-second answers through one canceller, restarted for each as the hub does; the echo reduction over the last answer's last two seconds.</summary>
+    private static (double ReductionDb, EchoCanceller Canceller) Answers(double ppm, bool compensate)
+    {
+        var canceller = new EchoCanceller(new EchoCancellationOptions { SuppressResidual = false, CompensateClockDrift = compensate });
+        var reduction = 0.0;
+        for (var answer = 0; answer < 8; answer++)
+        {
+            var feed = SpeechLikeSound(16000 * 5, seed: 10 + answer);
+            var microphone = DriftingEcho(feed, ppm);
+            var cleaned = new float[microphone.Length];
+            canceller.Restart();
+            for (var at = 0; at < microphone.Length; at += 320)
+            {
+                canceller.Process(microphone.AsSpan(at, 320), feed.AsSpan(at, 320), cleaned.AsSpan(at, 320));
+            }
+
+            reduction = Db(microphone.AsSpan(16000 * 3)) - Db(cleaned.AsSpan(16000 * 3));
+        }
+
+        return (reduction, canceller);
+    }
+
+    [Theory]
+    [InlineData(100)]
+    [InlineData(-150)]
+    public void A_speaker_on_a_clock_of_its_own_is_measured_and_its_echo_still_cancelled(double ppm)
+    {
+        var (without, uncompensated) = Answers(ppm, compensate: false);
+        uncompensated.Dispose();
+        var (with, canceller) = Answers(ppm, compensate: true);
+        using (canceller)
+        {
+            Assert.True(canceller.CompensatingDrift);
+            Assert.InRange(canceller.DriftPpm!.Value, ppm - Math.Abs(ppm / 10), ppm + Math.Abs(ppm / 10));
+        }
+
+        Assert.True(with >= 20 && with >= without + 6, $"echo reduced by {with:0.0} dB with the drift followed, {without:0.0} dB without");
+    }
+
+    [Fact]
+    public void With_one_clock_no_drift_is_measured_and_the_feed_passes_unchanged()
+    {
+        var (reduction, canceller) = Answers(0, compensate: true);
+        using (canceller)
+        {
+            Assert.False(canceller.CompensatingDrift);
+            Assert.InRange(canceller.DriftPpm!.Value, -SpeakerClockDrift.NegligiblePpm / 2, SpeakerClockDrift.NegligiblePpm / 2);
+        }
+
+        Assert.True(reduction >= 20, $"echo reduced by {reduction:0.0} dB");
+    }
+
     [Fact]
     public void Frames_of_the_wrong_size_are_refused_and_the_preprocessor_keeps_the_echo_state_it_reads_alive()
     {
@@ -189,6 +247,33 @@ public sealed class SpeakerFeedTests
         }
 
         Assert.True(frontEnd.CanHearWhileTalking); // the next answer, with sound in its feed, gets its chance
+    }
+
+    [Fact]
+    public void A_speaker_on_another_clock_is_told_once_with_its_drift_and_then_listened_over()
+    {
+        var notes = new List<string>();
+        using var feed = new SpeakerFeed(TimeSpan.FromSeconds(1));
+        using var frontEnd = new EchoFrontEnd(feed, new EchoCancellationOptions(), note: notes.Add);
+        for (var answer = 0; answer < 6; answer++)
+        {
+            var sound = EchoCancellationTests.SpeechLikeSound(16000 * 5, seed: 20 + answer);
+            var microphone = EchoCancellationTests.Echo(EchoPath.PlayedAtDrift(sound, 200, sound.Length));
+            for (var at = 0; at < sound.Length; at += 320)
+            {
+                feed.Write(sound.AsSpan(at, 320), AudioFile.SampleRate);
+                frontEnd.Process(microphone.AsMemory(at, 320), talking: true);
+            }
+
+            for (var i = 0; i < 50; i++) // a second between answers: the echo tail passes
+            {
+                frontEnd.Process(new float[320], talking: false);
+            }
+        }
+
+        var note = Assert.Single(notes);
+        Assert.Contains("ppm faster than the microphone's", note, StringComparison.Ordinal);
+        Assert.True(frontEnd.CanHearWhileTalking, "the canceller keeps the echo out of a drifting clock's answers");
     }
 
     [Fact]
