@@ -32,7 +32,8 @@ internal static class BargeInEvaluation
     private static readonly string[] s_stopVoices = ["en-us", "en-gb", "en-us+f3", "en-us+m3"];
     private static readonly bool[] s_withoutAndWith = [false, true];
 
-    public static async Task RunAsync(CliIo io, IReadOnlyList<string> wakeRecordings, int trials, double echoDb, bool verbose, CancellationToken cancellationToken)
+    /// <param name="startJitter">Each answer reaches the microphone up to this much later than the feed says (<see cref="SimulatedRoom.StartJitter"/>).</param>
+    public static async Task RunAsync(CliIo io, IReadOnlyList<string> wakeRecordings, int trials, double echoDb, TimeSpan startJitter, bool alignFeed, bool verbose, CancellationToken cancellationToken)
     {
         var intents = IntentSet.Load(Inputs.DefaultIntents());
         var registry = DevicesFile.Load(Path.Combine(AppContext.BaseDirectory, "demo", "devices.yaml"));
@@ -57,12 +58,12 @@ internal static class BargeInEvaluation
                 var gain = (float)(Math.Pow(10, echoDb / 20) * EvalEchoCommand.Rms(lightOn) / EvalEchoCommand.Rms(path.Apply(answerSound)));
                 var talker = Stream(lightOn, lightOn, lightOn);
 
-                var stop = await TrialAsync(models, registry, talker, path, gain, cancel, Render("stop", s_stopVoices[trial % s_stopVoices.Length]), cancellationToken).ConfigureAwait(false);
+                var stop = await TrialAsync(models, registry, talker, path, gain, startJitter, alignFeed, cancel, Render("stop", s_stopVoices[trial % s_stopVoices.Length]), cancellationToken).ConfigureAwait(false);
                 stopHeard += stop.Traces.Any(t => t.Result?.Intent == IntentNames.Nevermind) && stop.Interrupted.Contains(3) ? 1 : 0;
                 falseInterruptions += stop.Interrupted.Count(answer => answer != 3);
 
                 var recording = AudioFile.Voiced(AudioFile.ReadMono16k(wakeRecordings[(trial + 1) % wakeRecordings.Count]));
-                var woken = await TrialAsync(models, registry, talker, path, gain, cancel, [.. recording, .. new float[AudioFile.SampleRate * 2 / 5], .. thermostat], cancellationToken).ConfigureAwait(false);
+                var woken = await TrialAsync(models, registry, talker, path, gain, startJitter, alignFeed, cancel, [.. recording, .. new float[AudioFile.SampleRate * 2 / 5], .. thermostat], cancellationToken).ConfigureAwait(false);
                 wakeHeard += woken.Interrupted.Contains(3) ? 1 : 0;
                 commandsDone += woken.Traces.Any(t => t.Woken && t.Result?.Intent == IntentNames.ClimateSetTemperature) ? 1 : 0;
                 falseInterruptions += woken.Interrupted.Count(answer => answer != 3);
@@ -78,9 +79,9 @@ internal static class BargeInEvaluation
     }
 
     private static async Task<(List<UtteranceTrace> Traces, List<int> Interrupted)> TrialAsync(
-        ModelSets models, DeviceRegistry registry, float[] talker, EchoPath path, float gain, bool cancel, float[] overTheThirdAnswer, CancellationToken cancellationToken)
+        ModelSets models, DeviceRegistry registry, float[] talker, EchoPath path, float gain, TimeSpan startJitter, bool alignFeed, bool cancel, float[] overTheThirdAnswer, CancellationToken cancellationToken)
     {
-        using var room = new SimulatedRoom(talker, path, gain);
+        using var room = new SimulatedRoom(talker, path, gain) { StartJitter = startJitter };
         room.SayWhenTheHubTalks(overTheThirdAnswer, TimeSpan.FromMilliseconds(300), answer: 3);
         var status = new HubStatus();
         using var timers = new TimerService();
@@ -89,7 +90,7 @@ internal static class BargeInEvaluation
         using var detector = WakeDetectors.Create(new WakeOptions { Phrases = [new WakePhrase { Phrase = "computer" }] }, new ModelsOptions(), cancellationToken: cancellationToken);
         var actuator = new Actuator(bus: null, gpio, new EntityStateStore(NullLogger.Instance), bridge: null, NullLogger.Instance);
         using var pipeline = new VoicePipeline(new PipelineOptions(), new VadOptions(), detector, models, actuator, room, status, timers, NullLogger.Instance,
-            echo: new EchoCancellationOptions { Cancel = cancel });
+            echo: new EchoCancellationOptions { Cancel = cancel, AlignFeed = alignFeed });
         var traces = new List<UtteranceTrace>();
         pipeline.UtteranceCompleted += traces.Add;
         await pipeline.RunAsync(room, cancellationToken).ConfigureAwait(false);

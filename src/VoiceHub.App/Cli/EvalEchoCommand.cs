@@ -38,8 +38,9 @@ public static class EvalEchoCommand
         var tail = new Option<int>("--tail-ms") { Description = "The canceller's echo tail (as audio.echo.tail)", DefaultValueFactory = _ => (int)new EchoCancellationOptions().Tail.TotalMilliseconds };
         var suppress = new Option<bool>("--suppress-residual") { Description = "Suppress what the canceller leaves (as audio.echo.suppressResidual)", DefaultValueFactory = _ => new EchoCancellationOptions().SuppressResidual };
         var drift = new Option<double>("--drift-ppm") { Description = "The speaker's clock runs this many parts per million faster than the microphone's (0: one clock)" };
-        var compensate = new Option<bool>("--compensate-drift") { Description = "Follow the clocks' drift (as audio.echo.compensateClockDrift; --compensate-drift false to measure without)", DefaultValueFactory = _ => new EchoCancellationOptions().CompensateClockDrift };
-        var command = new Command("echo", "Barge-in: the wake phrase heard while the hub talks or rings, with and without echo cancellation") { data, phrase, limit, echoDb, trials, verbose, tail, suppress, drift, compensate };
+        var align = new Option<bool>("--align-feed") { Description = "Keep the echo where the canceller learned it (as audio.echo.alignFeed; --align-feed false to measure without)", DefaultValueFactory = _ => new EchoCancellationOptions().AlignFeed };
+        var jitter = new Option<double>("--jitter-ms") { Description = "Each answer starts up to this much later behind the feed than the last (a real speaker, opened anew for each)" };
+        var command = new Command("echo", "Barge-in: the wake phrase heard while the hub talks or rings, with and without echo cancellation") { data, phrase, limit, echoDb, trials, verbose, tail, suppress, drift, align, jitter };
         command.SetAction((parse, cancellationToken) => CliApplication.Guard(io, "eval echo", async () =>
         {
             var wakePhrase = parse.GetValue(phrase)!;
@@ -69,7 +70,7 @@ public static class EvalEchoCommand
                     // canceller runs on and stays adapted to its room from one answer to the next.
                     var random = new Random(17);
                     var rooms = Enumerable.Range(0, 3).Select(_ => EchoPath.Random(random)).ToArray();
-                    var cancellers = rooms.Select(_ => cancel ? new EchoCanceller(new EchoCancellationOptions { Tail = TimeSpan.FromMilliseconds(parse.GetValue(tail)), SuppressResidual = parse.GetValue(suppress), CompensateClockDrift = parse.GetValue(compensate) }) : null).ToArray();
+                    var cancellers = rooms.Select(_ => cancel ? new EchoCanceller(new EchoCancellationOptions { Tail = TimeSpan.FromMilliseconds(parse.GetValue(tail)), SuppressResidual = parse.GetValue(suppress), AlignFeed = parse.GetValue(align) }) : null).ToArray();
                     var detected = 0;
                     var falseWakes = 0;
                     try
@@ -79,8 +80,8 @@ public static class EvalEchoCommand
                             cancellationToken.ThrowIfCancellationRequested();
                             var room = index % rooms.Length;
                             var speech = AudioFile.ReadMono16k(file);
-                            var (ownSound, ownReference) = Mix(speech, sound, rooms[room], parse.GetValue(echoDb), parse.GetValue(drift), random, withSpeech: false);
-                            var (microphone, reference) = Mix(speech, sound, rooms[room], parse.GetValue(echoDb), parse.GetValue(drift), random, withSpeech: true);
+                            var (ownSound, ownReference) = Mix(speech, sound, rooms[room], parse.GetValue(echoDb), parse.GetValue(drift), JitterSamples(parse.GetValue(jitter)), random, withSpeech: false);
+                            var (microphone, reference) = Mix(speech, sound, rooms[room], parse.GetValue(echoDb), parse.GetValue(drift), JitterSamples(parse.GetValue(jitter)), random, withSpeech: true);
                             var clock = Process.GetCurrentProcess().TotalProcessorTime;
                             var own = cancellers[room] is { } c1 ? Cancel(c1, ownSound, ownReference) : ownSound;
                             var heard = cancellers[room] is { } c2 ? Cancel(c2, microphone, reference) : microphone;
@@ -105,7 +106,7 @@ public static class EvalEchoCommand
                     }
                     finally
                     {
-                        if (cancel && parse.GetValue(compensate))
+                        if (cancel && parse.GetValue(align))
                         {
                             await io.Output.WriteLineAsync("  clock drift measured in each room: " + string.Join(", ", cancellers.Select(c => c?.DriftPpm is { } ppm ? string.Create(CultureInfo.InvariantCulture, $"{ppm:0.0} ppm") : "not yet"))).ConfigureAwait(false);
                         }
@@ -124,7 +125,7 @@ public static class EvalEchoCommand
             await io.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"echo cancellation CPU: real-time factor {cancellationCpu.TotalSeconds / cancelledSeconds:0.0000} on one core")).ConfigureAwait(false);
             if (parse.GetValue(trials) > 0)
             {
-                await BargeInEvaluation.RunAsync(io, files, parse.GetValue(trials), parse.GetValue(echoDb), parse.GetValue(verbose), cancellationToken).ConfigureAwait(false);
+                await BargeInEvaluation.RunAsync(io, files, parse.GetValue(trials), parse.GetValue(echoDb), TimeSpan.FromMilliseconds(parse.GetValue(jitter)), parse.GetValue(align), parse.GetValue(verbose), cancellationToken).ConfigureAwait(false);
             }
 
             return CliApplication.Success;
@@ -174,9 +175,12 @@ public static class EvalEchoCommand
     /// <summary>
     /// The microphone (the talker's recording placed 1.5 s into the hub's sound, its echo louder by
     /// <paramref name="echoDb"/>, a faint noise floor) and the speaker feed at the same moments. With
-    /// <paramref name="driftPpm"/>, the speaker plays the feed that much faster than the microphone's clock.
+    /// <paramref name="driftPpm"/>, the speaker plays the feed that much faster than the microphone's clock; with
+    /// <paramref name="jitterSamples"/>, it starts up to that much later than the feed says.
     /// </summary>
-    private static (float[] Microphone, float[] Reference) Mix(float[] speech, float[] sound, EchoPath path, double echoDb, double driftPpm, Random random, bool withSpeech)
+    private static int JitterSamples(double milliseconds) => (int)(milliseconds * Rate / 1000);
+
+    private static (float[] Microphone, float[] Reference) Mix(float[] speech, float[] sound, EchoPath path, double echoDb, double driftPpm, int jitterSamples, Random random, bool withSpeech)
     {
         var length = (int)(1.5 * Rate) + speech.Length + Rate;
         var reference = new float[length];
@@ -186,6 +190,11 @@ public static class EvalEchoCommand
         }
 
         var echo = path.Apply(EchoPath.PlayedAtDrift(sound, driftPpm, length));
+        if (jitterSamples > 0)
+        {
+            echo = [.. new float[random.Next(jitterSamples + 1)], .. echo]; // this answer's speaker started that much later
+        }
+
         var speechRms = Rms(speech);
         var echoRms = Rms(echo.AsSpan((int)(1.5 * Rate), speech.Length));
         var gain = echoRms > 0 ? speechRms * Math.Pow(10, echoDb / 20) / echoRms : 0;

@@ -18,10 +18,10 @@ public sealed class EchoCancellationOptions
     public bool SuppressResidual { get; set; } = true;
 
     /// <summary>
-    /// Measure how far the speaker's clock runs from the microphone's (separate sound cards) and
-    /// re-time the feed to the microphone's clock (<see cref="SpeakerClockDrift"/>); with one clock it measures about nothing and changes nothing.
+    /// Measure where the echo sits behind the speaker feed and keep it where the canceller learned it
+    /// (<see cref="FeedAlignment"/>): each answer's own start, and the drift between separate sound cards' clocks.
     /// </summary>
-    public bool CompensateClockDrift { get; set; } = true;
+    public bool AlignFeed { get; set; } = true;
 }
 
 /// <summary>
@@ -35,25 +35,29 @@ public sealed class EchoCanceller : IDisposable
     private const int FrameSamples = 160; // 10 ms at 16 kHz
 
     private readonly SpeexEchoCanceller _speex;
-    private readonly SpeakerClockDrift? _drift;
+    private readonly FeedAlignment? _alignment;
     private readonly short[] _microphone = new short[FrameSamples];
     private readonly short[] _reference = new short[FrameSamples];
     private readonly short[] _cleaned = new short[FrameSamples];
     private int _fill;
+    private bool _echoFound;
 
     public EchoCanceller(EchoCancellationOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         var tail = (int)Math.Clamp(options.Tail.TotalSeconds * AudioFile.SampleRate, FrameSamples * 2, AudioFile.SampleRate);
         _speex = new SpeexEchoCanceller(FrameSamples, tail, AudioFile.SampleRate, options.SuppressResidual);
-        _drift = options.CompensateClockDrift ? new SpeakerClockDrift(tail) : null;
+        _alignment = options.AlignFeed ? new FeedAlignment(tail) : null;
     }
 
     /// <summary>How much faster the speaker's clock runs than the microphone's (parts per million), once measured.</summary>
-    public double? DriftPpm => _drift?.DriftPpm;
+    public double? DriftPpm => _alignment?.DriftPpm;
 
-    /// <summary>The feed is re-timed to the microphone's clock in this stretch of sound.</summary>
-    public bool CompensatingDrift => _drift?.Compensating ?? false;
+    /// <summary>The echo's delay behind the feed at the start of this stretch of sound (samples), once measured.</summary>
+    public double? DelaySamples => _alignment?.DelaySamples;
+
+    /// <summary>Where the echo is in this stretch of sound is known (<see cref="FeedAlignment.Settled"/>); until then nothing is cancelled.</summary>
+    public bool Settled => _alignment?.Settled ?? true;
 
     /// <summary>Cancels the reference's echo from <paramref name="microphone"/> into <paramref name="output"/> (same length; the last partial frame comes out with the next call, so output lags by under 10 ms).</summary>
     public void Process(ReadOnlySpan<float> microphone, ReadOnlySpan<float> reference, Span<float> output)
@@ -68,9 +72,17 @@ public sealed class EchoCanceller : IDisposable
             // The frame being filled moves out as the cleaned frame of the previous call moves in: a fixed lag of one frame.
             output[i] = _cleaned[_fill] / 32768f;
             _microphone[_fill] = ToInt16(microphone[i]);
-            _reference[_fill] = ToInt16(_drift?.Next(microphone[i], reference[i]) ?? reference[i]);
+            _reference[_fill] = ToInt16(_alignment?.Next(microphone[i], reference[i]) ?? reference[i]);
             if (++_fill == FrameSamples)
             {
+                if (_alignment is { Found: true } && !_echoFound)
+                {
+                    // The feed has just moved behind the echo for good (an eighth of a second into the first answer, as a
+                    // rule): what the filter learned before is at the wrong delays, and unlearning it took seconds.
+                    _echoFound = true;
+                    _speex.Reset();
+                }
+
                 _speex.Process(_microphone, _reference, _cleaned);
                 _fill = 0;
             }
@@ -79,11 +91,11 @@ public sealed class EchoCanceller : IDisposable
 
     /// <summary>
     /// A new stretch of the hub's sound: drops the partial frame and the last cleaned one (what the
-    /// filter learned of the room, and the clocks' drift, stay).
+    /// filter learned of the room, and where it learned the echo, stay).
     /// </summary>
     public void Restart()
     {
-        _drift?.Restart();
+        _alignment?.Restart();
         _fill = 0;
         Array.Clear(_cleaned);
     }
@@ -209,9 +221,10 @@ public sealed class EchoFrontEnd : IDisposable
     /// by how much of the hub's sound it takes out (before, what it leaves of the first answers decodes
     /// as words, "stop" among them, and the hub would cut itself short; how long that takes depends on
     /// the room and the voice), and unless the speaker feed of the last answer stayed silent (nothing
-    /// could be cancelled) until the next answer brings sound in its feed.
+    /// could be cancelled) until the next answer brings sound in its feed. Not in an answer's first
+    /// eighth of a second either, until the canceller knows where its echo is (<see cref="EchoCanceller.Settled"/>).
     /// </summary>
-    public bool CanHearWhileTalking => FeedCarriesSound && (Trusted || !_cancel);
+    public bool CanHearWhileTalking => FeedCarriesSound && ((Trusted && _canceller.Settled) || !_cancel);
 
     private bool FeedCarriesSound => _referenceHeard || _talkedSamples < _silentReferenceLimit;
 
@@ -232,11 +245,11 @@ public sealed class EchoFrontEnd : IDisposable
         if (played > 0 && !Echoing)
         {
             _canceller.Restart(); // a new stretch of the hub's sound: nothing of the last one is left in the pipe
-            if (_canceller.CompensatingDrift && !_toldDrift)
+            if (_canceller.DriftPpm is { } ppm && Math.Abs(ppm) >= FeedAlignment.NegligiblePpm && !_toldDrift)
             {
                 _toldDrift = true;
                 _note?.Invoke(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                    $"the speaker's clock runs {_canceller.DriftPpm:0.0} ppm {(_canceller.DriftPpm > 0 ? "faster" : "slower")} than the microphone's (separate sound cards); what it plays is re-timed to the microphone's clock"));
+                    $"the speaker's clock runs {Math.Abs(ppm):0.0} ppm {(ppm > 0 ? "faster" : "slower")} than the microphone's (separate sound cards); what it plays is re-timed to the microphone's clock"));
             }
             _microphoneLevels.Clear();
             _cleanedLevels.Clear();
@@ -255,14 +268,17 @@ public sealed class EchoFrontEnd : IDisposable
         _canceller.Process(microphone.Span, reference, _cleaned.AsSpan(0, n));
         var microphoneLevel = Level(microphone.Span);
         var cleanedLevel = Level(_cleaned.AsSpan(0, n));
-        var nearEnd = IsDoubleTalk(microphoneLevel, cleanedLevel, n);
+        // Until the canceller knows where the echo is in this stretch, what comes out is the echo itself: no measure of anything.
+        var settled = _canceller.Settled;
+        var nearEnd = settled && IsDoubleTalk(microphoneLevel, cleanedLevel, n);
         _sinceNearEnd = nearEnd ? 0 : Math.Min(_sinceNearEnd + n, int.MaxValue / 2);
-        _doubleTalkSamples = nearEnd ? Math.Min(_doubleTalkSamples + n, int.MaxValue / 2) : _doubleTalkSamples;
-        if (played > 0 && !_learned)
+        // Double talk tells only over a canceller that has learned the room: before, its residue is within the margin of the echo by itself.
+        _doubleTalkSamples = nearEnd && _learned ? Math.Min(_doubleTalkSamples + n, int.MaxValue / 2) : _doubleTalkSamples;
+        if (played > 0 && !_learned && settled)
         {
             Learn(microphoneLevel, cleanedLevel, n);
         }
-        else if (played > 0 && _rechecking)
+        else if (played > 0 && _rechecking && settled)
         {
             Recheck(microphoneLevel, cleanedLevel, n);
         }

@@ -102,8 +102,9 @@ public sealed class SimulatedRoom(float[] talker, EchoPath path, float echoGain,
     private readonly List<float> _playing = []; // what the speaker has yet to play
     private readonly List<float> _echo = []; // what the microphone has yet to hear of it
     private readonly List<TaskCompletionSource> _answersPlaying = [];
-    private readonly List<(float[] Sound, long Start, int Number)> _inFlight = []; // answers not yet played to the end, and where in the stream each starts
+    private readonly List<(float[] Sound, long Start, int Number, int Late)> _inFlight = []; // answers not yet played to the end, where in the stream each starts, and how late its speaker started
     private readonly List<(float[] Speech, TimeSpan Delay, int Answer)> _cues = [];
+    private readonly Random _startJitter = new((seed * 7919) + path.DelaySamples); // rooms differ in how their answers start too
     private int _answersStarted;
     private float[] _cued = [];
     private int _cuedAt;
@@ -137,6 +138,13 @@ public sealed class SimulatedRoom(float[] talker, EchoPath path, float echoGain,
     /// <summary>How many answers were cut off before their end.</summary>
     public int Interrupted => InterruptedAnswers.Count;
 
+    /// <summary>
+    /// Each answer's sound reaches the microphone up to this much later than the feed says (at random), as
+    /// on a real sound card: the speaker is opened anew for each answer, and the feed lines up with the
+    /// microphone by when the audio loop reads it. Zero: every answer at the same delay.
+    /// </summary>
+    public TimeSpan StartJitter { get; init; }
+
     /// <summary>How fast the hub talks (espeak-ng's words per minute).</summary>
     public int WordsPerMinute { get; init; } = 165;
 
@@ -161,10 +169,11 @@ public sealed class SimulatedRoom(float[] talker, EchoPath path, float echoGain,
         lock (_lock)
         {
             Said.Add(text);
-            var echo = path.Apply(sound);
+            var late = _startJitter.Next((int)(StartJitter.TotalSeconds * AudioFile.SampleRate) + 1);
+            var echo = (float[])[.. new float[late], .. path.Apply(sound)];
             var offset = _playing.Count; // after what is still playing
             _playing.AddRange(sound);
-            _inFlight.Add((sound, _position + offset, _answersStarted + 1));
+            _inFlight.Add((sound, _position + offset, _answersStarted + 1, late));
             for (var i = 0; i < echo.Length; i++)
             {
                 if (offset + i < _echo.Count)
@@ -208,11 +217,11 @@ public sealed class SimulatedRoom(float[] talker, EchoPath path, float echoGain,
     /// <summary>What already left the speaker still echoes (the room's reverberation); what was never played must not.</summary>
     private void TakeBackUnplayedEcho()
     {
-        foreach (var (sound, start, _) in _inFlight)
+        foreach (var (sound, start, _, late) in _inFlight)
         {
             var played = (int)Math.Clamp(_position - start, 0, sound.Length);
             var unplayed = path.Apply(sound.AsSpan(played)); // the path is linear after its per-sample clipping: echoes add up
-            var at = (int)(start + played - _position);
+            var at = (int)(start + played - _position) + late;
             for (var i = 0; i < unplayed.Length && at + i < _echo.Count; i++)
             {
                 _echo[at + i] -= unplayed[i] * echoGain;

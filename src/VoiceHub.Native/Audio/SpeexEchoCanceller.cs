@@ -61,6 +61,9 @@ public sealed unsafe class SpeexEchoCanceller : IDisposable
         }
     }
 
+    /// <summary>Forgets what the filter learned of the echo path (a new path: learning it afresh is faster than unlearning the old).</summary>
+    public void Reset() => Interop.SpeexDsp.speex_echo_state_reset(_echo);
+
     public void Dispose()
     {
         _preprocess?.Dispose();

@@ -25,6 +25,9 @@ internal static partial class Interop
         public static partial void speex_echo_cancellation(SpeexEchoHandle st, short* rec, short* play, short* @out);
 
         [LibraryImport(Library)]
+        public static partial void speex_echo_state_reset(SpeexEchoHandle st);
+
+        [LibraryImport(Library)]
         public static partial int speex_echo_ctl(SpeexEchoHandle st, int request, void* ptr);
 
         [LibraryImport(Library)]
