@@ -39,7 +39,7 @@ public static class EvalEchoCommand
         var suppress = new Option<bool>("--suppress-residual") { Description = "Suppress what the canceller leaves (as audio.echo.suppressResidual)", DefaultValueFactory = _ => new EchoCancellationOptions().SuppressResidual };
         var drift = new Option<double>("--drift-ppm") { Description = "The speaker's clock runs this many parts per million faster than the microphone's (0: one clock)" };
         var align = new Option<bool>("--align-feed") { Description = "Keep the echo where the canceller learned it (as audio.echo.alignFeed; --align-feed false to measure without)", DefaultValueFactory = _ => new EchoCancellationOptions().AlignFeed };
-        var jitter = new Option<double>("--jitter-ms") { Description = "Each answer starts up to this much later behind the feed than the last (a real speaker, opened anew for each)" };
+        var jitter = new Option<double>("--jitter-ms") { Description = "Each answer reaches the microphone up to this much later than its feed says, drawn anew for each (a real speaker, opened anew for each answer)" };
         var command = new Command("echo", "Barge-in: the wake phrase heard while the hub talks or rings, with and without echo cancellation") { data, phrase, limit, echoDb, trials, verbose, tail, suppress, drift, align, jitter };
         command.SetAction((parse, cancellationToken) => CliApplication.Guard(io, "eval echo", async () =>
         {
@@ -133,6 +133,8 @@ public static class EvalEchoCommand
         return command;
     }
 
+    private static int JitterSamples(double milliseconds) => (int)(milliseconds * Rate / 1000);
+
     /// <summary>One stretch of the hub's sound through the room's canceller, restarted for it as the hub restarts it for each answer.</summary>
     private static float[] Cancel(EchoCanceller canceller, float[] microphone, float[] reference)
     {
@@ -178,8 +180,6 @@ public static class EvalEchoCommand
     /// <paramref name="driftPpm"/>, the speaker plays the feed that much faster than the microphone's clock; with
     /// <paramref name="jitterSamples"/>, it starts up to that much later than the feed says.
     /// </summary>
-    private static int JitterSamples(double milliseconds) => (int)(milliseconds * Rate / 1000);
-
     private static (float[] Microphone, float[] Reference) Mix(float[] speech, float[] sound, EchoPath path, double echoDb, double driftPpm, int jitterSamples, Random random, bool withSpeech)
     {
         var length = (int)(1.5 * Rate) + speech.Length + Rate;

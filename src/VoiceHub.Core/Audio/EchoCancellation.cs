@@ -56,6 +56,9 @@ public sealed class EchoCanceller : IDisposable
     /// <summary>The echo's delay behind the feed at the start of this stretch of sound (samples), once measured.</summary>
     public double? DelaySamples => _alignment?.DelaySamples;
 
+    /// <summary>How many times the filter was made to forget what it learned (once, when the echo is first found behind the feed).</summary>
+    public int Resets { get; private set; }
+
     /// <summary>Where the echo is in this stretch of sound is known (<see cref="FeedAlignment.Settled"/>); until then nothing is cancelled.</summary>
     public bool Settled => _alignment?.Settled ?? true;
 
@@ -81,6 +84,7 @@ public sealed class EchoCanceller : IDisposable
                     // rule): what the filter learned before is at the wrong delays, and unlearning it took seconds.
                     _echoFound = true;
                     _speex.Reset();
+                    Resets++;
                 }
 
                 _speex.Process(_microphone, _reference, _cleaned);
@@ -173,6 +177,7 @@ public sealed class EchoFrontEnd : IDisposable
     private int _learnedSamples;
     private bool _learned;
     private bool _toldDrift;
+    private int _cancellerResets;
     private bool _rechecking; // the echo loss is checked again over this answer's first second
     private int _recheckedSamples;
     private int _doubleTalkSamples; // in this stretch of the hub's sound
@@ -222,7 +227,8 @@ public sealed class EchoFrontEnd : IDisposable
     /// as words, "stop" among them, and the hub would cut itself short; how long that takes depends on
     /// the room and the voice), and unless the speaker feed of the last answer stayed silent (nothing
     /// could be cancelled) until the next answer brings sound in its feed. Not in an answer's first
-    /// eighth of a second either, until the canceller knows where its echo is (<see cref="EchoCanceller.Settled"/>).
+    /// eighth of a second either (as a rule; half a second at most), until the canceller knows where its
+    /// echo is (<see cref="EchoCanceller.Settled"/>).
     /// </summary>
     public bool CanHearWhileTalking => FeedCarriesSound && ((Trusted && _canceller.Settled) || !_cancel);
 
@@ -266,6 +272,13 @@ public sealed class EchoFrontEnd : IDisposable
         }
 
         _canceller.Process(microphone.Span, reference, _cleaned.AsSpan(0, n));
+        if (_canceller.Resets != _cancellerResets)
+        {
+            // The filter forgot the room (the echo was just found behind the feed): it is trusted again once it has relearned it.
+            _cancellerResets = _canceller.Resets;
+            (_learned, _learnedSamples) = (false, 0);
+        }
+
         var microphoneLevel = Level(microphone.Span);
         var cleanedLevel = Level(_cleaned.AsSpan(0, n));
         // Until the canceller knows where the echo is in this stretch, what comes out is the echo itself: no measure of anything.

@@ -46,7 +46,7 @@ public sealed class FeedAlignment
     /// <summary>How much of the pooled slope's evidence each new stretch keeps (clocks drift with temperature).</summary>
     private const double Forgetting = 0.95;
 
-    /// <summary>Evidence (seconds squared of spread in measuring times) before the slope is trusted: a few answers.</summary>
+    /// <summary>Evidence (seconds squared of spread in measuring times) before the slope is trusted: about three seconds of answers.</summary>
     private const double LeastEvidence = 5;
 
     /// <summary>
@@ -78,6 +78,7 @@ public sealed class FeedAlignment
     private double _n, _st, _sd, _stt, _std; // this stretch's measurements (t in samples, delay in samples)
     private double? _lastDelay;
     private bool _measuredThisStretch;
+    private int _missed; // measurements in a row that found no echo where it was tracked
 
     /// <param name="longestDelay">The longest echo delay looked for, in samples (the canceller's tail).</param>
     public FeedAlignment(int longestDelay) => _longestDelay = Math.Clamp(longestDelay, 16, Window / 2);
@@ -89,7 +90,8 @@ public sealed class FeedAlignment
         {
             var (sxx, sxy) = (_pooledSxx + CurrentSxx, _pooledSxy + CurrentSxy);
             var seconds2 = sxx / ((double)AudioFile.SampleRate * AudioFile.SampleRate);
-            return seconds2 < LeastEvidence ? null : Math.Clamp(-sxy / sxx * 1e6, -LargestPpm, LargestPpm);
+            var ppm = -sxy / sxx * 1e6;
+            return seconds2 < LeastEvidence || Math.Abs(ppm) > LargestPpm ? null : ppm;
         }
     }
 
@@ -97,7 +99,8 @@ public sealed class FeedAlignment
     public bool Found => _anchor is not null;
 
     /// <summary>
-    /// Where the echo is in this stretch is known: measured in it (an eighth of a second in, as a rule),
+    /// Where the echo is in this stretch is known: measured in it (an eighth of a second in, as a rule;
+    /// a quarter second for an echo delayed over 64 ms),
     /// or not to be waited for (nothing found yet to move it to, or half a second without a measurement:
     /// a tone, whose echo cannot be told from itself a period off, goes on where the last stretch was).
     /// Until then the feed is withheld (<see cref="Next"/> gives silence): the canceller neither subtracts
@@ -122,6 +125,7 @@ public sealed class FeedAlignment
         _pooledSxy = (_pooledSxy * Forgetting) + CurrentSxy;
         (_n, _st, _sd, _stt, _std) = (0, 0, 0, 0, 0);
         _lastDelay = null;
+        _missed = 0;
         _measuredThisStretch = false;
         _anchorSettled = _anchor is not null;
         _position = 0;
@@ -202,18 +206,20 @@ public sealed class FeedAlignment
         var a = _a.AsSpan(0, size);
         var b = _b.AsSpan(0, size);
         var feedEnergy = 0.0;
+        var microphoneEnergy = 0.0;
         for (var k = 0; k < window; k++)
         {
             var at = _position - window + k;
-            var f = _feed[at % History];
+            var (f, m) = (_feed[at % History], _microphone[at % Window]);
             feedEnergy += f * (double)f;
-            a[k] = _microphone[at % Window];
+            microphoneEnergy += m * (double)m;
+            a[k] = m;
             b[k] = f;
         }
 
-        if (feedEnergy / window < 1e-6)
+        if (feedEnergy / window < 1e-6 || microphoneEnergy / window < 1e-10)
         {
-            return; // a pause in the hub's sound: nothing to follow
+            return; // a pause in the hub's sound, or a microphone that hears nothing: nothing to follow
         }
 
         a[window..].Clear();
@@ -247,8 +253,14 @@ public sealed class FeedAlignment
         }
 
         spread = Math.Sqrt(spread / (longest - 1));
-        if (a[peak].Real < LeastPeakToSpread * spread || (peak == from && from > 1) || peak == to)
+        // Written to fail on zeros and NaN as well: only a peak that stands out is an echo.
+        if (!(a[peak].Real > 0 && a[peak].Real >= LeastPeakToSpread * spread) || (peak == from && from > 1) || peak == to)
         {
+            if (_lastDelay is not null && ++_missed >= 2)
+            {
+                _lastDelay = null; // lost (a new answer within the echo tail, at another delay): looked for everywhere again
+            }
+
             return;
         }
 
@@ -264,7 +276,14 @@ public sealed class FeedAlignment
             {
                 return;
             }
+
+            if (_anchor is { } found && _anchorSettled && Math.Abs(peak + (Drift * _position) - found) > 2 * MostHeldBack)
+            {
+                return; // further from where the echo has always been than an answer's start moves it: a reflection, or something else
+            }
         }
+
+        _missed = 0;
 
         var (left, centre, right) = (a[peak - 1].Real, a[peak].Real, a[peak + 1].Real);
         var curvature = left - (2 * centre) + right;

@@ -220,6 +220,11 @@ public sealed class SimulatedRoom(float[] talker, EchoPath path, float echoGain,
         foreach (var (sound, start, _, late) in _inFlight)
         {
             var played = (int)Math.Clamp(_position - start, 0, sound.Length);
+            if (played == sound.Length)
+            {
+                continue; // played to the end already (answers queued back to back): all of its echo is real
+            }
+
             var unplayed = path.Apply(sound.AsSpan(played)); // the path is linear after its per-sample clipping: echoes add up
             var at = (int)(start + played - _position) + late;
             for (var i = 0; i < unplayed.Length && at + i < _echo.Count; i++)
