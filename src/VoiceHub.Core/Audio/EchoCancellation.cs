@@ -59,8 +59,6 @@ public sealed class EchoCanceller : IDisposable
     /// <summary>How many times the filter was made to forget what it learned (once, when the echo is first found behind the feed).</summary>
     public int Resets { get; private set; }
 
-    /// <summary>Where the echo is in this stretch of sound is known (<see cref="FeedAlignment.Settled"/>); until then nothing is cancelled.</summary>
-    public bool Settled => _alignment?.Settled ?? true;
 
     /// <summary>Cancels the reference's echo from <paramref name="microphone"/> into <paramref name="output"/> (same length; the last partial frame comes out with the next call, so output lags by under 10 ms).</summary>
     public void Process(ReadOnlySpan<float> microphone, ReadOnlySpan<float> reference, Span<float> output)
@@ -226,11 +224,9 @@ public sealed class EchoFrontEnd : IDisposable
     /// by how much of the hub's sound it takes out (before, what it leaves of the first answers decodes
     /// as words, "stop" among them, and the hub would cut itself short; how long that takes depends on
     /// the room and the voice), and unless the speaker feed of the last answer stayed silent (nothing
-    /// could be cancelled) until the next answer brings sound in its feed. Not in an answer's first
-    /// eighth of a second either (as a rule; half a second at most), until the canceller knows where its
-    /// echo is (<see cref="EchoCanceller.Settled"/>).
+    /// could be cancelled) until the next answer brings sound in its feed.
     /// </summary>
-    public bool CanHearWhileTalking => FeedCarriesSound && ((Trusted && _canceller.Settled) || !_cancel);
+    public bool CanHearWhileTalking => FeedCarriesSound && (Trusted || !_cancel);
 
     private bool FeedCarriesSound => _referenceHeard || _talkedSamples < _silentReferenceLimit;
 
@@ -281,17 +277,15 @@ public sealed class EchoFrontEnd : IDisposable
 
         var microphoneLevel = Level(microphone.Span);
         var cleanedLevel = Level(_cleaned.AsSpan(0, n));
-        // Until the canceller knows where the echo is in this stretch, what comes out is the echo itself: no measure of anything.
-        var settled = _canceller.Settled;
-        var nearEnd = settled && IsDoubleTalk(microphoneLevel, cleanedLevel, n);
+        var nearEnd = IsDoubleTalk(microphoneLevel, cleanedLevel, n);
         _sinceNearEnd = nearEnd ? 0 : Math.Min(_sinceNearEnd + n, int.MaxValue / 2);
         // Double talk tells only over a canceller that has learned the room: before, its residue is within the margin of the echo by itself.
         _doubleTalkSamples = nearEnd && _learned ? Math.Min(_doubleTalkSamples + n, int.MaxValue / 2) : _doubleTalkSamples;
-        if (played > 0 && !_learned && settled)
+        if (played > 0 && !_learned)
         {
             Learn(microphoneLevel, cleanedLevel, n);
         }
-        else if (played > 0 && _rechecking && settled)
+        else if (played > 0 && _rechecking)
         {
             Recheck(microphoneLevel, cleanedLevel, n);
         }

@@ -77,7 +77,6 @@ public sealed class FeedAlignment
     private double _pooledSxx, _pooledSxy; // completed stretches
     private double _n, _st, _sd, _stt, _std; // this stretch's measurements (t in samples, delay in samples)
     private double? _lastDelay;
-    private bool _measuredThisStretch;
     private int _missed; // measurements in a row that found no echo where it was tracked
 
     /// <param name="longestDelay">The longest echo delay looked for, in samples (the canceller's tail).</param>
@@ -98,16 +97,6 @@ public sealed class FeedAlignment
     /// <summary>The echo has been found behind the feed, and the feed held back behind it for good.</summary>
     public bool Found => _anchor is not null;
 
-    /// <summary>
-    /// Where the echo is in this stretch is known: measured in it (an eighth of a second in, as a rule;
-    /// a quarter second for an echo delayed over 64 ms),
-    /// or not to be waited for (nothing found yet to move it to, or half a second without a measurement:
-    /// a tone, whose echo cannot be told from itself a period off, goes on where the last stretch was).
-    /// Until then the feed is withheld (<see cref="Next"/> gives silence): the canceller neither subtracts
-    /// it at a delay the filter did not learn nor learns from it there.
-    /// </summary>
-    public bool Settled => !_anchorSettled || _measuredThisStretch || _position > Window;
-
     /// <summary>The echo's delay behind the feed when this stretch started, in samples, once measured.</summary>
     public double? DelaySamples => _anchor is null ? null : _startDelay;
 
@@ -126,7 +115,6 @@ public sealed class FeedAlignment
         (_n, _st, _sd, _stt, _std) = (0, 0, 0, 0, 0);
         _lastDelay = null;
         _missed = 0;
-        _measuredThisStretch = false;
         _anchorSettled = _anchor is not null;
         _position = 0;
         Array.Clear(_feed);
@@ -142,11 +130,6 @@ public sealed class FeedAlignment
         if (_position is FirstWindow or 2 * FirstWindow || (_position >= Window && (_position - Window) % Hop == 0))
         {
             Measure((int)Math.Min(Window, _position));
-        }
-
-        if (!Settled)
-        {
-            return 0;
         }
 
         // The echo at this sample left the speaker startDelay - drift × t earlier; the filter expects it where it was first found.
@@ -289,7 +272,6 @@ public sealed class FeedAlignment
         var curvature = left - (2 * centre) + right;
         var delay = peak + (curvature < 0 ? 0.5 * (left - right) / curvature : 0);
         _lastDelay = delay;
-        _measuredThisStretch = true;
         var t = _position - (window / 2.0);
         if (window == Window)
         {
