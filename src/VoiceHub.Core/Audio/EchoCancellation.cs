@@ -59,7 +59,6 @@ public sealed class EchoCanceller : IDisposable
     /// <summary>How many times the filter was made to forget what it learned (once, when the echo is first found behind the feed).</summary>
     public int Resets { get; private set; }
 
-
     /// <summary>Cancels the reference's echo from <paramref name="microphone"/> into <paramref name="output"/> (same length; the last partial frame comes out with the next call, so output lags by under 10 ms).</summary>
     public void Process(ReadOnlySpan<float> microphone, ReadOnlySpan<float> reference, Span<float> output)
     {
@@ -253,6 +252,7 @@ public sealed class EchoFrontEnd : IDisposable
                 _note?.Invoke(string.Create(System.Globalization.CultureInfo.InvariantCulture,
                     $"the speaker's clock runs {Math.Abs(ppm):0.0} ppm {(ppm > 0 ? "faster" : "slower")} than the microphone's (separate sound cards); what it plays is re-timed to the microphone's clock"));
             }
+
             _microphoneLevels.Clear();
             _cleanedLevels.Clear();
             _sinceNearEnd = int.MaxValue / 2; // nor of whoever talked over it
