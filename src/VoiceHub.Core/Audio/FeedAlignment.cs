@@ -100,8 +100,13 @@ public sealed class FeedAlignment
     /// <summary>The echo's delay behind the feed when this stretch started, in samples, once measured.</summary>
     public double? DelaySamples => _anchor is null ? null : _startDelay;
 
-    /// <summary>The drift followed: none below 1 ppm, where one clock's measuring noise (0.2-0.4 ppm) lies and a sample takes half a minute to slip.</summary>
-    private double Drift => DriftPpm is { } ppm && Math.Abs(ppm) >= 1 ? ppm * 1e-6 : 0;
+    /// <summary>
+    /// The drift followed: none below 1 ppm, where one clock's measuring noise (0.2-0.4 ppm) lies and a
+    /// sample takes half a minute to slip. Kept from when the slope's sums last changed: it is read for every sample.
+    /// </summary>
+    private double Drift { get; set; }
+
+    private void FollowDrift() => Drift = DriftPpm is { } ppm && Math.Abs(ppm) >= 1 ? ppm * 1e-6 : 0;
 
     private double CurrentSxx => _n < 2 ? 0 : _stt - (_st * _st / _n);
 
@@ -119,6 +124,7 @@ public sealed class FeedAlignment
         _position = 0;
         Array.Clear(_feed);
         Array.Clear(_microphone);
+        FollowDrift();
     }
 
     /// <summary>One sample of the microphone and of the feed at the same moment; returns the feed's sample where the filter expects it.</summary>
@@ -277,6 +283,7 @@ public sealed class FeedAlignment
         {
             // The slope is taken from the full windows only: a short one measures a little differently, which would pass for drift.
             (_n, _st, _sd, _stt, _std) = (_n + 1, _st + t, _sd + delay, _stt + (t * t), _std + (t * delay));
+            FollowDrift();
         }
 
         // Each measurement, drift taken out, says where the stretch started.
