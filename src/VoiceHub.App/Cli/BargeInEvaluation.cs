@@ -33,7 +33,8 @@ internal static class BargeInEvaluation
     private static readonly bool[] s_withoutAndWith = [false, true];
 
     /// <param name="startJitter">Each answer reaches the microphone up to this much later than the feed says (<see cref="SimulatedRoom.StartJitter"/>).</param>
-    public static async Task RunAsync(CliIo io, IReadOnlyList<string> wakeRecordings, int trials, double echoDb, TimeSpan startJitter, bool alignFeed, bool verbose, CancellationToken cancellationToken)
+    /// <param name="timestampError">The feed places each answer by when it started to play (<see cref="SimulatedRoom.Timestamps"/>), with stamps up to this far off; null: by when the audio loop reads it.</param>
+    public static async Task RunAsync(CliIo io, IReadOnlyList<string> wakeRecordings, int trials, double echoDb, TimeSpan startJitter, TimeSpan? timestampError, bool alignFeed, bool verbose, CancellationToken cancellationToken)
     {
         var intents = IntentSet.Load(Inputs.DefaultIntents());
         var registry = DevicesFile.Load(Path.Combine(AppContext.BaseDirectory, "demo", "devices.yaml"));
@@ -58,12 +59,12 @@ internal static class BargeInEvaluation
                 var gain = (float)(Math.Pow(10, echoDb / 20) * EvalEchoCommand.Rms(lightOn) / EvalEchoCommand.Rms(path.Apply(answerSound)));
                 var talker = Stream(lightOn, lightOn, lightOn);
 
-                var stop = await TrialAsync(models, registry, talker, path, gain, startJitter, alignFeed, cancel, Render("stop", s_stopVoices[trial % s_stopVoices.Length]), cancellationToken).ConfigureAwait(false);
+                var stop = await TrialAsync(models, registry, talker, path, gain, startJitter, timestampError, alignFeed, cancel, Render("stop", s_stopVoices[trial % s_stopVoices.Length]), cancellationToken).ConfigureAwait(false);
                 stopHeard += stop.Traces.Any(t => t.Result?.Intent == IntentNames.Nevermind) && stop.Interrupted.Contains(3) ? 1 : 0;
                 falseInterruptions += stop.Interrupted.Count(answer => answer != 3);
 
                 var recording = AudioFile.Voiced(AudioFile.ReadMono16k(wakeRecordings[(trial + 1) % wakeRecordings.Count]));
-                var woken = await TrialAsync(models, registry, talker, path, gain, startJitter, alignFeed, cancel, [.. recording, .. new float[AudioFile.SampleRate * 2 / 5], .. thermostat], cancellationToken).ConfigureAwait(false);
+                var woken = await TrialAsync(models, registry, talker, path, gain, startJitter, timestampError, alignFeed, cancel, [.. recording, .. new float[AudioFile.SampleRate * 2 / 5], .. thermostat], cancellationToken).ConfigureAwait(false);
                 wakeHeard += woken.Interrupted.Contains(3) ? 1 : 0;
                 commandsDone += woken.Traces.Any(t => t.Woken && t.Result?.Intent == IntentNames.ClimateSetTemperature) ? 1 : 0;
                 falseInterruptions += woken.Interrupted.Count(answer => answer != 3);
@@ -79,9 +80,9 @@ internal static class BargeInEvaluation
     }
 
     private static async Task<(List<UtteranceTrace> Traces, List<int> Interrupted)> TrialAsync(
-        ModelSets models, DeviceRegistry registry, float[] talker, EchoPath path, float gain, TimeSpan startJitter, bool alignFeed, bool cancel, float[] overTheThirdAnswer, CancellationToken cancellationToken)
+        ModelSets models, DeviceRegistry registry, float[] talker, EchoPath path, float gain, TimeSpan startJitter, TimeSpan? timestampError, bool alignFeed, bool cancel, float[] overTheThirdAnswer, CancellationToken cancellationToken)
     {
-        using var room = new SimulatedRoom(talker, path, gain) { StartJitter = startJitter };
+        using var room = new SimulatedRoom(talker, path, gain) { StartJitter = startJitter, Timestamps = timestampError is not null, TimestampError = timestampError ?? TimeSpan.Zero };
         room.SayWhenTheHubTalks(overTheThirdAnswer, TimeSpan.FromMilliseconds(300), answer: 3);
         var status = new HubStatus();
         using var timers = new TimerService();

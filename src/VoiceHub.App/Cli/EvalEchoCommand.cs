@@ -40,7 +40,9 @@ public static class EvalEchoCommand
         var drift = new Option<double>("--drift-ppm") { Description = "The speaker's clock runs this many parts per million faster than the microphone's (0: one clock)" };
         var align = new Option<bool>("--align-feed") { Description = "Keep the echo where the canceller learned it (as audio.echo.alignFeed; --align-feed false to measure without)", DefaultValueFactory = _ => new EchoCancellationOptions().AlignFeed };
         var jitter = new Option<double>("--jitter-ms") { Description = "Each answer reaches the microphone up to this much later than its feed says, drawn anew for each (a real speaker, opened anew for each answer)" };
-        var command = new Command("echo", "Barge-in: the wake phrase heard while the hub talks or rings, with and without echo cancellation") { data, phrase, limit, echoDb, trials, verbose, tail, suppress, drift, align, jitter };
+        var timestamps = new Option<bool>("--timestamps") { Description = "--pipeline-trials: the feed places each answer by when it started to play and when each microphone block was captured, as the hub does (--timestamps false: by when the audio loop reads it)", DefaultValueFactory = _ => true };
+        var stampError = new Option<double>("--timestamp-error-ms") { Description = "--pipeline-trials: how far off (either way, at random) the speaker's stamp of each answer's start may be (threads waking late)", DefaultValueFactory = _ => 1 };
+        var command = new Command("echo", "Barge-in: the wake phrase heard while the hub talks or rings, with and without echo cancellation") { data, phrase, limit, echoDb, trials, verbose, tail, suppress, drift, align, jitter, timestamps, stampError };
         command.SetAction((parse, cancellationToken) => CliApplication.Guard(io, "eval echo", async () =>
         {
             var wakePhrase = parse.GetValue(phrase)!;
@@ -125,7 +127,7 @@ public static class EvalEchoCommand
             await io.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"echo cancellation CPU: real-time factor {cancellationCpu.TotalSeconds / cancelledSeconds:0.0000} on one core")).ConfigureAwait(false);
             if (parse.GetValue(trials) > 0)
             {
-                await BargeInEvaluation.RunAsync(io, files, parse.GetValue(trials), parse.GetValue(echoDb), TimeSpan.FromMilliseconds(parse.GetValue(jitter)), parse.GetValue(align), parse.GetValue(verbose), cancellationToken).ConfigureAwait(false);
+                await BargeInEvaluation.RunAsync(io, files, parse.GetValue(trials), parse.GetValue(echoDb), TimeSpan.FromMilliseconds(parse.GetValue(jitter)), parse.GetValue(timestamps) ? TimeSpan.FromMilliseconds(parse.GetValue(stampError)) : null, parse.GetValue(align), parse.GetValue(verbose), cancellationToken).ConfigureAwait(false);
             }
 
             return CliApplication.Success;

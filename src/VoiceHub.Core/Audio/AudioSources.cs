@@ -9,7 +9,11 @@ namespace VoiceHub.Core.Audio;
 /// are valid until the source produces the next block: consumers copy what they keep (the ring
 /// buffer does), so steady-state capture allocates nothing.
 /// </summary>
-public readonly record struct AudioBlock(ReadOnlyMemory<float> Samples, TimeSpan Start)
+/// <param name="CapturedAt">
+/// When a sound card captured the block's last sample (a <see cref="TimeProvider.System"/>
+/// timestamp, taken as the read returned), so the speaker feed can line up with it; 0 for files.
+/// </param>
+public readonly record struct AudioBlock(ReadOnlyMemory<float> Samples, TimeSpan Start, long CapturedAt = 0)
 {
     public TimeSpan End => Start + AudioFile.Time(Samples.Length);
 }
@@ -134,7 +138,7 @@ public sealed partial class AlsaAudioSource(string device, AudioOptions options,
         var delay = TimeSpan.FromMilliseconds(250);
         var reconnects = 0;
         var emitted = 0L;
-        var channel = System.Threading.Channels.Channel.CreateBounded<(float[] Buffer, int Count)>(new System.Threading.Channels.BoundedChannelOptions(64)
+        var channel = System.Threading.Channels.Channel.CreateBounded<(float[] Buffer, int Count, long CapturedAt)>(new System.Threading.Channels.BoundedChannelOptions(64)
         {
             FullMode = System.Threading.Channels.BoundedChannelFullMode.Wait,
             SingleReader = true,
@@ -171,7 +175,7 @@ public sealed partial class AlsaAudioSource(string device, AudioOptions options,
             {
                 while (true)
                 {
-                    (float[] Buffer, int Count) item;
+                    (float[] Buffer, int Count, long CapturedAt) item;
                     try
                     {
                         if (!await channel.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false) || !channel.Reader.TryRead(out item))
@@ -193,7 +197,7 @@ public sealed partial class AlsaAudioSource(string device, AudioOptions options,
                     var start = AudioFile.Time(emitted);
                     emitted += count;
                     _health = _health with { Recoveries = pcm.Recoveries };
-                    yield return new AudioBlock(block.AsMemory(0, count), start);
+                    yield return new AudioBlock(block.AsMemory(0, count), start, item.CapturedAt);
                 }
             }
             finally
@@ -208,7 +212,7 @@ public sealed partial class AlsaAudioSource(string device, AudioOptions options,
         }
     }
 
-    private void Capture(AlsaPcm pcm, System.Threading.Channels.ChannelWriter<(float[] Buffer, int Count)> writer, CancellationToken token)
+    private void Capture(AlsaPcm pcm, System.Threading.Channels.ChannelWriter<(float[] Buffer, int Count, long CapturedAt)> writer, CancellationToken token)
     {
         var frames = Math.Max(1, (int)(pcm.Format.SampleRate * options.BlockDuration.TotalSeconds));
         var interleaved = new float[frames * pcm.Format.Channels];
@@ -224,18 +228,19 @@ public sealed partial class AlsaAudioSource(string device, AudioOptions options,
             while (!token.IsCancellationRequested)
             {
                 var read = pcm.Read(interleaved, frames);
+                var capturedAt = TimeProvider.System.GetTimestamp(); // as the read returns: this thread waits on the card for each block
                 var mono = pool[next++ % pool.Length]; // a ring of buffers: no allocation per block
                 AudioFile.DownMix(interleaved.AsSpan(0, read * pcm.Format.Channels), pcm.Format.Channels, mono.AsSpan(0, read));
-                if (!writer.TryWrite((mono, read)))
+                if (!writer.TryWrite((mono, read, capturedAt)))
                 {
-                    writer.WriteAsync((mono, read), token).AsTask().GetAwaiter().GetResult();
+                    writer.WriteAsync((mono, read, capturedAt), token).AsTask().GetAwaiter().GetResult();
                 }
             }
         }
         catch (AudioDeviceGoneException e)
         {
             LogLost(logger, e.Message);
-            writer.TryWrite(([], -1));
+            writer.TryWrite(([], -1, 0));
         }
         catch (OperationCanceledException)
         {

@@ -231,7 +231,8 @@ public sealed class EchoFrontEnd : IDisposable
 
     /// <summary>One microphone block, cleaned of the hub's sound (the returned samples are valid until the next call).</summary>
     /// <param name="talking">The hub is saying something now.</param>
-    public ReadOnlyMemory<float> Process(ReadOnlyMemory<float> microphone, bool talking)
+    /// <param name="capturedAt">When the block's last sample was captured, by the speaker feed's clock (0: unknown); see <see cref="SpeakerFeed.Read"/>.</param>
+    public ReadOnlyMemory<float> Process(ReadOnlyMemory<float> microphone, bool talking, long capturedAt = 0)
     {
         var n = microphone.Length;
         if (_reference.Length < n)
@@ -241,7 +242,7 @@ public sealed class EchoFrontEnd : IDisposable
         }
 
         var reference = _reference.AsSpan(0, n);
-        var played = _feed.Read(reference);
+        var played = _feed.Read(reference, capturedAt);
         TrackAnswer(talking, reference[..played], n);
         if (played > 0 && !Echoing)
         {

@@ -97,7 +97,7 @@ public sealed record EchoPath(int DelaySamples, double LowPass, double HighPass,
 public sealed class SimulatedRoom(float[] talker, EchoPath path, float echoGain, int seed = 1) : IAudioSource, ISpeaker, IDisposable
 {
     private const int BlockSamples = 320;
-    private readonly SpeakerFeed _feed = new(TimeSpan.FromSeconds(1));
+    private readonly (StreamClock Clock, SpeakerFeed Feed) _speaker = Speaker();
     private readonly Lock _lock = new();
     private readonly List<float> _playing = []; // what the speaker has yet to play
     private readonly List<float> _echo = []; // what the microphone has yet to hear of it
@@ -105,6 +105,8 @@ public sealed class SimulatedRoom(float[] talker, EchoPath path, float echoGain,
     private readonly List<(float[] Sound, long Start, int Number, int Late)> _inFlight = []; // answers not yet played to the end, where in the stream each starts, and how late its speaker started
     private readonly List<(float[] Speech, TimeSpan Delay, int Answer)> _cues = [];
     private readonly Random _startJitter = new((seed * 7919) + path.DelaySamples); // rooms differ in how their answers start too
+    private readonly Random _stampError = new((seed * 104729) + path.DelaySamples);
+    private int? _nextAnswerStarts; // samples into the next block at which the answer just queued starts to play, by the speaker's timestamp
     private int _answersStarted;
     private float[] _cued = [];
     private int _cuedAt;
@@ -125,9 +127,9 @@ public sealed class SimulatedRoom(float[] talker, EchoPath path, float echoGain,
         }
     }
 
-    public SpeakerFeed Feed => _feed;
+    public SpeakerFeed Feed => _speaker.Feed;
 
-    SpeakerFeed? ISpeaker.Feed => _feed;
+    SpeakerFeed? ISpeaker.Feed => _speaker.Feed;
 
     /// <summary>Everything the hub said, in order (cut-off answers included).</summary>
     public List<string> Said { get; } = [];
@@ -144,6 +146,16 @@ public sealed class SimulatedRoom(float[] talker, EchoPath path, float echoGain,
     /// microphone by when the audio loop reads it. Zero: every answer at the same delay.
     /// </summary>
     public TimeSpan StartJitter { get; init; }
+
+    /// <summary>
+    /// The microphone's blocks carry their capture time and the speaker stamps when each answer
+    /// starts, as on the appliance (the feed then places each answer where it started); false: a
+    /// source with no clock, and each answer starts with the next block the audio loop reads.
+    /// </summary>
+    public bool Timestamps { get; init; } = true;
+
+    /// <summary>How far off (either way, at random) the speaker's timestamp of each answer's start may be: the wake-up latency of the threads that take the times.</summary>
+    public TimeSpan TimestampError { get; init; }
 
     /// <summary>How fast the hub talks (espeak-ng's words per minute).</summary>
     public int WordsPerMinute { get; init; } = 165;
@@ -172,6 +184,12 @@ public sealed class SimulatedRoom(float[] talker, EchoPath path, float echoGain,
             var late = _startJitter.Next((int)(StartJitter.TotalSeconds * AudioFile.SampleRate) + 1);
             var echo = (float[])[.. new float[late], .. path.Apply(sound)];
             var offset = _playing.Count; // after what is still playing
+            if (offset == 0)
+            {
+                var error = (int)(TimestampError.TotalSeconds * AudioFile.SampleRate);
+                _nextAnswerStarts = late + _stampError.Next(-error, error + 1);
+            }
+
             _playing.AddRange(sound);
             _inFlight.Add((sound, _position + offset, _answersStarted + 1, late));
             for (var i = 0; i < echo.Length; i++)
@@ -205,7 +223,7 @@ public sealed class SimulatedRoom(float[] talker, EchoPath path, float echoGain,
                     InterruptedAnswers.Add(_inFlight.Count > 0 ? _inFlight[0].Number : _answersStarted);
                     _playing.Clear();
                     TakeBackUnplayedEcho();
-                    _feed.EndOfSound();
+                    _speaker.Feed.EndOfSound();
                 }
             }
 
@@ -253,10 +271,12 @@ public sealed class SimulatedRoom(float[] talker, EchoPath path, float echoGain,
                 _playing.CopyTo(0, played, 0, n);
                 _playing.RemoveRange(0, n);
                 Array.Clear(played, n, BlockSamples - n);
-                _feed.Write(played.AsSpan(0, n), AudioFile.SampleRate);
+                _speaker.Clock.Samples = _position + (n > 0 ? _nextAnswerStarts ?? 0 : 0); // when the speaker writes (its answer's start, for a new one)
+                _nextAnswerStarts = n > 0 ? null : _nextAnswerStarts;
+                _speaker.Feed.Write(played.AsSpan(0, n), AudioFile.SampleRate);
                 if (n > 0 && _playing.Count == 0)
                 {
-                    _feed.EndOfSound(); // as the speaker does when an answer ends
+                    _speaker.Feed.EndOfSound(); // as the speaker does when an answer ends
                     _inFlight.Clear();
                     ended = true;
                 }
@@ -283,7 +303,7 @@ public sealed class SimulatedRoom(float[] talker, EchoPath path, float echoGain,
                 EndAnswersPlaying(); // outside the lock: the hub's continuation may queue its next answer here
             }
 
-            yield return new AudioBlock(microphone, AudioFile.Time(_position - BlockSamples));
+            yield return new AudioBlock(microphone, AudioFile.Time(_position - BlockSamples), Timestamps ? StreamClock.At(_position) : 0); // captured at its end, by the stream's clock
             if (at % AudioFile.SampleRate == 0)
             {
                 await Task.Yield();
@@ -329,5 +349,24 @@ public sealed class SimulatedRoom(float[] talker, EchoPath path, float echoGain,
         }
     }
 
-    public void Dispose() => _feed.Dispose();
+    public void Dispose() => _speaker.Feed.Dispose();
+
+    private static (StreamClock, SpeakerFeed) Speaker()
+    {
+        var clock = new StreamClock();
+        return (clock, new SpeakerFeed(TimeSpan.FromSeconds(1), clock: clock));
+    }
+
+    /// <summary>The stream's time as a clock: a timestamp per sample (from 1: 0 means no time).</summary>
+    private sealed class StreamClock : TimeProvider
+    {
+        /// <summary>Where in the stream it is now.</summary>
+        public long Samples { get; set; }
+
+        public override long TimestampFrequency => AudioFile.SampleRate;
+
+        public override long GetTimestamp() => At(Samples);
+
+        public static long At(long samples) => samples + 1;
+    }
 }

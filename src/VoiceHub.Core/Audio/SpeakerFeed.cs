@@ -9,8 +9,16 @@ namespace VoiceHub.Core.Audio;
 /// further ahead of the microphone than the echo canceller can model is cut back to that lead,
 /// with one warning per answer, so a lagging microphone costs cancellation, never memory.
 /// </summary>
-public sealed class SpeakerFeed(TimeSpan maxLead, Action<string>? warn = null) : IDisposable
+/// <remarks>
+/// Each answer opens the sound card anew, so it starts anywhere within a microphone block. Read
+/// with the block's capture time, the feed puts the answer's first sample where in the block it
+/// started to play (by <paramref name="clock"/>), and every answer's echo stays at the delay the
+/// canceller learned; read without one, the answer starts with the next block read, up to a block
+/// off from the last answer.
+/// </remarks>
+public sealed class SpeakerFeed(TimeSpan maxLead, Action<string>? warn = null, TimeProvider? clock = null) : IDisposable
 {
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
     private readonly Lock _lock = new();
     private readonly float[] _ring = new float[Math.Max(1, (int)(maxLead.TotalSeconds * AudioFile.SampleRate))];
     private int _head; // oldest unread sample
@@ -20,6 +28,7 @@ public sealed class SpeakerFeed(TimeSpan maxLead, Action<string>? warn = null) :
     private bool _warnedThisAnswer;
     private bool _disposed;
     private bool _playing;
+    private long _answerStartedAt; // when the answer whose first sample is at the ring's head started playing; 0: no answer waits to be placed
 
     /// <summary>The speaker is playing a sound: it has written since the last <see cref="EndOfSound"/> (not while it synthesizes, nor when it cannot play).</summary>
     public bool Playing
@@ -44,7 +53,14 @@ public sealed class SpeakerFeed(TimeSpan maxLead, Action<string>? warn = null) :
                 return; // an answer still finishing as the hub shuts down
             }
 
-            _playing |= samples.Length > 0;
+            if (!_playing && samples.Length > 0)
+            {
+                _playing = true;
+                if (_count == 0)
+                {
+                    _answerStartedAt = _clock.GetTimestamp(); // placed by time only from a drained feed: what is left of the last answer goes first, as the card plays it
+                }
+            }
 
             if (sampleRate == AudioFile.SampleRate)
             {
@@ -90,21 +106,52 @@ public sealed class SpeakerFeed(TimeSpan maxLead, Action<string>? warn = null) :
     /// Audio loop: the reference for the next microphone block, silence where nothing was played.
     /// Returns how many of the samples the speaker played.
     /// </summary>
-    public int Read(Span<float> reference)
+    /// <param name="reference">As long as the microphone block.</param>
+    /// <param name="capturedAt">When the block's last sample was captured (a timestamp of the feed's clock); 0: unknown.</param>
+    public int Read(Span<float> reference, long capturedAt = 0)
     {
         lock (_lock)
         {
-            var taken = Math.Min(reference.Length, _count);
-            for (var i = 0; i < taken; i++)
+            var from = 0;
+            if (_answerStartedAt != 0 && capturedAt != 0)
             {
-                reference[i] = _ring[(_head + i) % _ring.Length];
+                // Where in this block the answer's first sample falls: its length back from the block's end, less what played since.
+                var sinceStart = _clock.GetElapsedTime(_answerStartedAt, capturedAt).TotalSeconds * AudioFile.SampleRate;
+                var start = reference.Length - (long)Math.Round(sinceStart);
+                if (Math.Abs(start) > _ring.Length)
+                {
+                    _answerStartedAt = 0; // further off than the feed can hold: a clock of its own, not the speaker's; by the read, then
+                }
+                else if (start >= reference.Length || _count == 0)
+                {
+                    reference.Clear();
+                    return 0; // it starts after this block (or its converter has given nothing yet)
+                }
+                else
+                {
+                    _answerStartedAt = 0;
+                    Skip((int)Math.Clamp(-start, 0, _count)); // it started before this block: that part's echo went by in blocks already read
+                    from = (int)Math.Max(0, start);
+                }
             }
 
-            reference[taken..].Clear();
-            _head = (_head + taken) % _ring.Length;
-            _count -= taken;
+            reference[..from].Clear();
+            var taken = Math.Min(reference.Length - from, _count);
+            for (var i = 0; i < taken; i++)
+            {
+                reference[from + i] = _ring[(_head + i) % _ring.Length];
+            }
+
+            reference[(from + taken)..].Clear();
+            Skip(taken);
             return taken;
         }
+    }
+
+    private void Skip(int samples)
+    {
+        _head = (_head + samples) % _ring.Length;
+        _count -= samples;
     }
 
     /// <summary>Samples played and not yet read by the audio loop.</summary>
@@ -133,6 +180,11 @@ public sealed class SpeakerFeed(TimeSpan maxLead, Action<string>? warn = null) :
 
             _ring[(_head + _count) % _ring.Length] = sample;
             _count++;
+        }
+
+        if (dropped > 0)
+        {
+            _answerStartedAt = 0; // its first samples are gone: it can no longer be placed
         }
 
         if (dropped > 0 && !_warnedThisAnswer)

@@ -359,7 +359,7 @@ public sealed partial class VoicePipeline : IDisposable
         await foreach (var heard in source.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             var talking = Talking;
-            var block = _echo is null ? heard : heard with { Samples = _echo.Process(heard.Samples, talking) };
+            var block = _echo is null ? heard : heard with { Samples = _echo.Process(heard.Samples, talking, heard.CapturedAt) };
             _ring.Write(block.Samples.Span);
             _streamNow = block.End;
             Interlocked.Exchange(ref _lastBlockTimestamp, _clock.GetTimestamp());

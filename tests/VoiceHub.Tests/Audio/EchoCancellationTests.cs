@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using VoiceHub.Core.Audio;
 using VoiceHub.Native;
 using VoiceHub.Native.Audio;
@@ -256,6 +257,72 @@ public sealed class SpeakerFeedTests
         Assert.Equal(3, feed.Read(reference));
         Assert.Equal([0.1f, 0.2f, 0.3f, 0f, 0f], reference);
         Assert.Equal(0, feed.Read(reference));
+    }
+
+    [Fact]
+    public void With_capture_times_an_answer_starts_where_in_the_microphone_block_it_started_to_play()
+    {
+        var clock = new FakeTimeProvider();
+        using var feed = new SpeakerFeed(TimeSpan.FromSeconds(1), clock: clock);
+        var reference = new float[320]; // 20 ms blocks
+        var answer = Enumerable.Range(1, 1000).Select(i => i / 1000f).ToArray();
+
+        clock.Advance(TimeSpan.FromMilliseconds(100));
+        var before = clock.GetTimestamp(); // a block captured before the answer started
+        clock.Advance(TimeSpan.FromMilliseconds(5));
+        feed.Write(answer, AudioFile.SampleRate);
+
+        Assert.Equal(0, feed.Read(reference, before));
+        Assert.All(reference, s => Assert.Equal(0f, s)); // none of it belongs in a block heard before it played
+
+        clock.Advance(TimeSpan.FromMilliseconds(15)); // the block of 100-120 ms: the answer 5 ms (80 samples) into it
+        Assert.Equal(240, feed.Read(reference, clock.GetTimestamp()));
+        Assert.All(reference[..80], s => Assert.Equal(0f, s));
+        Assert.Equal(answer[..240], reference[80..]);
+
+        Assert.Equal(320, feed.Read(reference, clock.GetTimestamp() + 1)); // then on, block after block
+        Assert.Equal(answer[240..560], reference);
+    }
+
+    [Fact]
+    public void With_capture_times_a_feed_read_late_skips_what_already_echoed_in_blocks_gone_by()
+    {
+        var clock = new FakeTimeProvider();
+        using var feed = new SpeakerFeed(TimeSpan.FromSeconds(1), clock: clock);
+        var answer = Enumerable.Range(1, 1000).Select(i => i / 1000f).ToArray();
+
+        clock.Advance(TimeSpan.FromMilliseconds(100));
+        feed.Write(answer, AudioFile.SampleRate);
+        clock.Advance(TimeSpan.FromMilliseconds(30)); // the first block read ends 30 ms after the answer started
+
+        var reference = new float[320];
+        Assert.Equal(320, feed.Read(reference, clock.GetTimestamp()));
+        Assert.Equal(answer[160..480], reference); // its first 10 ms echoed in the block before
+    }
+
+    [Fact]
+    public void Without_capture_times_an_answer_starts_with_the_next_block_read()
+    {
+        var clock = new FakeTimeProvider();
+        using var feed = new SpeakerFeed(TimeSpan.FromSeconds(1), clock: clock);
+        feed.Write([0.5f, 0.25f], AudioFile.SampleRate);
+        clock.Advance(TimeSpan.FromMilliseconds(15));
+
+        var reference = new float[4];
+        Assert.Equal(2, feed.Read(reference));
+        Assert.Equal([0.5f, 0.25f, 0f, 0f], reference);
+    }
+
+    [Fact]
+    public void Capture_times_further_off_than_the_feed_holds_fall_back_to_the_next_block_read()
+    {
+        var clock = new FakeTimeProvider();
+        using var feed = new SpeakerFeed(TimeSpan.FromSeconds(1), clock: clock);
+        feed.Write([0.5f, 0.25f], AudioFile.SampleRate);
+
+        var reference = new float[4];
+        Assert.Equal(2, feed.Read(reference, clock.GetTimestamp() + (10 * clock.TimestampFrequency))); // ten seconds on: not the speaker's clock
+        Assert.Equal([0.5f, 0.25f, 0f, 0f], reference);
     }
 
     [Fact]
