@@ -45,6 +45,11 @@ public static class EvalEchoCommand
         var command = new Command("echo", "Barge-in: the wake phrase heard while the hub talks or rings, with and without echo cancellation") { data, phrase, limit, echoDb, trials, verbose, tail, suppress, drift, align, jitter, timestamps, stampError };
         command.SetAction((parse, cancellationToken) => CliApplication.Guard(io, "eval echo", async () =>
         {
+            if (parse.GetValue(stampError) < 0)
+            {
+                throw new InputException($"--timestamp-error-ms {parse.GetValue(stampError)}: milliseconds, 0 or more");
+            }
+
             var wakePhrase = parse.GetValue(phrase)!;
             var folder = Path.Combine(parse.GetValue(data)!, wakePhrase);
             if (!Directory.Exists(folder))

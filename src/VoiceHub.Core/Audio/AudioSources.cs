@@ -10,8 +10,9 @@ namespace VoiceHub.Core.Audio;
 /// buffer does), so steady-state capture allocates nothing.
 /// </summary>
 /// <param name="CapturedAt">
-/// When a sound card captured the block's last sample (a <see cref="TimeProvider.System"/>
-/// timestamp, taken as the read returned), so the speaker feed can line up with it; 0 for files.
+/// When a sound card captured the block's end (a <see cref="TimeProvider.System"/> timestamp,
+/// taken as the read returned: late by the capture thread's wake-up, or by a period when the card
+/// had more buffered), so the speaker feed can line up with it; 0 for files.
 /// </param>
 public readonly record struct AudioBlock(ReadOnlyMemory<float> Samples, TimeSpan Start, long CapturedAt = 0)
 {

@@ -231,7 +231,7 @@ public sealed class EchoFrontEnd : IDisposable
 
     /// <summary>One microphone block, cleaned of the hub's sound (the returned samples are valid until the next call).</summary>
     /// <param name="talking">The hub is saying something now.</param>
-    /// <param name="capturedAt">When the block's last sample was captured, by the speaker feed's clock (0: unknown); see <see cref="SpeakerFeed.Read"/>.</param>
+    /// <param name="capturedAt">When the block ended (its capture), by the speaker feed's clock (0: unknown); see <see cref="SpeakerFeed.Read"/>.</param>
     public ReadOnlyMemory<float> Process(ReadOnlyMemory<float> microphone, bool talking, long capturedAt = 0)
     {
         var n = microphone.Length;
@@ -243,7 +243,7 @@ public sealed class EchoFrontEnd : IDisposable
 
         var reference = _reference.AsSpan(0, n);
         var played = _feed.Read(reference, capturedAt);
-        TrackAnswer(talking, reference[..played], n);
+        TrackAnswer(talking, reference, played, n);
         if (played > 0 && !Echoing)
         {
             _canceller.Restart(); // a new stretch of the hub's sound: nothing of the last one is left in the pipe
@@ -358,7 +358,8 @@ public sealed class EchoFrontEnd : IDisposable
         return sum / Math.Max(1, samples.Length);
     }
 
-    private void TrackAnswer(bool talking, ReadOnlySpan<float> played, int samples)
+    /// <param name="reference">The block's reference: <paramref name="played"/> samples of the speaker's sound (anywhere in it), silence around them.</param>
+    private void TrackAnswer(bool talking, ReadOnlySpan<float> reference, int played, int samples)
     {
         if (talking && !_talking)
         {
@@ -373,12 +374,12 @@ public sealed class EchoFrontEnd : IDisposable
         }
 
         var wasCarryingSound = FeedCarriesSound;
-        var audible = played.Length > 0 && Peak(played) > AudiblePeak;
+        var audible = played > 0 && Peak(reference) > AudiblePeak;
         _referenceHeard |= audible;
-        _learnedSamples = audible ? Math.Min(_learnedSamples + played.Length, LearningSamples) : _learnedSamples;
-        if (_feed.Playing)
+        _learnedSamples = audible ? Math.Min(_learnedSamples + played, LearningSamples) : _learnedSamples;
+        if (_feed.Playing && !_feed.Holding)
         {
-            _talkedSamples += samples; // not while the answer is synthesized, nor when the speaker cannot play (no sound, no echo)
+            _talkedSamples += samples; // not while the answer is synthesized, nor when the speaker cannot play (no sound, no echo), nor before it started
         }
 
         if (wasCarryingSound && !FeedCarriesSound)

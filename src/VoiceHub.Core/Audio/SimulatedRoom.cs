@@ -141,9 +141,10 @@ public sealed class SimulatedRoom(float[] talker, EchoPath path, float echoGain,
     public int Interrupted => InterruptedAnswers.Count;
 
     /// <summary>
-    /// Each answer's sound reaches the microphone up to this much later than the feed says (at random), as
-    /// on a real sound card: the speaker is opened anew for each answer, and the feed lines up with the
-    /// microphone by when the audio loop reads it. Zero: every answer at the same delay.
+    /// Each answer starts to play up to this much into a microphone block (at random), as on a real sound
+    /// card: the speaker is opened anew for each answer. Without <see cref="Timestamps"/> the feed lines
+    /// up with the microphone by when the audio loop reads it, and the answer's echo comes up to this
+    /// much later than the feed says. Zero: every answer at the start of a block.
     /// </summary>
     public TimeSpan StartJitter { get; init; }
 
@@ -181,10 +182,11 @@ public sealed class SimulatedRoom(float[] talker, EchoPath path, float echoGain,
         lock (_lock)
         {
             Said.Add(text);
-            var late = _startJitter.Next((int)(StartJitter.TotalSeconds * AudioFile.SampleRate) + 1);
+            var queued = _playing.Count > 0; // follows the answer playing, on the speaker it has open: no start of its own
+            var late = queued ? 0 : _startJitter.Next((int)(StartJitter.TotalSeconds * AudioFile.SampleRate) + 1);
             var echo = (float[])[.. new float[late], .. path.Apply(sound)];
             var offset = _playing.Count; // after what is still playing
-            if (offset == 0)
+            if (!queued)
             {
                 var error = (int)(TimestampError.TotalSeconds * AudioFile.SampleRate);
                 _nextAnswerStarts = late + _stampError.Next(-error, error + 1);

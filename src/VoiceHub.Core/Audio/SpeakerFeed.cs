@@ -11,10 +11,10 @@ namespace VoiceHub.Core.Audio;
 /// </summary>
 /// <remarks>
 /// Each answer opens the sound card anew, so it starts anywhere within a microphone block. Read
-/// with the block's capture time, the feed puts the answer's first sample where in the block it
-/// started to play (by <paramref name="clock"/>), and every answer's echo stays at the delay the
-/// canceller learned; read without one, the answer starts with the next block read, up to a block
-/// off from the last answer.
+/// with the time each block was captured, the feed puts an answer's first sample where in the
+/// block the speaker handed it to the card (both by <paramref name="clock"/>), so every answer's
+/// echo stays at the delay the canceller learned, and what is left of a cut-off answer (never
+/// played) goes. Read without one, the answer starts with the next block read, up to a block off.
 /// </remarks>
 public sealed class SpeakerFeed(TimeSpan maxLead, Action<string>? warn = null, TimeProvider? clock = null) : IDisposable
 {
@@ -28,7 +28,21 @@ public sealed class SpeakerFeed(TimeSpan maxLead, Action<string>? warn = null, T
     private bool _warnedThisAnswer;
     private bool _disposed;
     private bool _playing;
-    private long _answerStartedAt; // when the answer whose first sample is at the ring's head started playing; 0: no answer waits to be placed
+    private long _answerStartedAt; // when the speaker handed the waiting answer's first sample to the card; 0: no answer waits to be placed
+    private int _beforeAnswer; // samples of earlier sound ahead of the waiting answer's first
+    private int _skipOwed; // samples of the placed answer still to drop as they come (their echo went by before the converter gave them)
+
+    /// <summary>An answer has started whose first sample no microphone block has reached yet (the audio loop runs behind the microphone).</summary>
+    public bool Holding
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _answerStartedAt != 0;
+            }
+        }
+    }
 
     /// <summary>The speaker is playing a sound: it has written since the last <see cref="EndOfSound"/> (not while it synthesizes, nor when it cannot play).</summary>
     public bool Playing
@@ -56,10 +70,9 @@ public sealed class SpeakerFeed(TimeSpan maxLead, Action<string>? warn = null, T
             if (!_playing && samples.Length > 0)
             {
                 _playing = true;
-                if (_count == 0)
-                {
-                    _answerStartedAt = _clock.GetTimestamp(); // placed by time only from a drained feed: what is left of the last answer goes first, as the card plays it
-                }
+                _answerStartedAt = _clock.GetTimestamp();
+                _beforeAnswer = _count;
+                _skipOwed = 0;
             }
 
             if (sampleRate == AudioFile.SampleRate)
@@ -107,51 +120,70 @@ public sealed class SpeakerFeed(TimeSpan maxLead, Action<string>? warn = null, T
     /// Returns how many of the samples the speaker played.
     /// </summary>
     /// <param name="reference">As long as the microphone block.</param>
-    /// <param name="capturedAt">When the block's last sample was captured (a timestamp of the feed's clock); 0: unknown.</param>
+    /// <param name="capturedAt">When the block ended (its capture, a timestamp of the feed's clock); 0: unknown.</param>
     public int Read(Span<float> reference, long capturedAt = 0)
     {
         lock (_lock)
         {
-            var from = 0;
+            reference.Clear();
             if (_answerStartedAt != 0 && capturedAt != 0)
             {
-                // Where in this block the answer's first sample falls: its length back from the block's end, less what played since.
-                var sinceStart = _clock.GetElapsedTime(_answerStartedAt, capturedAt).TotalSeconds * AudioFile.SampleRate;
-                var start = reference.Length - (long)Math.Round(sinceStart);
-                if (Math.Abs(start) > _ring.Length)
+                // Where in this block the answer's first sample falls: the block's length back from its end, less what played since.
+                var start = reference.Length - (long)Math.Round(_clock.GetElapsedTime(_answerStartedAt, capturedAt).TotalSeconds * AudioFile.SampleRate);
+                if (Math.Abs(start) <= _ring.Length) // further off, the stamps are of another clock than the speaker's: by the read, then
                 {
-                    _answerStartedAt = 0; // further off than the feed can hold: a clock of its own, not the speaker's; by the read, then
+                    return Place(reference, start);
                 }
-                else if (start >= reference.Length || _count == 0)
-                {
-                    reference.Clear();
-                    return 0; // it starts after this block (or its converter has given nothing yet)
-                }
-                else
-                {
-                    _answerStartedAt = 0;
-                    Skip((int)Math.Clamp(-start, 0, _count)); // it started before this block: that part's echo went by in blocks already read
-                    from = (int)Math.Max(0, start);
-                }
+
+                _answerStartedAt = 0;
             }
 
-            reference[..from].Clear();
-            var taken = Math.Min(reference.Length - from, _count);
-            for (var i = 0; i < taken; i++)
+            var before = _beforeAnswer;
+            var taken = Take(reference);
+            if (taken > before)
             {
-                reference[from + i] = _ring[(_head + i) % _ring.Length];
+                _answerStartedAt = 0; // the answer's first sample went out with this block
             }
 
-            reference[(from + taken)..].Clear();
-            Skip(taken);
             return taken;
         }
+    }
+
+    /// <summary>A block in which (or before which) the waiting answer starts at <paramref name="start"/>: the earlier sound up to there, then the answer.</summary>
+    private int Place(Span<float> reference, long start)
+    {
+        var played = Take(reference[..(int)Math.Clamp(start, 0, Math.Min(reference.Length, _beforeAnswer))]);
+        if (start >= reference.Length || _count == _beforeAnswer)
+        {
+            return played; // it starts after this block (or its converter has given nothing yet)
+        }
+
+        Skip(_beforeAnswer); // the rest of the earlier sound never played: the card was reopened for this answer
+        var late = (int)Math.Max(0, -start); // it started before this block: that part's echo went by in blocks already read
+        _skipOwed = late - Math.Min(late, _count);
+        Skip(late - _skipOwed);
+        _answerStartedAt = 0;
+        return played + Take(reference[(int)Math.Max(0, start)..]);
+    }
+
+    /// <summary>The oldest samples into <paramref name="destination"/>, as many as there are; how many.</summary>
+    private int Take(Span<float> destination)
+    {
+        var taken = Math.Min(destination.Length, _count);
+        for (var i = 0; i < taken; i++)
+        {
+            destination[i] = _ring[(_head + i) % _ring.Length];
+        }
+
+        Skip(taken);
+        return taken;
     }
 
     private void Skip(int samples)
     {
         _head = (_head + samples) % _ring.Length;
         _count -= samples;
+        _beforeAnswer -= Math.Min(samples, _beforeAnswer);
     }
 
     /// <summary>Samples played and not yet read by the audio loop.</summary>
@@ -171,6 +203,12 @@ public sealed class SpeakerFeed(TimeSpan maxLead, Action<string>? warn = null, T
         var dropped = 0;
         foreach (var sample in samples)
         {
+            if (_skipOwed > 0)
+            {
+                _skipOwed--;
+                continue;
+            }
+
             if (_count == _ring.Length)
             {
                 _head = (_head + 1) % _ring.Length;
@@ -182,9 +220,11 @@ public sealed class SpeakerFeed(TimeSpan maxLead, Action<string>? warn = null, T
             _count++;
         }
 
-        if (dropped > 0)
+        var droppedOfAnswer = dropped - Math.Min(dropped, _beforeAnswer);
+        _beforeAnswer -= dropped - droppedOfAnswer;
+        if (_answerStartedAt != 0 && droppedOfAnswer > 0)
         {
-            _answerStartedAt = 0; // its first samples are gone: it can no longer be placed
+            _answerStartedAt += droppedOfAnswer * _clock.TimestampFrequency / AudioFile.SampleRate; // its first samples are gone: the head now starts that much later
         }
 
         if (dropped > 0 && !_warnedThisAnswer)

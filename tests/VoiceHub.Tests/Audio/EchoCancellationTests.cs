@@ -301,16 +301,63 @@ public sealed class SpeakerFeedTests
     }
 
     [Fact]
-    public void Without_capture_times_an_answer_starts_with_the_next_block_read()
+    public void A_new_answer_starts_at_its_own_time_and_what_was_left_of_a_cut_off_one_goes()
     {
         var clock = new FakeTimeProvider();
         using var feed = new SpeakerFeed(TimeSpan.FromSeconds(1), clock: clock);
-        feed.Write([0.5f, 0.25f], AudioFile.SampleRate);
-        clock.Advance(TimeSpan.FromMilliseconds(15));
+        var reference = new float[320];
 
-        var reference = new float[4];
-        Assert.Equal(2, feed.Read(reference));
-        Assert.Equal([0.5f, 0.25f, 0f, 0f], reference);
+        clock.Advance(TimeSpan.FromMilliseconds(100));
+        feed.Write(Enumerable.Repeat(0.9f, 1000).ToArray(), AudioFile.SampleRate);
+        clock.Advance(TimeSpan.FromMilliseconds(20));
+        Assert.Equal(320, feed.Read(reference, clock.GetTimestamp()));
+        feed.EndOfSound(); // cut off: 680 samples handed over, never played
+
+        clock.Advance(TimeSpan.FromMilliseconds(10));
+        feed.Write(Enumerable.Repeat(0.1f, 1000).ToArray(), AudioFile.SampleRate);
+        clock.Advance(TimeSpan.FromMilliseconds(10)); // the block of 120-140 ms: the new answer from 130 ms, 160 samples in
+        Assert.Equal(320, feed.Read(reference, clock.GetTimestamp()));
+        Assert.All(reference[..160], s => Assert.Equal(0.9f, s));
+        Assert.All(reference[160..], s => Assert.Equal(0.1f, s));
+
+        Assert.Equal(320, feed.Read(reference, clock.GetTimestamp() + 1));
+        Assert.All(reference, s => Assert.Equal(0.1f, s));
+        Assert.Equal(1000 - 160 - 320, feed.Pending);
+    }
+
+    [Fact]
+    public void An_answer_placed_before_its_samples_came_drops_those_whose_echo_went_by_as_they_come()
+    {
+        var clock = new FakeTimeProvider();
+        using var feed = new SpeakerFeed(TimeSpan.FromSeconds(1), clock: clock);
+        var answer = Enumerable.Range(1, 400).Select(i => i / 1000f).ToArray();
+
+        clock.Advance(TimeSpan.FromMilliseconds(100));
+        feed.Write(answer.AsSpan(0, 100), AudioFile.SampleRate);
+        clock.Advance(TimeSpan.FromMilliseconds(30)); // 160 samples of it belong to the block before
+
+        var reference = new float[320];
+        Assert.Equal(0, feed.Read(reference, clock.GetTimestamp()));
+        feed.Write(answer.AsSpan(100), AudioFile.SampleRate);
+        Assert.Equal(240, feed.Read(reference, clock.GetTimestamp() + 1));
+        Assert.Equal(answer[160..], reference[..240]);
+    }
+
+    [Fact]
+    public void An_answer_waiting_in_an_overflowing_feed_is_placed_by_the_samples_it_kept()
+    {
+        var clock = new FakeTimeProvider();
+        using var feed = new SpeakerFeed(TimeSpan.FromMilliseconds(100), clock: clock); // 1600 samples
+        var answer = Enumerable.Range(0, 2000).Select(i => i / 2000f).ToArray();
+
+        clock.Advance(TimeSpan.FromMilliseconds(100));
+        feed.Write(answer, AudioFile.SampleRate); // 400 dropped: the first kept played 25 ms in
+        clock.Advance(TimeSpan.FromMilliseconds(35)); // the block of 115-135 ms: the first kept 10 ms in
+
+        var reference = new float[320];
+        Assert.Equal(160, feed.Read(reference, clock.GetTimestamp()));
+        Assert.All(reference[..160], s => Assert.Equal(0f, s));
+        Assert.Equal(answer[400..560], reference[160..]);
     }
 
     [Fact]
