@@ -32,7 +32,7 @@ public sealed class SpeakerFeed(TimeSpan maxLead, Action<string>? warn = null, T
     private int _beforeAnswer; // samples of earlier sound ahead of the waiting answer's first
     private int _skipOwed; // samples of the placed answer still to drop as they come (their echo went by before the converter gave them)
 
-    /// <summary>An answer has started whose first sample no microphone block has reached yet (the audio loop runs behind the microphone).</summary>
+    /// <summary>An answer has started whose first sample none of the microphone blocks read so far reached (they were captured before it).</summary>
     public bool Holding
     {
         get
