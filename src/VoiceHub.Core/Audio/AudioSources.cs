@@ -11,8 +11,8 @@ namespace VoiceHub.Core.Audio;
 /// </summary>
 /// <param name="CapturedAt">
 /// When a sound card captured the block's end (a <see cref="TimeProvider.System"/> timestamp,
-/// taken as the read returned: late by the capture thread's wake-up, or by a period when the card
-/// had more buffered), so the speaker feed can line up with it; 0 for files.
+/// taken as the read returned, less what the card had captured beyond it: late by the capture
+/// thread's wake-up), so the speaker feed can line up with it; 0 for files.
 /// </param>
 public readonly record struct AudioBlock(ReadOnlyMemory<float> Samples, TimeSpan Start, long CapturedAt = 0)
 {
@@ -229,7 +229,8 @@ public sealed partial class AlsaAudioSource(string device, AudioOptions options,
             while (!token.IsCancellationRequested)
             {
                 var read = pcm.Read(interleaved, frames);
-                var capturedAt = TimeProvider.System.GetTimestamp(); // as the read returns: this thread waits on the card for each block
+                // As the read returns, less what the card captured since: the block's end, to the thread's wake-up.
+                var capturedAt = TimeProvider.System.GetTimestamp() - (pcm.BufferedFrames * TimeProvider.System.TimestampFrequency / pcm.Format.SampleRate);
                 var mono = pool[next++ % pool.Length]; // a ring of buffers: no allocation per block
                 AudioFile.DownMix(interleaved.AsSpan(0, read * pcm.Format.Channels), pcm.Format.Channels, mono.AsSpan(0, read));
                 if (!writer.TryWrite((mono, read, capturedAt)))

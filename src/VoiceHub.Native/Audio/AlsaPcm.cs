@@ -186,6 +186,12 @@ public sealed unsafe class AlsaPcm : IDisposable
         }
     }
 
+    /// <summary>
+    /// Capture: frames the device holds beyond those read, so the last read ended this long before
+    /// now (a reader that fell behind gets blocks captured earlier than it reads them); 0 when it cannot tell.
+    /// </summary>
+    public int BufferedFrames => snd_pcm_avail_update(_pcm) is var frames and > 0 ? (int)frames : 0;
+
     /// <summary>Writes interleaved 16-bit frames (playback), blocking until the device has taken them.</summary>
     public void Write(ReadOnlySpan<short> interleaved)
     {

@@ -67,6 +67,9 @@ internal static partial class Interop
         public static partial nint snd_pcm_readi(AlsaPcmHandle pcm, void* buffer, nuint size);
 
         [LibraryImport(Library)]
+        public static partial nint snd_pcm_avail_update(AlsaPcmHandle pcm);
+
+        [LibraryImport(Library)]
         public static partial nint snd_pcm_writei(AlsaPcmHandle pcm, void* buffer, nuint size);
 
         [LibraryImport(Library)]

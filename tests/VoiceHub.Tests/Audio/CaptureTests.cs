@@ -33,8 +33,10 @@ public sealed class CaptureTests
         using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(20));
 
         var captured = new List<float>();
+        var stamps = new List<(long CapturedAt, long Read)>();
         await foreach (var block in source.ReadAsync(cancel.Token))
         {
+            stamps.Add((block.CapturedAt, TimeProvider.System.GetTimestamp()));
             captured.AddRange(block.Samples.Span);
             if (captured.Count >= 16000)
             {
@@ -46,6 +48,9 @@ public sealed class CaptureTests
         Assert.Contains("16000 Hz, 1 ch, S16_LE", source.Health.Detail, StringComparison.Ordinal);
         var firstDifference = Enumerable.Range(0, 16000).FirstOrDefault(i => fixture[i] != captured[i], -1);
         Assert.True(firstDifference < 0, $"captured audio differs from the fixture at sample {firstDifference}");
+        // Each block is stamped with when it was captured, for the speaker feed: in order, and never after it is read.
+        Assert.All(stamps, s => Assert.InRange(s.CapturedAt, 1, s.Read));
+        Assert.True(stamps.Zip(stamps.Skip(1)).All(p => p.First.CapturedAt <= p.Second.CapturedAt), "capture times go back");
     }
     [Fact]
     public void A_device_that_does_not_exist_is_reported_by_name()
