@@ -33,10 +33,11 @@ public static class EvalSpeechCommand
 
         var workers = new Option<int>("--workers") { Description = "Parallel decoders", DefaultValueFactory = _ => Environment.ProcessorCount };
         var verbose = new Option<bool>("--verbose") { Description = "List every wrong utterance" };
+        var heardFile = new Option<FileInfo?>("--heard") { Description = "Write what was heard in every utterance and condition to this TSV file (condition, file, accepted, heard)" };
         var config = new Option<FileInfo?>("--config") { Description = "YAML configuration file" };
         var negatives = new Option<string?>("--negatives") { Description = "Folder of speech that is no command (WAVs, searched recursively; \"none\": no negatives); kitchen noise and tones are added to it. Default: ../shared/wake-word-dev when present" };
         var resampler = new Option<ResamplerKind>("--resampler") { Description = "Converter for recordings not at 16 kHz: Soxr (libsoxr, as the appliance) or Wdl (NAudio's)", DefaultValueFactory = _ => ResamplerKind.Soxr };
-        var command = new Command("speech", "Speech to intent accuracy, clean and in kitchen noise, per engine") { data, intents, engines, snrs, limit, settings, rejection, sweep, minimumVoice, denoise, agc, streamed, workers, verbose, config, resampler, negatives };
+        var command = new Command("speech", "Speech to intent accuracy, clean and in kitchen noise, per engine") { data, intents, engines, snrs, limit, settings, rejection, sweep, minimumVoice, denoise, agc, streamed, workers, verbose, heardFile, config, resampler, negatives };
         command.SetAction((parse, cancellationToken) => CliApplication.Guard(io, "eval speech", async () =>
         {
             if (parse.GetValue(sweep) && parse.GetValue(rejection) is not null)
@@ -97,6 +98,11 @@ public static class EvalSpeechCommand
                 var outcomes = await RunAsync(Engine, parse.GetValue(workers), labels, speech, noise, conditions, suppression, parse.GetValue(streamed), voiceCheck, IntentRecognizer.Create(intentSet, DeviceRegistry.Empty), cancellationToken).ConfigureAwait(false);
                 await Report(io, engineName + (parse.GetValue(streamed) && engineName == "pocketsphinx" ? " (streamed in 20 ms blocks)" : string.Empty) + (parse.GetValue(sweep) ? ", no rejection" : string.Empty)
                     + (voice is null ? ", no voice check" : $", at least {voice.Minimum.TotalMilliseconds:0} ms of voice"), conditions, outcomes, parse.GetValue(verbose)).ConfigureAwait(false);
+                if (parse.GetValue(heardFile) is { } tsv)
+                {
+                    await File.WriteAllLinesAsync(tsv.FullName, ["condition\tfile\taccepted\theard", .. outcomes.Select(o => $"{o.Condition}\t{o.File}\t{(o.Accepted ? "yes" : "no")}\t{o.Heard}")], cancellationToken).ConfigureAwait(false);
+                }
+
                 var heard = notCommands.Count > 0
                     ? await HeardAsCommandsAsync(Engine, parse.GetValue(workers), notCommands, parse.GetValue(streamed), voiceCheck, IntentRecognizer.Create(intentSet, DeviceRegistry.Empty), cancellationToken).ConfigureAwait(false)
                     : [];

@@ -28,6 +28,13 @@ public sealed class PocketsphinxEngineOptions
     [System.ComponentModel.DataAnnotations.Range(1, 100000)]
     public int MaxGrammarEntities { get; set; } = 100;
 
+    /// <summary>
+    /// An MLLR transform of the acoustic model's means, as sphinxtrain's <c>mllr_solve</c> writes it
+    /// (adapting the model to a voice, a microphone or a room); empty: the model as Debian ships it.
+    /// Checked against the model before pocketsphinx reads it.
+    /// </summary>
+    public string AcousticAdaptation { get; set; } = "";
+
     /// <summary>Decoder settings over VoiceHub's defaults, e.g. <c>beam: 1e-60</c>.</summary>
     public Dictionary<string, string> Settings { get; set; } = [];
 
@@ -76,6 +83,11 @@ public sealed class PocketsphinxCommandEngine : IStreamingSpeechEngine
         foreach (var (key, value) in options.Settings)
         {
             settings[key.StartsWith('-') ? key : "-" + key] = value;
+        }
+
+        if (options.AcousticAdaptation.Length > 0)
+        {
+            settings["-mllr"] = options.AcousticAdaptation;
         }
 
         _decoder = new PocketsphinxDecoder(new PocketsphinxOptions { ModelDirectory = modelDirectory, Settings = settings });

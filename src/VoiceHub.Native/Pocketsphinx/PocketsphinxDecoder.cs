@@ -66,6 +66,11 @@ public sealed unsafe class PocketsphinxDecoder : IDisposable
             }
         }
 
+        if ((options.Settings.TryGetValue("-mllr", out var transform) || options.Settings.TryGetValue("mllr", out transform)) && transform.Length > 0)
+        {
+            MllrTransform.Check(transform, MllrTransform.StreamLengths(options.AcousticModel));
+        }
+
         _ = s_quiet.Value;
         var arguments = new List<string> { "voicehub", "-hmm", options.AcousticModel, "-dict", options.Dictionary };
         foreach (var (key, value) in options.Settings)

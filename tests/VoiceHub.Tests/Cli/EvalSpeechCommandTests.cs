@@ -74,7 +74,7 @@ public sealed class EvalSpeechCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task Streamed_as_the_hub_decodes_the_order_is_scored_too()
+    public async Task Streamed_as_the_hub_decodes_the_order_is_scored_too_and_what_was_heard_is_written_out()
     {
         Directory.CreateDirectory(_dir.File("set/clean"));
         Directory.CreateDirectory(_dir.File("set/noise"));
@@ -84,10 +84,14 @@ public sealed class EvalSpeechCommandTests : IDisposable
             """);
         WavWriter.Write(_dir.File("set/noise/kitchen.wav"), new float[AudioFile.SampleRate]);
 
-        var (code, output, error) = await CliTests.Run("eval", "speech", "--data", _dir.File("set"), "--snr", "clean", "--negatives", "none", "--workers", "1", "--stream");
+        var (code, output, error) = await CliTests.Run("eval", "speech", "--data", _dir.File("set"), "--snr", "clean", "--negatives", "none", "--workers", "1", "--stream", "--heard", _dir.File("heard.tsv"));
 
         Assert.True(code == 0, error);
         Assert.Contains("engine pocketsphinx (streamed in 20 ms blocks), at least 250 ms of voice: 1 utterances", output, StringComparison.Ordinal);
         Assert.Matches(@"clean\s+1\s+1\s+100\.0%", output);
+        var rows = File.ReadAllLines(_dir.File("heard.tsv"));
+        Assert.Equal("condition\tfile\taccepted\theard", rows[0]);
+        Assert.Matches(@"^clean\torder\.wav\tyes\t.*iced mocha", rows[1]);
+        Assert.Equal(2, rows.Length);
     }
 }

@@ -95,6 +95,22 @@ public sealed class ClosedSetEngineTests
         Assert.True(grammar.SkippedSentences > 0, "the timer-name sentences have a wildcard");
     }
 
+    [Fact]
+    public void An_acoustic_adaptation_made_for_another_model_is_refused_naming_the_file()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"voicehub-{Guid.NewGuid():N}.mllr");
+        File.WriteAllText(path, "1\n1\n2\n1 0\n0 1\n0 0\n1 1\n"); // one stream of two coefficients: the model has three of 13
+        try
+        {
+            var error = Assert.Throws<VoiceHub.Native.ModelFormatException>(() => new PocketsphinxCommandEngine(ModelDirectory, new PocketsphinxEngineOptions { AcousticAdaptation = path }, s_coffee.Value, DeviceRegistry.Empty));
+            Assert.Contains($"{path}: the MLLR transform is for 1 feature streams, the acoustic model has 3", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Theory]
     [InlineData("kəmpjˈuːɾɚ", "K AH M P Y UW T ER")]
     [InlineData("vˈɔɪshʌb", "V OY S HH AH B")]

@@ -1,0 +1,99 @@
+using System.Globalization;
+
+namespace VoiceHub.Native.Pocketsphinx;
+
+/// <summary>
+/// An MLLR transform of an acoustic model's Gaussian means, as sphinxtrain's <c>mllr_solve</c> writes
+/// it and pocketsphinx's <c>-mllr</c> reads it: the class count, the stream count, then per stream its
+/// length n, an n×n matrix A, a bias b and n variance scales (each mean μ becomes Aμ + b). pocketsphinx
+/// reads it without checking the shapes against the model, so a transform for another model writes
+/// out of bounds: it is checked here first.
+/// </summary>
+public static class MllrTransform
+{
+    /// <summary>Throws <see cref="ModelFormatException"/> unless <paramref name="path"/> is one transform class for streams of <paramref name="streamLengths"/>, all numbers finite.</summary>
+    public static void Check(string path, IReadOnlyList<int> streamLengths)
+    {
+        ArgumentNullException.ThrowIfNull(streamLengths);
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ModelFormatException(path, $"cannot read the MLLR transform: {e.Message}");
+        }
+
+        var numbers = text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        var at = 0;
+        double Next(string what)
+        {
+            if (at >= numbers.Length)
+            {
+                throw new ModelFormatException(path, $"not an MLLR transform: it ends before {what}");
+            }
+
+            var token = numbers[at++];
+            return double.TryParse(token, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value)
+                ? value
+                : throw new ModelFormatException(path, $"not an MLLR transform: '{token}' where {what} belongs is no finite number");
+        }
+
+        int Count(string what) => Next(what) is var value && value == Math.Floor(value) && value is >= 0 and <= 10000 ? (int)value
+            : throw new ModelFormatException(path, $"not an MLLR transform: {what} {value} is no count");
+
+        if (Count("the class count") != 1)
+        {
+            throw new ModelFormatException(path, "the MLLR transform has several classes: pocketsphinx applies one transform to every Gaussian (mllr_solve without -cb2mllrfn makes one)");
+        }
+
+        var streams = Count("the stream count");
+        if (streams != streamLengths.Count)
+        {
+            throw new ModelFormatException(path, $"the MLLR transform is for {streams} feature streams, the acoustic model has {streamLengths.Count}");
+        }
+
+        for (var stream = 0; stream < streams; stream++)
+        {
+            var length = Count($"stream {stream + 1}'s length");
+            if (length != streamLengths[stream])
+            {
+                throw new ModelFormatException(path, $"the MLLR transform's stream {stream + 1} has {length} coefficients, the acoustic model's {streamLengths[stream]}");
+            }
+
+            for (var i = 0; i < (length * length) + (2 * length); i++)
+            {
+                _ = Next($"stream {stream + 1}'s coefficients");
+            }
+        }
+
+        if (at != numbers.Length)
+        {
+            throw new ModelFormatException(path, $"the MLLR transform goes on after its last stream ('{numbers[at]}')");
+        }
+    }
+
+    /// <summary>
+    /// The feature streams an acoustic model's Gaussians are over, from its <c>feat.params</c>: the
+    /// groups of <c>-svspec</c> ("0-12/13-25/26-38": 13, 13, 13), or one stream of cepstra with their
+    /// first and second differences.
+    /// </summary>
+    public static IReadOnlyList<int> StreamLengths(string acousticModelDirectory)
+    {
+        var parameters = Path.Combine(acousticModelDirectory, "feat.params");
+        var words = File.Exists(parameters) ? File.ReadAllText(parameters).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries) : [];
+        string? Value(string key) => Array.IndexOf(words, key) is var i and >= 0 && i + 1 < words.Length ? words[i + 1] : null;
+        int Number(string text) => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
+            ? value
+            : throw new ModelFormatException(parameters, $"'{text}' in the feature parameters is no number");
+        if (Value("-svspec") is { } subvectors)
+        {
+            return [.. subvectors.Split('/').Select(group => group.Split(',').Sum(range => range.Split('-') is [var first, var last]
+                ? Number(last) - Number(first) + 1
+                : 1))];
+        }
+
+        return [3 * (Value("-ceplen") is { } ceplen ? Number(ceplen) : 13)];
+    }
+}

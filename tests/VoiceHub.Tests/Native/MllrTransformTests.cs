@@ -1,0 +1,106 @@
+using System.Globalization;
+using VoiceHub.Native;
+using VoiceHub.Native.Pocketsphinx;
+using VoiceHub.Tests.Support;
+
+namespace VoiceHub.Tests.Native;
+
+/// <summary>MLLR transforms of the acoustic model are checked in managed code: pocketsphinx reads them without checking shapes.</summary>
+public sealed class MllrTransformTests : IDisposable
+{
+    private const string ModelDirectory = "/usr/share/pocketsphinx/model/en-us";
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    /// <summary>A transform as mllr_solve writes it: per stream, its length, A (identity), b, the variance scales.</summary>
+    private static string Transform(int classes = 1, int[]? lengths = null, double bias = 0)
+    {
+        lengths ??= [13, 13, 13];
+        var lines = new List<string> { classes.ToString(CultureInfo.InvariantCulture), lengths.Length.ToString(CultureInfo.InvariantCulture) };
+        foreach (var n in lengths)
+        {
+            lines.Add(n.ToString(CultureInfo.InvariantCulture));
+            lines.AddRange(Enumerable.Range(0, n).Select(r => string.Join(' ', Enumerable.Range(0, n).Select(c => r == c ? "1.000000" : "0.000000"))));
+            lines.Add(string.Join(' ', Enumerable.Repeat(bias.ToString("0.000000", CultureInfo.InvariantCulture), n)));
+            lines.Add(string.Join(' ', Enumerable.Repeat("1.0", n)));
+        }
+
+        return string.Join('\n', lines) + "\n";
+    }
+
+    [Fact]
+    public void The_streams_of_a_model_come_from_its_subvector_spec_or_are_one_stream_of_cepstra_and_differences()
+    {
+        File.WriteAllText(_dir.File("feat.params"), "-lowerf 130\n-svspec 0-12/13-25/26-38\n-cmn batch\n");
+        Assert.Equal([13, 13, 13], MllrTransform.StreamLengths(_dir.Path));
+        File.WriteAllText(_dir.File("feat.params"), "-feat 1s_c_d_dd\n");
+        Assert.Equal([39], MllrTransform.StreamLengths(_dir.Path));
+        File.WriteAllText(_dir.File("feat.params"), "-svspec 0-12/x-25\n");
+        Assert.Contains("'x' in the feature parameters is no number", Assert.Throws<ModelFormatException>(() => MllrTransform.StreamLengths(_dir.Path)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_transform_as_mllr_solve_writes_it_passes_the_check()
+    {
+        File.WriteAllText(_dir.File("good.mllr"), Transform());
+        MllrTransform.Check(_dir.File("good.mllr"), [13, 13, 13]);
+    }
+
+    [Theory]
+    [InlineData("classes", "has several classes")]
+    [InlineData("streams", "is for 1 feature streams, the acoustic model has 3")]
+    [InlineData("length", "stream 2 has 12 coefficients, the acoustic model's 13")]
+    [InlineData("truncated", "it ends before stream 3's coefficients")]
+    [InlineData("nan", "'NaN' where stream 1's coefficients belongs is no finite number")]
+    [InlineData("text", "'hello' where the class count belongs is no finite number")]
+    [InlineData("trailing", "goes on after its last stream ('7')")]
+    [InlineData("missing", "cannot read the MLLR transform")]
+    public void A_transform_of_the_wrong_shape_or_not_one_at_all_is_refused_with_the_file_and_the_problem(string kind, string problem)
+    {
+        var path = _dir.File(kind + ".mllr");
+        var good = Transform();
+        switch (kind)
+        {
+            case "classes": File.WriteAllText(path, Transform(classes: 2)); break;
+            case "streams": File.WriteAllText(path, Transform(lengths: [39])); break;
+            case "length": File.WriteAllText(path, Transform(lengths: [13, 12, 13])); break;
+            case "truncated": File.WriteAllText(path, good[..(good.Length * 3 / 4)]); break;
+            case "nan": File.WriteAllText(path, good.Replace("0.000000", "NaN", StringComparison.Ordinal)); break;
+            case "text": File.WriteAllText(path, "hello world\n"); break;
+            case "trailing": File.WriteAllText(path, good + "7\n"); break;
+            default: break;
+        }
+
+        var error = Assert.Throws<ModelFormatException>(() => MllrTransform.Check(path, [13, 13, 13]));
+
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+        Assert.Contains(problem, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    [Trait("needs", "native")]
+    public void The_decoder_applies_a_transform_and_refuses_a_bad_one_before_pocketsphinx_reads_it()
+    {
+        var audio = VoiceHub.Core.Audio.AudioFile.ReadMono16k(TestPaths.Fixture("coffee-iced-mocha.wav")).Select(s => (short)Math.Clamp(s * 32767, -32768, 32767)).ToArray();
+        string Heard(string? transform)
+        {
+            var settings = transform is null ? new Dictionary<string, string>() : new Dictionary<string, string> { ["-mllr"] = transform };
+            using var decoder = new PocketsphinxDecoder(new PocketsphinxOptions { ModelDirectory = ModelDirectory, Settings = settings });
+            decoder.SetPhoneLoop("phones");
+            decoder.Use("phones");
+            return decoder.Decode(audio).Text;
+        }
+
+        File.WriteAllText(_dir.File("identity.mllr"), Transform());
+        File.WriteAllText(_dir.File("shifted.mllr"), Transform(bias: 3));
+        File.WriteAllText(_dir.File("other-model.mllr"), Transform(lengths: [39]));
+
+        // Scores are relative to each frame's best, so a transform shows in the phones heard, not in the score.
+        var plain = Heard(null);
+        Assert.Equal(plain, Heard(_dir.File("identity.mllr")));
+        Assert.NotEqual(plain, Heard(_dir.File("shifted.mllr")));
+        Assert.Throws<ModelFormatException>(() => Heard(_dir.File("other-model.mllr")));
+    }
+}
