@@ -70,7 +70,7 @@ Architecture: $arch
 Maintainer: VoiceHub developers <voicehub@localhost>
 Installed-Size: $size
 Depends: libc6, libgcc-s1, libstdc++6, libgomp1, zlib1g, libssl3, libpocketsphinx3, pocketsphinx-en-us, libmosquitto1, libgpiod2, libasound2, libsoxr0, libspeexdsp1, espeak-ng, systemd
-Recommends: mosquitto, alsa-utils
+Recommends: mosquitto, alsa-utils, sphinxtrain, sphinxbase-utils, pocketsphinx
 Section: misc
 Priority: optional
 Homepage: https://github.com/voicehub/voicehub

@@ -6,7 +6,8 @@
 
 # Libraries and tools the appliance uses at run time (Debian bookworm package names).
 VOICEHUB_RUNTIME_PACKAGES=(libpocketsphinx3 pocketsphinx-en-us libmosquitto1 mosquitto libgpiod2 libasound2
-                           libsoxr0 libspeexdsp1 espeak-ng sox)
+                           libsoxr0 libspeexdsp1 espeak-ng sox
+                           sphinxtrain sphinxbase-utils pocketsphinx) # the last three: voicehub adapt
 # What the tests need besides: a C compiler and headers for the ABI probes, systemd-analyze, and
 # curl and openssl to fetch and check the wake-word models.
 VOICEHUB_BUILD_PACKAGES=(build-essential ca-certificates curl openssl libmosquitto-dev systemd)

@@ -30,6 +30,7 @@ public static class CliApplication
         root.Subcommands.Add(ParseCommand.Create(io));
         root.Subcommands.Add(SpeechCommands.Transcribe(io));
         root.Subcommands.Add(SpeechCommands.Recognize(io));
+        root.Subcommands.Add(AdaptCommand.Create(io));
         root.Subcommands.Add(WakeCommands.Wake(io));
         root.Subcommands.Add(EvalCommand.Create(io));
         root.Subcommands.Add(ModelsCommand.Create(io));

@@ -80,6 +80,56 @@ public sealed class MllrTransformTests : IDisposable
     }
 
     [Fact]
+    public void Softened_half_way_a_transform_moves_each_mean_half_as_far_and_at_zero_not_at_all()
+    {
+        File.WriteAllText(_dir.File("solved.mllr"), Transform(bias: 4).Replace("1.000000 0.000000", "3.000000 2.000000", StringComparison.Ordinal));
+        MllrTransform.Check(_dir.File("solved.mllr"), [13, 13, 13]);
+
+        MllrTransform.Soften(_dir.File("solved.mllr"), _dir.File("half.mllr"), 0.5);
+        MllrTransform.Soften(_dir.File("solved.mllr"), _dir.File("none.mllr"), 0);
+
+        var half = File.ReadAllLines(_dir.File("half.mllr"));
+        Assert.StartsWith("2 1 0 ", half[3], StringComparison.Ordinal); // A's first row: 1 + (3 - 1)/2, (2 - 0)/2
+        Assert.StartsWith("2 2 2 ", half[16], StringComparison.Ordinal); // b: 4/2
+        static double[] Numbers(string text) => [.. text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Select(n => double.Parse(n, CultureInfo.InvariantCulture))];
+        Assert.Equal(Numbers(Transform()), Numbers(File.ReadAllText(_dir.File("none.mllr")))); // the identity: A = I, b = 0
+        MllrTransform.Check(_dir.File("half.mllr"), [13, 13, 13]);
+    }
+
+    [Fact]
+    [Trait("needs", "native")]
+    public void Debian_models_quantized_mixture_weights_unpack_to_weights_that_sum_to_one_per_senone_and_stream()
+    {
+        SendumpFile.WriteMixtureWeights(Path.Combine(ModelDirectory, "en-us", "sendump"), _dir.File("mixture_weights"));
+
+        var bytes = File.ReadAllBytes(_dir.File("mixture_weights"));
+        Assert.Equal("s3\nversion 1.0\n  endhdr\n", System.Text.Encoding.ASCII.GetString(bytes, 0, 24));
+        Assert.Equal([0x11223344, 5126, 3, 128, 5126 * 3 * 128], Enumerable.Range(0, 5).Select(i => BitConverter.ToInt32(bytes, 24 + (4 * i))));
+        Assert.Equal(24 + 20 + (5126 * 3 * 128 * 4), bytes.Length);
+        foreach (var senone in new[] { 0, 2000, 5125 })
+        {
+            for (var stream = 0; stream < 3; stream++)
+            {
+                var start = 44 + (((senone * 3) + stream) * 128 * 4);
+                var sum = Enumerable.Range(0, 128).Sum(d => BitConverter.ToSingle(bytes, start + (4 * d)));
+                Assert.InRange(sum, 0.9, 1.1); // quantized to 1.0001^-1024 steps: about 10% at worst
+            }
+        }
+    }
+
+    [Fact]
+    public void A_sendump_cut_short_is_refused_naming_the_file()
+    {
+        var original = File.ReadAllBytes(Path.Combine(ModelDirectory, "en-us", "sendump"));
+        File.WriteAllBytes(_dir.File("sendump"), original.AsSpan(0, original.Length / 2).ToArray());
+
+        var error = Assert.Throws<ModelFormatException>(() => SendumpFile.WriteMixtureWeights(_dir.File("sendump"), _dir.File("mixture_weights")));
+
+        Assert.Contains(_dir.File("sendump"), error.Message, StringComparison.Ordinal);
+        Assert.Contains("do not fill the file's", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     [Trait("needs", "native")]
     public void The_decoder_applies_a_transform_and_refuses_a_bad_one_before_pocketsphinx_reads_it()
     {

@@ -1,0 +1,52 @@
+using VoiceHub.Core.Devices;
+using VoiceHub.Core.Intents;
+using VoiceHub.Core.Speech;
+using VoiceHub.Native.Pocketsphinx;
+using VoiceHub.Tests.Support;
+
+namespace VoiceHub.Tests.Cli;
+
+/// <summary><c>voicehub adapt</c> end to end with Debian's sphinxtrain, on the repository's recordings.</summary>
+[Trait("needs", "native")]
+public sealed class AdaptCommandTests : IDisposable
+{
+    private const string ModelDirectory = "/usr/share/pocketsphinx/model/en-us";
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task Recordings_of_orders_become_a_transform_the_engine_applies_and_speech_that_is_no_order_is_skipped()
+    {
+        var output = _dir.File("kitchen.mllr");
+
+        var (code, stdout, error) = await CliTests.Run("adapt", "--out", output, "--intents", Path.Combine(TestPaths.Root, "intents", "coffee"),
+            "--noise", TestPaths.Fixture("kitchen-noise.wav"), "--snr", "12",
+            TestPaths.Fixture("coffee-iced-mocha.wav"), TestPaths.Fixture("coffee-large-cappuccino.wav"), TestPaths.Fixture("not-a-command.wav"));
+
+        Assert.True(code == 0, error);
+        Assert.Contains("adapted on 2 recordings (2 noisy copies)", stdout, StringComparison.Ordinal);
+        Assert.Contains("not-a-command.wav: skipped: no command heard", error, StringComparison.Ordinal);
+        MllrTransform.Check(output, MllrTransform.StreamLengths(Path.Combine(ModelDirectory, "en-us")));
+
+        // Adapted on itself, the order is still the order.
+        var coffee = IntentSet.Load(Path.Combine(TestPaths.Root, "intents", "coffee"));
+        using var engine = new PocketsphinxCommandEngine(ModelDirectory, new PocketsphinxEngineOptions { AcousticAdaptation = output }, coffee, DeviceRegistry.Empty);
+        var transcript = await engine.TranscribeAsync(VoiceHub.Core.Audio.AudioFile.ReadMono16k(TestPaths.Fixture("coffee-iced-mocha.wav")));
+        Assert.Contains("iced mocha", transcript.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_word_without_a_pronunciation_in_the_text_is_one_error_line_naming_the_recording_and_nothing_is_written()
+    {
+        File.WriteAllText(_dir.File("said.tsv"), "coffee-iced-mocha.wav\ta zzyzxq mocha\n");
+        var output = _dir.File("out.mllr");
+
+        var (code, _, error) = await CliTests.Run("adapt", "--out", output, "--text", _dir.File("said.tsv"), "--intents", Path.Combine(TestPaths.Root, "intents", "coffee"),
+            TestPaths.Fixture("coffee-iced-mocha.wav"));
+
+        Assert.Equal(2, code);
+        Assert.Equal($"voicehub adapt: {TestPaths.Fixture("coffee-iced-mocha.wav")}: 'zzyzxq' is not in the pronunciation dictionary", error.Trim());
+        Assert.False(File.Exists(output));
+    }
+}
