@@ -19,12 +19,16 @@ public sealed record AdaptationUtterance(string Name, float[] Audio, string Text
 public static class AcousticAdapter
 {
     public const string Packages = "sphinxtrain sphinxbase-utils pocketsphinx";
+
+    /// <summary>Speech (10 ms frames) the statistics must cover: a few commands' worth, as CMUSphinx advises for MLLR.</summary>
+    public const int LeastFramesAligned = 1000;
     private const string Sphinxtrain = "/usr/lib/sphinxtrain";
 
     /// <summary>
     /// Writes to <paramref name="output"/> the transform that best fits <paramref name="utterances"/>,
     /// moved toward no change by <paramref name="strength"/> (1: as solved, 0.5: half-way), and returns
-    /// how many frames it was estimated on. A word no pronunciation is known for is an <see cref="InvalidDataException"/>.
+    /// how many frames it was estimated on. A word no pronunciation is known for, or too little speech
+    /// lined up with its words, is an <see cref="InvalidDataException"/>.
     /// </summary>
     public static async Task<long> AdaptAsync(string modelDirectory, IReadOnlyList<AdaptationUtterance> utterances, IReadOnlyDictionary<string, string> extraWords,
         string output, double strength = 1, CancellationToken cancellationToken = default)
@@ -96,6 +100,13 @@ public static class AcousticAdapter
             }
 
             var statistics = await RunAsync(Path.Combine(Sphinxtrain, "bw"), training, cancellationToken).ConfigureAwait(false);
+            var frames = FramesAligned(statistics);
+            if (frames < LeastFramesAligned)
+            {
+                // mllr_solve still writes a transform from next to nothing, and it garbles every mean.
+                throw new InvalidDataException($"only {frames / 100.0:0.0} s of the recordings lined up with their words: too little to adapt on (at least {LeastFramesAligned / 100} s; more recordings, or the right words in --text)");
+            }
+
             await RunAsync(Path.Combine(Sphinxtrain, "mllr_solve"), ["-meanfn", Work("model/means"), "-varfn", Work("model/variances"),
                 "-outmllrfn", Work("transform.mllr"), "-accumdir", Work("counts")], cancellationToken).ConfigureAwait(false);
 
@@ -103,7 +114,7 @@ public static class AcousticAdapter
             MllrTransform.Check(Work("transform.mllr"), streams);
             MllrTransform.Soften(Work("transform.mllr"), output, strength);
             MllrTransform.Check(output, streams);
-            return FramesAligned(statistics);
+            return frames;
         }
         finally
         {

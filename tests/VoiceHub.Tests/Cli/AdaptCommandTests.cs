@@ -37,6 +37,21 @@ public sealed class AdaptCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Too_little_speech_lined_up_with_its_words_is_refused_instead_of_a_transform_solved_from_nothing()
+    {
+        var audio = VoiceHub.Core.Audio.AudioFile.ReadMono16k(TestPaths.Fixture("coffee-iced-mocha.wav"));
+        VoiceHub.Core.Audio.WavWriter.Write(_dir.File("short.wav"), audio.AsSpan(0, 6400)); // 0.4 s
+        File.WriteAllText(_dir.File("said.tsv"), "short.wav\ta\n");
+        var output = _dir.File("out.mllr");
+
+        var (code, _, error) = await CliTests.Run("adapt", "--out", output, "--text", _dir.File("said.tsv"), "--intents", Path.Combine(TestPaths.Root, "intents", "coffee"), _dir.File("short.wav"));
+
+        Assert.Equal(2, code);
+        Assert.Contains("of the recordings lined up with their words: too little to adapt on (at least 10 s;", error, StringComparison.Ordinal);
+        Assert.False(File.Exists(output));
+    }
+
+    [Fact]
     public async Task A_word_without_a_pronunciation_in_the_text_is_one_error_line_naming_the_recording_and_nothing_is_written()
     {
         File.WriteAllText(_dir.File("said.tsv"), "coffee-iced-mocha.wav\ta zzyzxq mocha\n");
