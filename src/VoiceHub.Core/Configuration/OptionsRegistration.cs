@@ -22,6 +22,7 @@ public static class OptionsRegistration
         services.AddOptions<Speech.SpeechOptions>().Bind(Section(Speech.SpeechOptions.Section, typeof(Speech.SpeechOptions)), Checked).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<Speech.WhisperEngineOptions>().Bind(Section("speech:whisper", typeof(Speech.WhisperEngineOptions)), Checked).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<Speech.PocketsphinxEngineOptions>().Bind(Section("speech:pocketsphinx", typeof(Speech.PocketsphinxEngineOptions)), Checked).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<Speech.PocketsphinxEngineOptions>, Speech.PocketsphinxEngineOptions.AdaptationValidator>();
         services.AddOptions<Intents.Slm.SlmOptions>().Bind(Section(Intents.Slm.SlmOptions.Section, typeof(Intents.Slm.SlmOptions)), Checked).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<Hosting.HubOptions>().Bind(Section(Hosting.HubOptions.Section, typeof(Hosting.HubOptions)), Checked).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<Audio.AudioOptions>().Bind(Section(Audio.AudioOptions.Section, typeof(Audio.AudioOptions)), Checked).ValidateDataAnnotations().ValidateOnStart();

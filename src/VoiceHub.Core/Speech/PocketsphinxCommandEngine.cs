@@ -37,6 +37,33 @@ public sealed class PocketsphinxEngineOptions
     /// </summary>
     public string AcousticAdaptation { get; set; } = "";
 
+    /// <summary>
+    /// Checks <see cref="AcousticAdaptation"/> against the configured model when the hub starts: a
+    /// transform for another model is a configuration error there, not a failure of every model rung.
+    /// </summary>
+    public sealed class AdaptationValidator(Microsoft.Extensions.Options.IOptions<Models.ModelsOptions> models) : Microsoft.Extensions.Options.IValidateOptions<PocketsphinxEngineOptions>
+    {
+        public Microsoft.Extensions.Options.ValidateOptionsResult Validate(string? name, PocketsphinxEngineOptions options)
+        {
+            ArgumentNullException.ThrowIfNull(options);
+            var acousticModel = new PocketsphinxOptions { ModelDirectory = models.Value.PocketsphinxModelDirectory }.AcousticModel;
+            if (options.AcousticAdaptation.Length == 0 || !File.Exists(Path.Combine(acousticModel, "feat.params")))
+            {
+                return Microsoft.Extensions.Options.ValidateOptionsResult.Success; // no model to check against: the engine says what is missing
+            }
+
+            try
+            {
+                MllrTransform.Check(options.AcousticAdaptation, MllrTransform.StreamLengths(acousticModel));
+                return Microsoft.Extensions.Options.ValidateOptionsResult.Success;
+            }
+            catch (ModelFormatException e)
+            {
+                return Microsoft.Extensions.Options.ValidateOptionsResult.Fail($"speech:pocketsphinx:acousticAdaptation: {e.Message}");
+            }
+        }
+    }
+
     /// <summary>Decoder settings over VoiceHub's defaults, e.g. <c>beam: 1e-60</c>.</summary>
     public Dictionary<string, string> Settings { get; set; } = [];
 

@@ -47,6 +47,8 @@ public sealed class HubBadInputTests : IDisposable
     [InlineData("gpio:\n  ledRing:\n    brightnes: 0.3\n", "'gpio:ledRing:brightnes' is not a setting (did you mean 'brightness'?)")]
     [InlineData("gpio:\n  roomSensor:\n    kind: dht22\n", "gpio.roomSensor: The field Kind must match")]
     [InlineData("gpio:\n  ledRing:\n    leds: 0\n", "gpio.ledRing: The field Leds must be between 1 and 255")]
+    [InlineData("speech:\n  pocketsphinx:\n    acousticAdaptation: /nonexistent/kitchen.mllr\n", "speech:pocketsphinx:acousticAdaptation: /nonexistent/kitchen.mllr: cannot read the MLLR transform")]
+    [InlineData("speech:\n  pocketsphinx:\n    acousticAdaptation: /etc/hostname\n", "speech:pocketsphinx:acousticAdaptation: /etc/hostname: not an MLLR transform")]
     public async Task A_misspelt_or_misshapen_configuration_key_is_one_line_naming_it(string yaml, string problem)
     {
         var config = _dir.File("config.yaml");
