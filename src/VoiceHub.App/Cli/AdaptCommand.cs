@@ -35,6 +35,12 @@ public static class AdaptCommand
                 throw new InputException($"--strength {parse.GetValue(strength)}: from 0 to 1");
             }
 
+            var folder = Path.GetDirectoryName(Path.GetFullPath(parse.GetValue(output)!));
+            if (folder is not null && !Directory.Exists(folder))
+            {
+                throw new InputException($"--out {parse.GetValue(output)}: no folder {folder}");
+            }
+
             var levels = parse.GetValue(noise) is null ? [] : parse.GetValue(snrs)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
                 .Select(s => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var db) ? db : throw new InputException($"--snr {s}: not a number of decibels")).ToList();
             var said = parse.GetValue(text) is { } tsv ? Transcripts(tsv.FullName) : null;
@@ -57,7 +63,7 @@ public static class AdaptCommand
                 }
                 catch (Exception e) when (e is AudioFormatException or IOException or UnauthorizedAccessException)
                 {
-                    await io.Error.WriteLineAsync($"voicehub adapt: {file}: skipped: {e.Message}").ConfigureAwait(false);
+                    await io.Error.WriteLineAsync($"voicehub adapt: {CliApplication.OneLine(e.Message)}: skipped").ConfigureAwait(false); // the message names the file
                     continue;
                 }
 

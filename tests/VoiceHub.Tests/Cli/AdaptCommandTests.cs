@@ -52,6 +52,18 @@ public sealed class AdaptCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task An_out_file_in_a_missing_folder_and_a_missing_recording_are_told_before_any_work()
+    {
+        var (code, _, error) = await CliTests.Run("adapt", "--out", _dir.File("no/such/folder/out.mllr"), TestPaths.Fixture("coffee-iced-mocha.wav"));
+        Assert.Equal(2, code);
+        Assert.Equal($"voicehub adapt: --out {_dir.File("no/such/folder/out.mllr")}: no folder {_dir.File("no/such/folder")}", error.Trim());
+
+        (code, _, error) = await CliTests.Run("adapt", "--out", _dir.File("out.mllr"), "--intents", Path.Combine(TestPaths.Root, "intents", "coffee"), _dir.File("missing.wav"));
+        Assert.Equal(2, code);
+        Assert.Equal([$"voicehub adapt: {_dir.File("missing.wav")}: file not found: skipped", "voicehub adapt: no usable recording to adapt on"], error.Trim().Split('\n'));
+    }
+
+    [Fact]
     public async Task A_word_without_a_pronunciation_in_the_text_is_one_error_line_naming_the_recording_and_nothing_is_written()
     {
         File.WriteAllText(_dir.File("said.tsv"), "coffee-iced-mocha.wav\ta zzyzxq mocha\n");
