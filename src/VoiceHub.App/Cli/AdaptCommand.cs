@@ -19,14 +19,14 @@ public static class AdaptCommand
     public static Command Create(CliIo io)
     {
         var output = new Option<string>("--out") { Description = "The transform to write (FILE.mllr)", Required = true };
-        var text = new Option<FileInfo?>("--text") { Description = "What each recording says: lines of FILE<TAB>words (default: what the command grammar hears in it)" };
+        var text = new Option<FileInfo?>("--text") { Description = "What each recording says: lines of FILE<TAB>words, or an eval speech --heard file (default: what the command grammar hears in it)" };
         var noise = new Option<FileInfo?>("--noise") { Description = "Room noise (WAV) mixed into copies of each recording at the --snr levels" };
         var snrs = new Option<string>("--snr") { Description = "With --noise: the copies' signal-to-noise ratios in dB, comma-separated", DefaultValueFactory = _ => "6,12,18,24" };
         var strength = new Option<double>("--strength") { Description = "How much of the solved transform to keep: 1 all of it, 0.5 half-way to none", DefaultValueFactory = _ => 1 };
         var intents = new Option<string>("--intents") { Description = "Intents file or folder (the grammar that hears the recordings)", DefaultValueFactory = _ => Inputs.DefaultIntents() };
         var devices = new Option<FileInfo?>("--devices") { Description = "Devices file" };
         var config = new Option<FileInfo?>("--config") { Description = "YAML configuration file" };
-        var files = new Argument<string[]>("WAV") { Arity = ArgumentArity.OneOrMore, Description = "Recordings of commands, one each (16 kHz mono WAV)" };
+        var files = new Argument<string[]>("WAV") { Arity = ArgumentArity.OneOrMore, Description = "Recordings of commands, one each (WAV; converted to 16 kHz mono)" };
         var command = new Command("adapt", "Adapts the closed-set engine's acoustic model to recordings (writes an MLLR transform)") { output, text, noise, snrs, strength, intents, devices, config, files };
         command.SetAction((parse, cancellationToken) => CliApplication.Guard(io, "adapt", async () =>
         {
@@ -39,6 +39,11 @@ public static class AdaptCommand
             if (folder is not null && !Directory.Exists(folder))
             {
                 throw new InputException($"--out {parse.GetValue(output)}: no folder {folder}");
+            }
+
+            if (parse.GetValue(noise) is null && parse.GetResult(snrs) is { Implicit: false })
+            {
+                throw new InputException("--snr without --noise: the noise to mix in at those levels is missing");
             }
 
             var levels = parse.GetValue(noise) is null ? [] : parse.GetValue(snrs)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
@@ -100,35 +105,53 @@ public static class AdaptCommand
             long frames;
             try
             {
-                frames = await AcousticAdapter.AdaptAsync(models.PocketsphinxModelDirectory, utterances, engine.AddedWords, parse.GetValue(output)!, parse.GetValue(strength), cancellationToken).ConfigureAwait(false);
+                // Every noisy copy lines up about as much as its recording: the least is of the recordings themselves.
+                frames = await AcousticAdapter.AdaptAsync(models.PocketsphinxModelDirectory, utterances, engine.AddedWords, parse.GetValue(output)!, parse.GetValue(strength),
+                    AcousticAdapter.LeastFramesAligned * (1 + levels.Count), cancellationToken).ConfigureAwait(false);
             }
             catch (InvalidDataException e)
             {
                 throw new InputException(e.Message);
             }
 
-            await io.Output.WriteLineAsync($"{parse.GetValue(output)}: adapted on {recordings} recordings ({utterances.Count - recordings} noisy copies), {frames / 100.0:0} s of speech aligned; "
+            await io.Output.WriteLineAsync($"{parse.GetValue(output)}: adapted on {recordings} recordings ({utterances.Count - recordings} noisy copies), {frames / 100.0:0} s of audio lined up with its words; "
                 + "speech.pocketsphinx.acousticAdaptation uses it").ConfigureAwait(false);
             return CliApplication.Success;
         }));
         return command;
     }
 
-    /// <summary>Lines of "FILE&lt;tab&gt;words", by file name.</summary>
+    /// <summary>
+    /// Lines of "FILE&lt;tab&gt;words", by file name; or an <c>eval speech --heard</c> file, whose clean
+    /// rows say what was heard in each recording.
+    /// </summary>
     private static Dictionary<string, string> Transcripts(string path)
     {
+        var lines = File.ReadAllLines(path);
+        var heard = lines.Length > 0 && lines[0] == EvalSpeechCommand.HeardHeader;
         var transcripts = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (line, number) in File.ReadAllLines(path).Select((l, i) => (l, i + 1)).Where(l => l.l.Trim().Length > 0))
+        foreach (var (line, number) in lines.Select((l, i) => (l, i + 1)).Skip(heard ? 1 : 0).Where(l => l.l.Trim().Length > 0))
         {
-            var tab = line.IndexOf('\t', StringComparison.Ordinal);
-            if (tab <= 0 || line[(tab + 1)..].Trim().Length == 0)
+            var columns = line.Split('\t');
+            if (heard && columns is [_, var condition, var file, _, var words])
             {
-                throw new InputException($"{path}:{number}: not a file name, a tab and the words said");
+                if (condition == "clean" && words.Trim().Length > 0)
+                {
+                    transcripts[file] = Words(words);
+                }
             }
-
-            transcripts[Path.GetFileName(line[..tab])] = string.Join(' ', line[(tab + 1)..].ToLowerInvariant().Split(' ', StringSplitOptions.RemoveEmptyEntries));
+            else if (!heard && columns is [var name, var said] && name.Trim().Length > 0 && said.Trim().Length > 0)
+            {
+                transcripts[Path.GetFileName(name.Trim())] = Words(said);
+            }
+            else
+            {
+                throw new InputException($"{path}:{number}: not {(heard ? "a row of eval speech --heard" : "a file name, a tab and the words said")}");
+            }
         }
 
         return transcripts;
     }
+
+    private static string Words(string text) => string.Join(' ', text.ToLowerInvariant().Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
 }

@@ -33,7 +33,7 @@ public static class EvalSpeechCommand
 
         var workers = new Option<int>("--workers") { Description = "Parallel decoders", DefaultValueFactory = _ => Environment.ProcessorCount };
         var verbose = new Option<bool>("--verbose") { Description = "List every wrong utterance" };
-        var heardFile = new Option<FileInfo?>("--heard") { Description = "Write what was heard in every utterance and condition to this TSV file (condition, file, accepted, heard)" };
+        var heardFile = new Option<FileInfo?>("--heard") { Description = "Write what was heard in every utterance and condition to this TSV file (engine, condition, file, accepted, heard)" };
         var config = new Option<FileInfo?>("--config") { Description = "YAML configuration file" };
         var negatives = new Option<string?>("--negatives") { Description = "Folder of speech that is no command (WAVs, searched recursively; \"none\": no negatives); kitchen noise and tones are added to it. Default: ../shared/wake-word-dev when present" };
         var resampler = new Option<ResamplerKind>("--resampler") { Description = "Converter for recordings not at 16 kHz: Soxr (libsoxr, as the appliance) or Wdl (NAudio's)", DefaultValueFactory = _ => ResamplerKind.Soxr };
@@ -69,6 +69,12 @@ public static class EvalSpeechCommand
             using var voice = VoiceMeter.Create(vad, problem => throw new InputException($"the voice check needs Silero VAD: {problem} (--min-voice 0 turns it off)"));
             var voiceCheck = new VoiceCheck(voice);
 
+            if (parse.GetValue(heardFile) is { Directory: { Exists: false } missing } heardTsv)
+            {
+                throw new InputException($"--heard {heardTsv}: no folder {missing.FullName}");
+            }
+
+            var heardRows = new List<string> { HeardHeader };
             foreach (var engineName in parse.GetValue(engines)!)
             {
                 ISpeechEngine Engine()
@@ -98,10 +104,7 @@ public static class EvalSpeechCommand
                 var outcomes = await RunAsync(Engine, parse.GetValue(workers), labels, speech, noise, conditions, suppression, parse.GetValue(streamed), voiceCheck, IntentRecognizer.Create(intentSet, DeviceRegistry.Empty), cancellationToken).ConfigureAwait(false);
                 await Report(io, engineName + (parse.GetValue(streamed) && engineName == "pocketsphinx" ? " (streamed in 20 ms blocks)" : string.Empty) + (parse.GetValue(sweep) ? ", no rejection" : string.Empty)
                     + (voice is null ? ", no voice check" : $", at least {voice.Minimum.TotalMilliseconds:0} ms of voice"), conditions, outcomes, parse.GetValue(verbose)).ConfigureAwait(false);
-                if (parse.GetValue(heardFile) is { } tsv)
-                {
-                    await File.WriteAllLinesAsync(tsv.FullName, ["condition\tfile\taccepted\theard", .. outcomes.Select(o => $"{o.Condition}\t{o.File}\t{(o.Accepted ? "yes" : "no")}\t{o.Heard}")], cancellationToken).ConfigureAwait(false);
-                }
+                heardRows.AddRange(outcomes.Select(o => $"{engineName}\t{o.Condition}\t{o.File}\t{(o.Accepted ? "yes" : "no")}\t{o.Heard}"));
 
                 var heard = notCommands.Count > 0
                     ? await HeardAsCommandsAsync(Engine, parse.GetValue(workers), notCommands, parse.GetValue(streamed), voiceCheck, IntentRecognizer.Create(intentSet, DeviceRegistry.Empty), cancellationToken).ConfigureAwait(false)
@@ -117,10 +120,18 @@ public static class EvalSpeechCommand
                 }
             }
 
+            if (parse.GetValue(heardFile) is { } tsv)
+            {
+                await File.WriteAllLinesAsync(tsv.FullName, heardRows, cancellationToken).ConfigureAwait(false);
+            }
+
             return CliApplication.Success;
         }));
         return command;
     }
+
+    /// <summary>The first line of a <c>--heard</c> file (<c>voicehub adapt --text</c> reads its clean rows).</summary>
+    public const string HeardHeader = "engine\tcondition\tfile\taccepted\theard";
 
     /// <summary>What <c>--stream</c> feeds at a time: a 20 ms block, as the hub's audio loop.</summary>
     private const int StreamBlock = AudioFile.SampleRate / 50;

@@ -20,8 +20,8 @@ public static class AcousticAdapter
 {
     public const string Packages = "sphinxtrain sphinxbase-utils pocketsphinx";
 
-    /// <summary>Speech (10 ms frames) the statistics must cover: a few commands' worth, as CMUSphinx advises for MLLR.</summary>
-    public const int LeastFramesAligned = 1000;
+    /// <summary>Recording time (10 ms frames) that must line up with its words: two commands' worth; one transform of the means needs little, but not nothing.</summary>
+    public const int LeastFramesAligned = 500;
     private const string Sphinxtrain = "/usr/lib/sphinxtrain";
 
     /// <summary>
@@ -31,7 +31,7 @@ public static class AcousticAdapter
     /// lined up with its words, is an <see cref="InvalidDataException"/>.
     /// </summary>
     public static async Task<long> AdaptAsync(string modelDirectory, IReadOnlyList<AdaptationUtterance> utterances, IReadOnlyDictionary<string, string> extraWords,
-        string output, double strength = 1, CancellationToken cancellationToken = default)
+        string output, double strength = 1, int leastFramesAligned = LeastFramesAligned, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(utterances);
         ArgumentNullException.ThrowIfNull(extraWords);
@@ -101,10 +101,10 @@ public static class AcousticAdapter
 
             var statistics = await RunAsync(Path.Combine(Sphinxtrain, "bw"), training, cancellationToken).ConfigureAwait(false);
             var frames = FramesAligned(statistics);
-            if (frames < LeastFramesAligned)
+            if (frames < leastFramesAligned)
             {
                 // mllr_solve still writes a transform from next to nothing, and it garbles every mean.
-                throw new InvalidDataException($"only {frames / 100.0:0.0} s of the recordings lined up with their words: too little to adapt on (at least {LeastFramesAligned / 100} s; more recordings, or the right words in --text)");
+                throw new InvalidDataException($"only {frames / 100.0:0.0} s of the recordings lined up with their words: too little to adapt on (at least {leastFramesAligned / 100} s; more recordings, or the right words in --text)");
             }
 
             await RunAsync(Path.Combine(Sphinxtrain, "mllr_solve"), ["-meanfn", Work("model/means"), "-varfn", Work("model/variances"),
@@ -112,8 +112,9 @@ public static class AcousticAdapter
 
             var streams = MllrTransform.StreamLengths(model.AcousticModel);
             MllrTransform.Check(Work("transform.mllr"), streams);
-            MllrTransform.Soften(Work("transform.mllr"), output, strength);
-            MllrTransform.Check(output, streams);
+            MllrTransform.Soften(Work("transform.mllr"), Work("softened.mllr"), strength);
+            MllrTransform.Check(Work("softened.mllr"), streams);
+            File.Copy(Work("softened.mllr"), output, overwrite: true); // a file the hub may be using is replaced only by a checked one
             return frames;
         }
         finally
@@ -135,10 +136,10 @@ public static class AcousticAdapter
         return parameters;
     }
 
-    /// <summary>bw's last "overall>" line: "overall> stats FRAMES (-0) ...".</summary>
+    /// <summary>bw's summary, "overall> stats FRAMES (-0) ..." (not always at a line's start: a skipped utterance leaves its line open).</summary>
     private static long FramesAligned(string log) =>
-        log.Split('\n').LastOrDefault(l => l.StartsWith("overall>", StringComparison.Ordinal))?.Split(' ', StringSplitOptions.RemoveEmptyEntries) is [_, _, var frames, ..]
-        && long.TryParse(frames, CultureInfo.InvariantCulture, out var count) ? count : 0;
+        System.Text.RegularExpressions.Regex.Matches(log, @"overall> stats (\d+)") is { Count: > 0 } found
+        && long.TryParse(found[^1].Groups[1].Value, CultureInfo.InvariantCulture, out var count) ? count : 0;
 
     private static async Task<string> RunAsync(string tool, IEnumerable<string> arguments, CancellationToken cancellationToken)
     {

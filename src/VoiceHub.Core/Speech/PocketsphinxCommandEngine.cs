@@ -47,7 +47,7 @@ public sealed class PocketsphinxEngineOptions
         {
             ArgumentNullException.ThrowIfNull(options);
             var acousticModel = new PocketsphinxOptions { ModelDirectory = models.Value.PocketsphinxModelDirectory }.AcousticModel;
-            if (options.AcousticAdaptation.Length == 0 || !File.Exists(Path.Combine(acousticModel, "feat.params")))
+            if (options.AcousticAdaptation.Length == 0 || !File.Exists(Path.Combine(acousticModel, "means")))
             {
                 return Microsoft.Extensions.Options.ValidateOptionsResult.Success; // no model to check against: the engine says what is missing
             }

@@ -114,25 +114,43 @@ public static class MllrTransform
     }
 
     /// <summary>
-    /// The feature streams an acoustic model's Gaussians are over, from its <c>feat.params</c>: the
-    /// groups of <c>-svspec</c> ("0-12/13-25/26-38": 13, 13, 13), or one stream of cepstra with their
-    /// first and second differences.
+    /// The feature streams an acoustic model's Gaussians are over, from the header of its <c>means</c>
+    /// (sphinxtrain's format: a text header to "endhdr", a byte-order mark, then the codebook, stream
+    /// and density counts and each stream's length; Debian's English model: 3 streams of 13).
     /// </summary>
     public static IReadOnlyList<int> StreamLengths(string acousticModelDirectory)
     {
-        var parameters = Path.Combine(acousticModelDirectory, "feat.params");
-        var words = File.Exists(parameters) ? File.ReadAllText(parameters).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries) : [];
-        string? Value(string key) => Array.IndexOf(words, key) is var i and >= 0 && i + 1 < words.Length ? words[i + 1] : null;
-        int Number(string text) => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
-            ? value
-            : throw new ModelFormatException(parameters, $"'{text}' in the feature parameters is no number");
-        if (Value("-svspec") is { } subvectors)
+        var means = Path.Combine(acousticModelDirectory, "means");
+        var head = new byte[4096];
+        int read;
+        try
         {
-            return [.. subvectors.Split('/').Select(group => group.Split(',').Sum(range => range.Split('-') is [var first, var last]
-                ? Number(last) - Number(first) + 1
-                : 1))];
+            using var file = File.OpenRead(means);
+            read = file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ModelFormatException(means, $"cannot read the acoustic model's means: {e.Message}");
         }
 
-        return [3 * (Value("-ceplen") is { } ceplen ? Number(ceplen) : 13)];
+        var end = head.AsSpan(0, read).IndexOf("endhdr\n"u8);
+        if (!head.AsSpan().StartsWith("s3\n"u8) || end < 0 || end + 7 + 16 > read)
+        {
+            throw new ModelFormatException(means, "not a sphinxtrain means file (no s3 header)");
+        }
+
+        var at = end + 7;
+        var littleEndian = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(head.AsSpan(at)) == 0x11223344;
+        int Integer(int offset) => littleEndian
+            ? System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(head.AsSpan(at + offset))
+            : System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(head.AsSpan(at + offset));
+        var streams = Integer(8);
+        if (streams is < 1 or > 16 || at + 16 + (4 * streams) > read)
+        {
+            throw new ModelFormatException(means, $"the means header gives {streams} feature streams");
+        }
+
+        var lengths = Enumerable.Range(0, streams).Select(s => Integer(16 + (4 * s))).ToArray();
+        return lengths.All(n => n is >= 1 and <= 1000) ? lengths : throw new ModelFormatException(means, $"the means header gives streams of {string.Join(", ", lengths)} coefficients");
     }
 }

@@ -47,7 +47,7 @@ public sealed class AdaptCommandTests : IDisposable
         var (code, _, error) = await CliTests.Run("adapt", "--out", output, "--text", _dir.File("said.tsv"), "--intents", Path.Combine(TestPaths.Root, "intents", "coffee"), _dir.File("short.wav"));
 
         Assert.Equal(2, code);
-        Assert.Contains("of the recordings lined up with their words: too little to adapt on (at least 10 s;", error, StringComparison.Ordinal);
+        Assert.Contains("of the recordings lined up with their words: too little to adapt on (at least 5 s;", error, StringComparison.Ordinal);
         Assert.False(File.Exists(output));
     }
 
@@ -61,12 +61,18 @@ public sealed class AdaptCommandTests : IDisposable
         (code, _, error) = await CliTests.Run("adapt", "--out", _dir.File("out.mllr"), "--intents", Path.Combine(TestPaths.Root, "intents", "coffee"), _dir.File("missing.wav"));
         Assert.Equal(2, code);
         Assert.Equal([$"voicehub adapt: {_dir.File("missing.wav")}: file not found: skipped", "voicehub adapt: no usable recording to adapt on"], error.Trim().Split('\n'));
+
+        (code, _, error) = await CliTests.Run("adapt", "--out", _dir.File("out.mllr"), "--snr", "6", TestPaths.Fixture("coffee-iced-mocha.wav"));
+        Assert.Equal(2, code);
+        Assert.Equal("voicehub adapt: --snr without --noise: the noise to mix in at those levels is missing", error.Trim());
     }
 
-    [Fact]
-    public async Task A_word_without_a_pronunciation_in_the_text_is_one_error_line_naming_the_recording_and_nothing_is_written()
+    [Theory]
+    [InlineData("coffee-iced-mocha.wav\ta zzyzxq mocha\n")]
+    [InlineData("engine\tcondition\tfile\taccepted\theard\npocketsphinx\t12 dB\tcoffee-iced-mocha.wav\tno\ta mocha\npocketsphinx\tclean\tcoffee-iced-mocha.wav\tyes\ta zzyzxq  mocha\n")] // eval speech --heard: its clean rows
+    public async Task A_word_without_a_pronunciation_in_the_text_is_one_error_line_naming_the_recording_and_nothing_is_written(string said)
     {
-        File.WriteAllText(_dir.File("said.tsv"), "coffee-iced-mocha.wav\ta zzyzxq mocha\n");
+        File.WriteAllText(_dir.File("said.tsv"), said);
         var output = _dir.File("out.mllr");
 
         var (code, _, error) = await CliTests.Run("adapt", "--out", output, "--text", _dir.File("said.tsv"), "--intents", Path.Combine(TestPaths.Root, "intents", "coffee"),

@@ -90,8 +90,8 @@ public sealed class EvalSpeechCommandTests : IDisposable
         Assert.Contains("engine pocketsphinx (streamed in 20 ms blocks), at least 250 ms of voice: 1 utterances", output, StringComparison.Ordinal);
         Assert.Matches(@"clean\s+1\s+1\s+100\.0%", output);
         var rows = File.ReadAllLines(_dir.File("heard.tsv"));
-        Assert.Equal("condition\tfile\taccepted\theard", rows[0]);
-        Assert.Matches(@"^clean\torder\.wav\tyes\t.*iced mocha", rows[1]);
+        Assert.Equal("engine\tcondition\tfile\taccepted\theard", rows[0]);
+        Assert.Matches(@"^pocketsphinx\tclean\torder\.wav\tyes\t.*iced mocha", rows[1]);
         Assert.Equal(2, rows.Length);
     }
 }
