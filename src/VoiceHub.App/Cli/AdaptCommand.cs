@@ -56,6 +56,10 @@ public static class AdaptCommand
             var registry = parse.GetValue(devices) is { } devicesFile ? DevicesFile.Load(devicesFile.FullName) : DeviceRegistry.Empty;
             using var engine = new PocketsphinxCommandEngine(models.PocketsphinxModelDirectory, options, IntentSet.Load(parse.GetValue(intents)!), registry);
             var noiseAudio = parse.GetValue(noise) is { } noiseFile ? AudioFile.ReadMono16k(noiseFile.FullName) : null;
+            if (noiseAudio is { Length: < AudioFile.SampleRate / 10 })
+            {
+                throw new InputException($"--noise {parse.GetValue(noise)}: {noiseAudio.Length} samples, too little noise to mix in (a tenth of a second at least)");
+            }
 
             var utterances = new List<AdaptationUtterance>();
             var recordings = 0;

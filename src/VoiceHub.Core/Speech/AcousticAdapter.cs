@@ -43,6 +43,13 @@ public static class AcousticAdapter
         }
 
         var model = new PocketsphinxOptions { ModelDirectory = modelDirectory };
+        var dictionary = await File.ReadAllTextAsync(model.Dictionary, cancellationToken).ConfigureAwait(false) + string.Concat(extraWords.Select(w => $"{w.Key} {w.Value}\n"));
+        var known = dictionary.Split('\n').Select(l => l.Split(' ', 2)[0]).ToHashSet(StringComparer.Ordinal);
+        if (utterances.SelectMany(u => u.Text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(w => (u.Name, Word: w))).FirstOrDefault(w => !known.Contains(w.Word)) is { Name: not null } unknown)
+        {
+            throw new InvalidDataException($"{unknown.Name}: '{unknown.Word}' is not in the pronunciation dictionary");
+        }
+
         var work = Directory.CreateTempSubdirectory("voicehub-adapt-");
         try
         {
@@ -58,16 +65,9 @@ public static class AcousticAdapter
                 transcription.Append(CultureInfo.InvariantCulture, $"<s> {utterances[i].Text} </s> ({id})\n");
             }
 
-            var known = File.ReadLines(model.Dictionary).Select(l => l.Split(' ', 2)[0]).Concat(extraWords.Keys).ToHashSet(StringComparer.Ordinal);
-            if (utterances.SelectMany(u => u.Text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(w => (u.Name, Word: w))).FirstOrDefault(w => !known.Contains(w.Word)) is { Name: not null } unknown)
-            {
-                throw new InvalidDataException($"{unknown.Name}: '{unknown.Word}' is not in the pronunciation dictionary");
-            }
-
             await File.WriteAllLinesAsync(Work("fileids"), ids, cancellationToken).ConfigureAwait(false);
             await File.WriteAllTextAsync(Work("transcription"), transcription.ToString(), cancellationToken).ConfigureAwait(false);
-            await File.WriteAllTextAsync(Work("dictionary"), await File.ReadAllTextAsync(model.Dictionary, cancellationToken).ConfigureAwait(false)
-                + string.Concat(extraWords.Select(w => $"{w.Key} {w.Value}\n")), cancellationToken).ConfigureAwait(false);
+            await File.WriteAllTextAsync(Work("dictionary"), dictionary, cancellationToken).ConfigureAwait(false);
 
             // bw reads the model's parts as sphinxtrain writes them: a text mdef and float mixture weights.
             Directory.CreateDirectory(Work("model"));

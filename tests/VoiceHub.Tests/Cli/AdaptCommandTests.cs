@@ -52,7 +52,7 @@ public sealed class AdaptCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task An_out_file_in_a_missing_folder_and_a_missing_recording_are_told_before_any_work()
+    public async Task An_out_file_in_a_missing_folder_a_missing_recording_and_noise_too_short_to_mix_are_each_one_line()
     {
         var (code, _, error) = await CliTests.Run("adapt", "--out", _dir.File("no/such/folder/out.mllr"), TestPaths.Fixture("coffee-iced-mocha.wav"));
         Assert.Equal(2, code);
@@ -65,6 +65,11 @@ public sealed class AdaptCommandTests : IDisposable
         (code, _, error) = await CliTests.Run("adapt", "--out", _dir.File("out.mllr"), "--snr", "6", TestPaths.Fixture("coffee-iced-mocha.wav"));
         Assert.Equal(2, code);
         Assert.Equal("voicehub adapt: --snr without --noise: the noise to mix in at those levels is missing", error.Trim());
+
+        VoiceHub.Core.Audio.WavWriter.Write(_dir.File("blip.wav"), new float[100]);
+        (code, _, error) = await CliTests.Run("adapt", "--out", _dir.File("out.mllr"), "--intents", Path.Combine(TestPaths.Root, "intents", "coffee"), "--noise", _dir.File("blip.wav"), TestPaths.Fixture("coffee-iced-mocha.wav"));
+        Assert.Equal(2, code);
+        Assert.Equal($"voicehub adapt: --noise {_dir.File("blip.wav")}: 100 samples, too little noise to mix in (a tenth of a second at least)", error.Trim());
     }
 
     [Theory]

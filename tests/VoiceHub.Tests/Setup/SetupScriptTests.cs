@@ -23,7 +23,7 @@ public sealed class SetupScriptTests
         var installs = machine.AptGetCalls().Where(c => c.StartsWith("install ", StringComparison.Ordinal)).ToList();
         Assert.NotEmpty(installs);
         var requested = installs[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        foreach (var package in new[] { "mosquitto", "pocketsphinx-en-us", "espeak-ng", "sox", "libgpiod2", "libsoxr0", "libspeexdsp1", "sphinxtrain", "sphinxbase-utils", "openssl" })
+        foreach (var package in new[] { "mosquitto", "pocketsphinx-en-us", "espeak-ng", "sox", "libgpiod2", "libsoxr0", "libspeexdsp1", "sphinxtrain", "sphinxbase-utils", "pocketsphinx", "openssl" })
         {
             Assert.Contains(package, requested);
         }
