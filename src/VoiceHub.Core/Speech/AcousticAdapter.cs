@@ -172,7 +172,7 @@ public static class AcousticAdapter
             if (process.ExitCode != 0)
             {
                 var reason = log.Split('\n').LastOrDefault(l => l.Contains("ERROR", StringComparison.Ordinal) || l.Contains("FATAL", StringComparison.Ordinal))?.Trim();
-                throw new NativeEngineException("sphinxtrain", Path.GetFileName(tool), process.ExitCode, reason ?? "no error message");
+                throw new NativeEngineException("acoustic adaptation", Path.GetFileName(tool), process.ExitCode, reason ?? "no error message");
             }
 
             return log;
