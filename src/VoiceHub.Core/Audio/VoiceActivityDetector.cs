@@ -87,6 +87,14 @@ public sealed class VoiceActivityDetector(VadOptions options, Wake.Neural.Silero
     private bool _sileroSpeech;
 
     /// <summary>
+    /// Silero's 32 ms frames judged speech since the detector was made (never reset), or null when
+    /// energy decides: a <see cref="VoiceMeter"/> reads them instead of running the network again.
+    /// </summary>
+    public long? SileroVoicedFrames => silero is null ? null : _sileroVoicedFrames;
+
+    private long _sileroVoicedFrames;
+
+    /// <summary>
     /// A detector as configured: Silero VAD's model from the wake models' folder when asked for; when
     /// it cannot be loaded, <paramref name="unavailable"/> is told why and energy decides.
     /// </summary>
@@ -165,6 +173,7 @@ public sealed class VoiceActivityDetector(VadOptions options, Wake.Neural.Silero
                 if (_sileroFill == _sileroFrame.Length)
                 {
                     _sileroSpeech = silero.Step(_sileroFrame, _sileroState) >= options.SileroThreshold;
+                    _sileroVoicedFrames += _sileroSpeech ? 1 : 0;
                     _sileroFill = 0;
                 }
             }

@@ -9,12 +9,13 @@ namespace VoiceHub.Core.Audio;
 /// </summary>
 public sealed class VoiceMeter : IDisposable
 {
-    private readonly SileroVad _silero;
+    private readonly SileroVad? _silero; // null: the endpointing detector's Silero judges the frames
+    private readonly VoiceActivityDetector? _endpointing;
     private readonly float _threshold;
     private readonly SileroVad.State _state = new();
     private readonly float[] _frame = new float[SileroVad.FrameSamples];
     private int _fill;
-    private int _voicedFrames;
+    private long _voicedFrames;
 
     public VoiceMeter(SileroVad silero, VadOptions options)
     {
@@ -26,17 +27,42 @@ public sealed class VoiceMeter : IDisposable
     }
 
     /// <summary>
+    /// A meter that counts the frames an endpointing detector's own Silero VAD judged speech, so the
+    /// network runs once per frame (<see cref="Feed"/> ignores its samples: the detector is fed the
+    /// same audio). Its <see cref="Reset"/> must come before the detector is fed the utterance.
+    /// </summary>
+    public VoiceMeter(VoiceActivityDetector endpointing, VadOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(endpointing);
+        ArgumentNullException.ThrowIfNull(options);
+        if (endpointing.SileroVoicedFrames is not { } voiced)
+        {
+            throw new ArgumentException("the endpointing detector decides by energy, not Silero VAD", nameof(endpointing));
+        }
+
+        _endpointing = endpointing;
+        _voicedFrames = -voiced;
+        Minimum = options.MinimumVoice;
+    }
+
+    /// <summary>
     /// A meter as configured, with Silero VAD's model from the wake models' folder; none when the check
     /// is off (<see cref="VadOptions.MinimumVoice"/> zero) or the model cannot be loaded
-    /// (<paramref name="unavailable"/> is told why, and utterances go unchecked).
+    /// (<paramref name="unavailable"/> is told why, and utterances go unchecked). When
+    /// <paramref name="endpointing"/> runs Silero VAD itself, the meter reads its judgements.
     /// </summary>
-    public static VoiceMeter? Create(VadOptions options, Action<string> unavailable)
+    public static VoiceMeter? Create(VadOptions options, Action<string> unavailable, VoiceActivityDetector? endpointing = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(unavailable);
         if (options.MinimumVoice <= TimeSpan.Zero)
         {
             return null;
+        }
+
+        if (endpointing?.SileroVoicedFrames is not null)
+        {
+            return new VoiceMeter(endpointing, options);
         }
 
         try
@@ -54,7 +80,10 @@ public sealed class VoiceMeter : IDisposable
     public TimeSpan Minimum { get; }
 
     /// <summary>Voice heard since <see cref="Reset"/> (whole 32 ms frames at or above the Silero threshold).</summary>
-    public TimeSpan Voiced => TimeSpan.FromSeconds(_voicedFrames * SileroVad.FrameSamples / (double)AudioFile.SampleRate);
+    public TimeSpan Voiced => TimeSpan.FromSeconds(VoicedFrames * SileroVad.FrameSamples / (double)AudioFile.SampleRate);
+
+    // Borrowing, _voicedFrames holds minus the detector's count at the last reset.
+    private long VoicedFrames => _endpointing is null ? _voicedFrames : _endpointing.SileroVoicedFrames!.Value + _voicedFrames;
 
     /// <summary>Too little voice for a command, or null: the reason, for the log and the trace.</summary>
     public string? Shortfall => Voiced < Minimum
@@ -64,6 +93,12 @@ public sealed class VoiceMeter : IDisposable
     /// <summary>A new utterance: Silero starts from silence.</summary>
     public void Reset()
     {
+        if (_endpointing is not null)
+        {
+            _voicedFrames = -_endpointing.SileroVoicedFrames!.Value;
+            return;
+        }
+
         _state.Clear();
         _fill = 0;
         _voicedFrames = 0;
@@ -71,6 +106,11 @@ public sealed class VoiceMeter : IDisposable
 
     public void Feed(ReadOnlySpan<float> samples)
     {
+        if (_silero is null)
+        {
+            return;
+        }
+
         while (!samples.IsEmpty)
         {
             var take = Math.Min(samples.Length, _frame.Length - _fill);
@@ -85,5 +125,5 @@ public sealed class VoiceMeter : IDisposable
         }
     }
 
-    public void Dispose() => _silero.Dispose();
+    public void Dispose() => _silero?.Dispose(); // a borrowed detector's model is the detector's to free
 }

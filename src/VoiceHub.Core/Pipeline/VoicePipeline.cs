@@ -79,7 +79,7 @@ public sealed partial class VoicePipeline : IDisposable
         _wake = options.WakeRequired ? wake ?? throw new ArgumentException("a wake word detector is needed when the wake word is required", nameof(wake)) : null;
         _vad = VoiceActivityDetector.Create(vad, problem => LogSileroUnavailable(logger, problem));
         _vadOptions = vad;
-        _voice = VoiceMeter.Create(vad, problem => LogVoiceCheckUnavailable(logger, problem));
+        _voice = VoiceMeter.Create(vad, problem => LogVoiceCheckUnavailable(logger, problem), _vad); // with Silero endpointing, one network judges both
         _models = models;
         _actuator = actuator;
         _speaker = speaker;
@@ -589,8 +589,8 @@ public sealed partial class VoicePipeline : IDisposable
         // (the canceller's residue) would be decoded as words in front of it.
         _vadBase = woken ? Max(from + WakeTail, cutShort ? _streamNow : TimeSpan.Zero) : from;
         var caughtUp = _ring.CopySince(_vadBase);
+        _voice?.Reset(); // first: a meter reading the VAD's Silero counts from here
         _ = _vad.Process(caughtUp);
-        _voice?.Reset();
         _voice?.Feed(caughtUp);
 
         // Models change here, between utterances; a streaming engine starts decoding right away.

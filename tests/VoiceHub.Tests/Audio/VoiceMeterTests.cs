@@ -43,6 +43,39 @@ public sealed class VoiceMeterTests : IDisposable
     }
 
     [Fact]
+    public void With_Silero_endpointing_the_meter_reads_the_detectors_judgements_and_counts_from_its_own_reset()
+    {
+        var options = new VadOptions { Detector = SpeechDetector.Silero };
+        using var endpointing = VoiceActivityDetector.Create(options, problem => Assert.Fail(problem));
+        using var borrowed = VoiceMeter.Create(options, problem => Assert.Fail(problem), endpointing)!;
+        var order = AudioFile.ReadMono16k(TestPaths.Fixture("coffee-iced-mocha.wav"));
+        _meter.Feed(order);
+        _ = endpointing.Process(AudioFile.ReadMono16k(TestPaths.Fixture("wake-computer.wav"))); // before the reset: not counted
+
+        borrowed.Reset();
+        endpointing.Reset();
+        _ = endpointing.Process(order);
+        borrowed.Feed(order); // ignored: the detector was fed
+
+        Assert.Equal(_meter.Voiced, borrowed.Voiced);
+        Assert.True(borrowed.Voiced > TimeSpan.FromSeconds(1), $"{borrowed.Voiced.TotalMilliseconds} ms of voice in a spoken order");
+        borrowed.Dispose();
+        _ = endpointing.Process(order); // the detector's model outlives the meter that borrowed it
+    }
+
+    [Fact]
+    public void An_energy_detector_lends_no_judgements_so_the_meter_runs_its_own_Silero()
+    {
+        var options = new VadOptions();
+        using var endpointing = VoiceActivityDetector.Create(options, problem => Assert.Fail(problem));
+        using var own = VoiceMeter.Create(options, problem => Assert.Fail(problem), endpointing)!;
+        own.Feed(AudioFile.ReadMono16k(TestPaths.Fixture("wake-computer.wav")));
+
+        Assert.Null(endpointing.SileroVoicedFrames);
+        Assert.True(own.Voiced > TimeSpan.FromMilliseconds(300), $"{own.Voiced.TotalMilliseconds} ms");
+    }
+
+    [Fact]
     public void No_meter_when_the_check_is_off()
     {
         Assert.Null(VoiceMeter.Create(new VadOptions { MinimumVoice = TimeSpan.Zero }, problem => Assert.Fail(problem)));

@@ -143,6 +143,18 @@ public sealed class PipelineTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task With_Silero_endpointing_a_spoken_command_passes_the_voice_check_its_judgements_feed()
+    {
+        var pipeline = Pipeline(wakeRequired: false, vad: new VadOptions { Detector = SpeechDetector.Silero });
+
+        await pipeline.RunAsync(new MemoryAudioSource(SpokenAudio.Stream(3, s_kitchenLightOn.Value)), CancellationToken.None);
+
+        var trace = Assert.Single(_traces);
+        Assert.Null(trace.Rejection);
+        Assert.Equal("HassTurnOn", trace.Result?.Intent);
+    }
+
     [Theory]
     [InlineData("turn on the kitchen light", false, true)]
     [InlineData("set the thermostat to twenty one degrees", false, true)]
