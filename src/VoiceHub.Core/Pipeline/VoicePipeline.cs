@@ -71,6 +71,7 @@ public sealed partial class VoicePipeline : IDisposable
     private bool _heardOverAnswer;
     private float[] _silence = [];
     private bool _pushToTalk;
+    private bool _talkPressed; // the audio loop has seen push-to-talk held (its own copy: the button's thread writes _pushToTalk)
     private PipelineState _shownIdle;
 
     public VoicePipeline(PipelineOptions options, VadOptions vad, IWakeDetector? wake, ModelSets models, Actuator actuator, ISpeaker speaker, HubStatus status, TimerService timers, ILogger logger, TimeProvider? clock = null, EchoCancellationOptions? echo = null, Diagnostics.DebugRecorder? recorder = null)
@@ -128,6 +129,15 @@ public sealed partial class VoicePipeline : IDisposable
     /// wait. Longer than the slowest command the loop handles between blocks.
     /// </summary>
     private static readonly TimeSpan MicrophoneSilenceLimit = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// While an alarm rings the hub listens without the wake word ("stop"); once it stops, or gives up
+    /// with nobody home, that lasts at most this long after the hub last heard something.
+    /// </summary>
+    private static readonly TimeSpan AlarmFollowUp = TimeSpan.FromSeconds(30);
+
+    /// <summary>Sound before push-to-talk was pressed that still counts (the first syllable may come with the press).</summary>
+    private static readonly TimeSpan PushToTalkReplay = TimeSpan.FromMilliseconds(300);
 
     /// <summary>How much of the wake word may still follow the end the spotter reports.</summary>
     private static readonly TimeSpan WakeTail = TimeSpan.FromMilliseconds(250);
@@ -445,10 +455,11 @@ public sealed partial class VoicePipeline : IDisposable
         {
             case Phase.Listening when _dialog.AlarmRinging:
                 // A ringing timer: "stop" works without the wake word.
-                Enter(Phase.FollowUp, block.End + TimeSpan.FromSeconds(30));
+                Enter(Phase.FollowUp, block.End + AlarmFollowUp);
                 await RepeatAlertAsync(cancellationToken).ConfigureAwait(false);
                 break;
             case Phase.Listening when _wake is not null && !PushToTalk:
+                _talkPressed = false;
                 if (Woken(block) is { } wake)
                 {
                     BeginHearing(wake.End, woken: true);
@@ -456,6 +467,15 @@ public sealed partial class VoicePipeline : IDisposable
 
                 break;
             case Phase.Listening:
+                if (_wake is not null && !_talkPressed)
+                {
+                    // Just pressed. Meanwhile the VAD has heard the room unheeded, and may have spent its
+                    // start of speech on talk not meant for the hub: it starts over, a moment before the press.
+                    _talkPressed = true;
+                    _vad.Reset();
+                    vadEvent = _vad.Process(_ring.CopySince(block.End - PushToTalkReplay));
+                }
+
                 if (vadEvent == VadEvent.SpeechStarted)
                 {
                     BeginHearing(SpeechStartInStream(block), woken: false);
@@ -510,7 +530,7 @@ public sealed partial class VoicePipeline : IDisposable
                 {
                     AbandonStream();
                     LogNoSpeech(_logger);
-                    Enter(_dialog.AlarmRinging ? Phase.FollowUp : Phase.Listening, block.End + TimeSpan.FromSeconds(30));
+                    Enter(_dialog.AlarmRinging ? Phase.FollowUp : Phase.Listening, block.End + AlarmFollowUp);
                 }
 
                 break;
@@ -815,7 +835,8 @@ public sealed partial class VoicePipeline : IDisposable
         }
         else
         {
-            Enter(_dialog.AlarmRinging ? Phase.FollowUp : Phase.Listening);
+            // Not for good: an alarm that gives up (nobody home) must not leave the hub taking commands without the wake word.
+            Enter(_dialog.AlarmRinging ? Phase.FollowUp : Phase.Listening, _streamNow + AlarmFollowUp);
         }
     }
 
@@ -886,14 +907,16 @@ public sealed partial class VoicePipeline : IDisposable
     private async Task SpeakInBackgroundAsync(Task previous, string text, CancellationTokenSource cancel)
     {
         // A sound card that stops taking samples must not keep the hub "talking" (and deaf to
-        // commands) for good: an answer gets a generous time for its length, then is given up.
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(5 + (text.Length / 8.0)));
+        // commands) for good: an answer gets a generous time for its length, then is given up. The
+        // time starts once the answer before it is over: an alarm queued behind a long answer waits its turn.
+        using var deadline = new CancellationTokenSource();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel.Token, deadline.Token);
         using (cancel)
         {
             try
             {
                 await previous.ConfigureAwait(false);
+                deadline.CancelAfter(TimeSpan.FromSeconds(5 + (text.Length / 8.0)));
                 await _speaker.SayAsync(text, stop.Token).WaitAsync(stop.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancel.IsCancellationRequested)

@@ -48,7 +48,7 @@ public static class SpokenAudio
 }
 
 /// <summary>Audio from memory in 20 ms blocks, as fast as it is read.</summary>
-public sealed class MemoryAudioSource(float[] samples, bool realTime = false) : IAudioSource
+public sealed class MemoryAudioSource(float[] samples, bool realTime = false, Action<TimeSpan>? beforeBlock = null) : IAudioSource
 {
     public string Name => "memory";
 
@@ -59,6 +59,7 @@ public sealed class MemoryAudioSource(float[] samples, bool realTime = false) : 
         for (var i = 0; i + 320 <= samples.Length; i += 320)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            beforeBlock?.Invoke(AudioFile.Time(i)); // e.g. a button pressed at that moment of the stream
             yield return new AudioBlock(samples.AsMemory(i, 320), AudioFile.Time(i));
             if (i % 16000 == 0)
             {

@@ -55,7 +55,7 @@ public sealed class PipelineTests : IDisposable
         _gpio.Dispose();
     }
 
-    private VoicePipeline Pipeline(bool wakeRequired, IWakeDetector? wake = null, ISpeaker? speaker = null, EchoCancellationOptions? echo = null, VadOptions? vad = null)
+    private VoicePipeline Pipeline(bool wakeRequired, IWakeDetector? wake = null, ISpeaker? speaker = null, EchoCancellationOptions? echo = null, VadOptions? vad = null, TimeProvider? clock = null)
     {
         var pipeline = new VoicePipeline(
             new PipelineOptions { WakeRequired = wakeRequired },
@@ -67,6 +67,7 @@ public sealed class PipelineTests : IDisposable
             _status,
             _timers,
             _log,
+            clock,
             echo: echo);
         pipeline.UtteranceCompleted += _traces.Add;
         return pipeline;
@@ -141,6 +142,22 @@ public sealed class PipelineTests : IDisposable
             // Unchecked, the clatter is decoded (in context, Silero hears about 0.2 s of "voice" in it).
             Assert.All(_traces, t => Assert.True(t.StageMilliseconds.ContainsKey("stt")));
         }
+    }
+
+    [Fact]
+    public async Task Push_to_talk_pressed_after_talk_in_the_room_hears_the_command_said_while_it_is_held()
+    {
+        var chatter = AudioFile.ReadMono16k(TestPaths.Fixture("not-a-command.wav"));
+        var stream = SpokenAudio.Stream(2, chatter, s_kitchenLightOn.Value);
+        var press = AudioFile.Time((AudioFile.SampleRate / 2) + chatter.Length + AudioFile.SampleRate); // a second after the chatter
+        using var wake = new NeverWakes();
+        var pipeline = Pipeline(wakeRequired: true, wake);
+
+        await pipeline.RunAsync(new MemoryAudioSource(stream, beforeBlock: at => pipeline.PushToTalk = at >= press), CancellationToken.None);
+
+        var trace = Assert.Single(_traces);
+        Assert.False(trace.Woken);
+        Assert.Equal("HassTurnOn", trace.Result?.Intent);
     }
 
     [Fact]
@@ -295,6 +312,26 @@ public sealed class PipelineTests : IDisposable
         var trace = Assert.Single(_traces);
         Assert.Equal("HassNevermind", trace.Result?.Intent);
         Assert.Equal("OK.", trace.Response); // something was stopped
+    }
+
+    [Fact]
+    public async Task After_an_alarm_gives_up_with_nobody_home_the_hub_needs_its_wake_word_again()
+    {
+        using var wake = new NeverWakes();
+        var clock = new ManualClock(DateTimeOffset.UtcNow); // the alarm gives up a minute after it went off, by the stream's time
+        var pipeline = Pipeline(wakeRequired: true, wake, clock: clock);
+        var finished = new TaskCompletionSource();
+        _timers.Finished += _ => finished.TrySetResult();
+        _timers.Start(TimeSpan.FromMilliseconds(50), "tea");
+        await finished.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        // Clatter while it rings (an utterance, rejected), nobody for over a minute, then talk not meant for the hub.
+        var stream = SpokenAudio.Stream(70, AudioFile.ReadMono16k(TestPaths.Fixture("kitchen-noise.wav")), s_kitchenLightOn.Value);
+
+        await pipeline.RunAsync(new MemoryAudioSource(stream, beforeBlock: _ => clock.Advance(TimeSpan.FromMilliseconds(20))), CancellationToken.None);
+
+        Assert.Contains("Your tea timer is done.", _speaker.Said);
+        Assert.NotEmpty(_traces); // the clatter was heard, while the alarm rang
+        Assert.DoesNotContain(_traces, t => t.Result is not null);
     }
 
     [Fact]
