@@ -26,8 +26,11 @@ public static class AdaptCommand
         var intents = new Option<string>("--intents") { Description = "Intents file or folder (the grammar that hears the recordings)", DefaultValueFactory = _ => Inputs.DefaultIntents() };
         var devices = new Option<FileInfo?>("--devices") { Description = "Devices file" };
         var config = new Option<FileInfo?>("--config") { Description = "YAML configuration file" };
-        var files = new Argument<string[]>("WAV") { Arity = ArgumentArity.OneOrMore, Description = "Recordings of commands, one each (WAV; converted to 16 kHz mono)" };
-        var command = new Command("adapt", "Adapts the closed-set engine's acoustic model to recordings (writes an MLLR transform)") { output, text, noise, snrs, strength, intents, devices, config, files };
+        var files = new Argument<string[]>("WAV") { Arity = ArgumentArity.ZeroOrMore, Description = "Recordings of commands, one each (WAV; converted to 16 kHz mono)" };
+        var record = new Option<int>("--record") { Description = "Record this many commands from the microphone first, each asked for by its words (sentences of the command grammar)" };
+        var input = new Option<string?>("--input") { Description = "With --record: alsa:DEVICE, or a WAV of the commands one after another (default: audio.input)" };
+        var keep = new Option<string?>("--keep") { Description = "With --record: also write the recordings as WAVs into this folder, with their words in transcripts.tsv (for --text)" };
+        var command = new Command("adapt", "Adapts the closed-set engine's acoustic model to recordings (writes an MLLR transform)") { output, text, noise, snrs, strength, intents, devices, config, files, record, input, keep };
         command.SetAction((parse, cancellationToken) => CliApplication.Guard(io, "adapt", async () =>
         {
             if (parse.GetValue(strength) is < 0 or > 1)
@@ -39,6 +42,11 @@ public static class AdaptCommand
             if (folder is not null && !Directory.Exists(folder))
             {
                 throw new InputException($"--out {parse.GetValue(output)}: no folder {folder}");
+            }
+
+            if (parse.GetValue(files)!.Length == 0 && parse.GetValue(record) <= 0)
+            {
+                throw new InputException("no recordings: give WAVs of commands, or --record N to say N commands into the microphone");
             }
 
             if (parse.GetValue(noise) is null && parse.GetResult(snrs) is { Implicit: false })
@@ -61,8 +69,26 @@ public static class AdaptCommand
                 throw new InputException($"--noise {parse.GetValue(noise)}: {noiseAudio.Length} samples, too little noise to mix in (a tenth of a second at least)");
             }
 
+            var recorded = parse.GetValue(record) > 0
+                ? await RecordAsync(io, engine, parse.GetValue(record), configuration.Get<AudioOptions>(), parse.GetValue(input), parse.GetValue(keep), cancellationToken).ConfigureAwait(false)
+                : [];
             var utterances = new List<AdaptationUtterance>();
             var recordings = 0;
+            void Add(AdaptationUtterance utterance)
+            {
+                recordings++;
+                utterances.Add(utterance);
+                foreach (var snr in levels)
+                {
+                    utterances.Add(utterance with
+                    {
+                        Name = $"{utterance.Name} at {snr} dB",
+                        Audio = SpeechEvaluation.MixNoise(utterance.Audio, noiseAudio, snr, SpeechEvaluation.Seed(utterance.Name, (int)snr)),
+                    });
+                }
+            }
+
+            recorded.ForEach(Add);
             foreach (var file in parse.GetValue(files)!)
             {
                 float[] audio;
@@ -93,12 +119,7 @@ public static class AdaptCommand
                     words = heard.Text;
                 }
 
-                recordings++;
-                utterances.Add(new AdaptationUtterance(file, audio, words));
-                foreach (var snr in levels)
-                {
-                    utterances.Add(new AdaptationUtterance($"{file} at {snr} dB", SpeechEvaluation.MixNoise(audio, noiseAudio, snr, SpeechEvaluation.Seed(file, (int)snr)), words));
-                }
+                Add(new AdaptationUtterance(file, audio, words));
             }
 
             if (recordings == 0)
@@ -124,6 +145,62 @@ public static class AdaptCommand
         }));
         return command;
     }
+
+    /// <summary>
+    /// <paramref name="count"/> commands said into the microphone (or a WAV standing in for it), each
+    /// asked for by its words: different sentences of the engine's grammar, so the recordings' words
+    /// are known without decoding them.
+    /// </summary>
+    private static async Task<List<AdaptationUtterance>> RecordAsync(CliIo io, PocketsphinxCommandEngine engine, int count, AudioOptions audio, string? input, string? keep,
+        CancellationToken cancellationToken)
+    {
+        var automaton = FsgCompiler.Compile(engine.Grammar.Jsgf)
+            ?? throw new InputException("--record: the command grammar is not one to pick sentences from (it repeats or weighs words); give recordings and --text");
+        var sentences = FsgCompiler.SampleSentences(automaton, count, new Random());
+        if (sentences.Count == 0)
+        {
+            throw new InputException("--record: the command grammar has no sentences to ask for");
+        }
+
+        var source = RecordingInput.Open(input, audio, "stop it first: sudo systemctl stop voicehub");
+        string Sentence(int number) => sentences[(number - 1) % sentences.Count]; // a grammar of few sentences asks for them again
+        var recorder = new Core.Wake.Neural.EnrollmentRecorder(audio.Vad)
+        {
+            MaximumPhrase = LongestCommand,
+            LongestSound = LongestCommand - TimeSpan.FromSeconds(0.5),
+            Saying = "a command",
+            Prompt = (number, total, retry) => io.Error.WriteLine(retry is null
+                ? $"voicehub adapt: say \"{Sentence(number)}\" ({number} of {total}), then wait"
+                : $"voicehub adapt: {retry}; say \"{Sentence(number)}\" again ({number} of {total})"),
+        };
+        List<Core.Wake.Neural.EnrollmentClip> clips;
+        try
+        {
+            clips = await recorder.RecordAsync(source, count, "recording", cancellationToken).ConfigureAwait(false);
+        }
+        catch (Core.Wake.Neural.WakeEnrollmentException e)
+        {
+            throw new InputException(e.Message);
+        }
+
+        var said = clips.Select((clip, index) => new AdaptationUtterance(clip.Name, clip.Samples, Sentence(index + 1))).ToList();
+        if (keep is not null)
+        {
+            var stamp = DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
+            var kept = said.Select((utterance, index) => (FileName: $"command-{stamp}-{index + 1}.wav", utterance.Audio, utterance.Text)).ToList();
+            RecordingInput.Keep(keep, kept.Select(k => (k.FileName, k.Audio)));
+            await File.AppendAllLinesAsync(Path.Combine(keep, TranscriptsFile), kept.Select(k => $"{k.FileName}\t{k.Text}"), cancellationToken).ConfigureAwait(false);
+            await io.Output.WriteLineAsync($"kept {kept.Count} recordings in {keep}, their words in {Path.Combine(keep, TranscriptsFile)}").ConfigureAwait(false);
+        }
+
+        return said;
+    }
+
+    /// <summary>The longest a command asked for may take: more is someone talking on.</summary>
+    private static readonly TimeSpan LongestCommand = TimeSpan.FromSeconds(10);
+
+    /// <summary>What <c>--keep</c> writes beside the recordings: their words, as <c>--text</c> reads them.</summary>
+    public const string TranscriptsFile = "transcripts.tsv";
 
     /// <summary>
     /// Lines of "FILE&lt;tab&gt;words", by file name; or an <c>eval speech --heard</c> file, whose clean

@@ -67,19 +67,8 @@ public static class WakeEnrollCommand
     {
         using var configuration = AppConfiguration.Load(config?.FullName);
         var audio = configuration.Get<AudioOptions>();
-        var from = input ?? audio.Input;
-        var microphone = from.StartsWith("alsa:", StringComparison.Ordinal);
-        if (!microphone && !File.Exists(from))
-        {
-            throw new InputException($"--input {from}: no such file (give alsa:DEVICE or a WAV)");
-        }
-
-        if (microphone && AudioSources.CannotCapture(from["alsa:".Length..], audio) is { } why)
-        {
-            throw new InputException($"{from}: cannot record ({why}); if the hub is running it holds the microphone: let it learn the phrase (Home Assistant's \"Learn wake word\", or PRESS to voicehub/<hub_id>/wake/enroll), or stop it: sudo systemctl stop voicehub");
-        }
-
-        var source = AudioSources.Create(from, audio, realTime: microphone, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        var source = RecordingInput.Open(input, audio,
+            "let it learn the phrase (Home Assistant's \"Learn wake word\", or PRESS to voicehub/<hub_id>/wake/enroll), or stop it: sudo systemctl stop voicehub");
         var recorder = new EnrollmentRecorder(audio.Vad)
         {
             Prompt = (number, total, retry) => io.Error.WriteLine(retry is null
@@ -89,19 +78,7 @@ public static class WakeEnrollCommand
         var recorded = await recorder.RecordAsync(source, count, "recording", cancellationToken).ConfigureAwait(false);
         if (keep is not null)
         {
-            try
-            {
-                Directory.CreateDirectory(keep);
-                foreach (var (clip, index) in recorded.Select((c, i) => (c, i)))
-                {
-                    WavWriter.Write(Path.Combine(keep, $"{phrase.Replace(' ', '_')}-{DateTime.Now:yyyyMMdd-HHmmss}-{index + 1}.wav"), clip.Samples);
-                }
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new InputException($"--keep {keep}: cannot write the recordings there ({e.Message})");
-            }
-
+            RecordingInput.Keep(keep, recorded.Select((clip, index) => ($"{phrase.Replace(' ', '_')}-{DateTime.Now:yyyyMMdd-HHmmss}-{index + 1}.wav", clip.Samples)));
             await io.Output.WriteLineAsync($"kept {recorded.Count} recordings in {keep}").ConfigureAwait(false);
         }
 

@@ -46,6 +46,73 @@ public static partial class FsgCompiler
         return dfa is null ? null : Write(Minimize(dfa), name);
     }
 
+    /// <summary>
+    /// Up to <paramref name="count"/> different sentences of an FSG (as <see cref="Compile"/> writes
+    /// them), each a walk from the start that takes every way on from a state as likely as the others:
+    /// the grammar's kinds of command come up about equally, not in proportion to how many sentences
+    /// each spells (a percentage would crowd out everything else).
+    /// </summary>
+    public static IReadOnlyList<string> SampleSentences(string fsg, int count, Random random)
+    {
+        ArgumentNullException.ThrowIfNull(fsg);
+        ArgumentNullException.ThrowIfNull(random);
+        var ways = new Dictionary<int, List<(int To, string? Word)>>();
+        int? start = null, final = null;
+        foreach (var line in fsg.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            switch (fields)
+            {
+                case ["START_STATE", var s]:
+                    start = int.Parse(s, CultureInfo.InvariantCulture);
+                    break;
+                case ["FINAL_STATE", var f]:
+                    final = int.Parse(f, CultureInfo.InvariantCulture);
+                    break;
+                case ["TRANSITION", var from, var to, _, ..]:
+                    var state = int.Parse(from, CultureInfo.InvariantCulture);
+                    if (!ways.TryGetValue(state, out var list))
+                    {
+                        ways[state] = list = [];
+                    }
+
+                    list.Add((int.Parse(to, CultureInfo.InvariantCulture), fields.Length > 4 ? fields[4] : null));
+                    break;
+            }
+        }
+
+        if (start is null || final is null)
+        {
+            throw new FormatException("not an FSG: no START_STATE or FINAL_STATE");
+        }
+
+        var sentences = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var attempt = 0; attempt < count * 20 && sentences.Count < count; attempt++)
+        {
+            var words = new List<string>();
+            var at = start.Value;
+            while (at != final && ways.TryGetValue(at, out var next) && words.Count < 100)
+            {
+                var (to, word) = next[random.Next(next.Count)];
+                if (word is not null)
+                {
+                    words.Add(word);
+                }
+
+                at = to;
+            }
+
+            var sentence = string.Join(' ', words);
+            if (at == final && words.Count > 0 && seen.Add(sentence))
+            {
+                sentences.Add(sentence);
+            }
+        }
+
+        return sentences;
+    }
+
     [GeneratedRegex(@"(?<public>public\s+)?<(?<name>[^<>\s]+)>\s*=\s*(?<body>[^;]*);")]
     private static partial Regex RuleDefinition();
 

@@ -1,3 +1,4 @@
+using VoiceHub.App.Cli;
 using VoiceHub.Core.Devices;
 using VoiceHub.Core.Intents;
 using VoiceHub.Core.Speech;
@@ -34,6 +35,56 @@ public sealed class AdaptCommandTests : IDisposable
         using var engine = new PocketsphinxCommandEngine(ModelDirectory, new PocketsphinxEngineOptions { AcousticAdaptation = output }, coffee, DeviceRegistry.Empty);
         var transcript = await engine.TranscribeAsync(VoiceHub.Core.Audio.AudioFile.ReadMono16k(TestPaths.Fixture("coffee-iced-mocha.wav")));
         Assert.Contains("iced mocha", transcript.Text, StringComparison.Ordinal);
+    }
+
+    /// <summary>A home whose one command is what coffee-large-cappuccino.wav says: --record asks for exactly it.</summary>
+    private string OneCommandIntents()
+    {
+        File.WriteAllText(_dir.File("one.yaml"), "language: en\nintents:\n  orderDrink:\n    data:\n      - sentences:\n          - \"can i get a large cappuccino with some soy milk\"\n");
+        return _dir.File("one.yaml");
+    }
+
+    /// <summary>The sayings one after another with a quiet room between, as a WAV read like a microphone.</summary>
+    private string Microphone(int sayings)
+    {
+        var saying = VoiceHub.Core.Audio.AudioFile.ReadMono16k(TestPaths.Fixture("coffee-large-cappuccino.wav"));
+        VoiceHub.Core.Audio.WavWriter.Write(_dir.File("microphone.wav"), SpokenAudio.Stream(1.5, [.. Enumerable.Repeat(saying, sayings)]));
+        return _dir.File("microphone.wav");
+    }
+
+    [Fact]
+    public async Task Commands_said_when_asked_for_become_a_transform_and_are_kept_with_their_words_for_text()
+    {
+        var intents = OneCommandIntents();
+
+        var (code, stdout, error) = await CliTests.Run("adapt", "--out", _dir.File("recorded.mllr"), "--intents", intents, "--record", "3", "--input", Microphone(3), "--keep", _dir.File("kept"));
+
+        Assert.True(code == 0, error);
+        Assert.Contains("say \"can i get a large cappuccino with some soy milk\" (3 of 3), then wait", error, StringComparison.Ordinal);
+        Assert.Contains("adapted on 3 recordings", stdout, StringComparison.Ordinal);
+        MllrTransform.Check(_dir.File("recorded.mllr"), MllrTransform.StreamLengths(Path.Combine(ModelDirectory, "en-us")));
+        var kept = Directory.GetFiles(_dir.File("kept"), "*.wav").Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(3, kept.Length);
+        Assert.All(File.ReadAllLines(Path.Combine(_dir.File("kept"), AdaptCommand.TranscriptsFile)), line => Assert.EndsWith("\tcan i get a large cappuccino with some soy milk", line, StringComparison.Ordinal));
+
+        // What was kept adapts again, with its words.
+        (code, stdout, error) = await CliTests.Run(["adapt", "--out", _dir.File("again.mllr"), "--intents", intents, "--text", Path.Combine(_dir.File("kept"), AdaptCommand.TranscriptsFile), .. kept]);
+        Assert.True(code == 0, error);
+        Assert.Contains("adapted on 3 recordings", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_input_that_ends_before_every_command_was_said_and_no_recordings_at_all_are_each_one_line()
+    {
+        var (code, stdout, error) = await CliTests.Run("adapt", "--out", _dir.File("out.mllr"), "--intents", OneCommandIntents(), "--record", "3", "--input", Microphone(1));
+        Assert.Equal(2, code);
+        Assert.EndsWith("voicehub adapt: file:microphone.wav: the input ended after 1 of 3 recordings of a command", error.TrimEnd(), StringComparison.Ordinal);
+        Assert.Empty(stdout);
+        Assert.False(File.Exists(_dir.File("out.mllr")));
+
+        (code, _, error) = await CliTests.Run("adapt", "--out", _dir.File("out.mllr"));
+        Assert.Equal(2, code);
+        Assert.Equal("voicehub adapt: no recordings: give WAVs of commands, or --record N to say N commands into the microphone", error.Trim());
     }
 
     [Fact]

@@ -32,6 +32,20 @@ public sealed class FsgCompilerTests
     }
 
     [Fact]
+    public void Sampled_sentences_are_different_sentences_of_the_grammar_and_no_more_than_it_has()
+    {
+        var fsg = FsgCompiler.Compile("#JSGF V1.0;\ngrammar t;\npublic <c> = turn ( on | off ) the ( kitchen | hall ) light | stop;\n")!;
+
+        var few = FsgCompiler.SampleSentences(fsg, 3, new Random(1));
+        var all = FsgCompiler.SampleSentences(fsg, 50, new Random(2));
+
+        Assert.Equal(3, few.Count);
+        Assert.Equal(few.Count, few.Distinct().Count());
+        Assert.Subset(Sentences(fsg).ToHashSet(), few.ToHashSet());
+        Assert.Equal(Sentences(fsg).Order(StringComparer.Ordinal), all.Order(StringComparer.Ordinal)); // all five, each once
+    }
+
+    [Fact]
     public void A_name_list_that_ends_many_sentences_is_spelled_once()
     {
         var names = string.Join(" | ", Enumerable.Range(0, 200).Select(i => $"lamp {Words(i)}"));

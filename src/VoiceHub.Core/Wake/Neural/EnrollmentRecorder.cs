@@ -29,6 +29,12 @@ public sealed class EnrollmentRecorder(VadOptions vad)
     /// <summary>The longest a phrase may take: more is someone talking, not a wake phrase.</summary>
     public TimeSpan MaximumPhrase { get; init; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>The most sound a usable clip holds (null: a wake phrase's, <see cref="EnrollmentClip.LongestPhrase"/>).</summary>
+    public TimeSpan? LongestSound { get; init; }
+
+    /// <summary>What each clip is a recording of, in the line that tells the input ended or nobody spoke.</summary>
+    public string Saying { get; init; } = "the phrase";
+
     /// <summary>Records <paramref name="count"/> usable clips, named by <paramref name="name"/> and their number.</summary>
     /// <exception cref="WakeEnrollmentException">The input ended before that many were said.</exception>
     public async Task<List<EnrollmentClip>> RecordAsync(IAudioSource source, int count, string name, CancellationToken cancellationToken)
@@ -79,7 +85,7 @@ public sealed class EnrollmentRecorder(VadOptions vad)
                     var clip = new EnrollmentClip($"{name} {clips.Count + 1}", ring.CopySince(start));
                     try
                     {
-                        _ = clip.FindSpeech();
+                        _ = clip.FindSpeech(LongestSound);
                         clips.Add(clip);
                     }
                     catch (WakeEnrollmentException e)
@@ -90,12 +96,12 @@ public sealed class EnrollmentRecorder(VadOptions vad)
                     break;
                 case VadEvent.MaximumLength:
                     // What is still said is the same saying: it ends before the next is asked for.
-                    tooLong ??= $"{TookTooLong} {MaximumPhrase.TotalSeconds:0.#} s: say only the phrase, then stop";
+                    tooLong ??= $"{TookTooLong} {MaximumPhrase.TotalSeconds:0.#} s: say only {Saying}, then stop";
                     continue;
                 case VadEvent.NoSpeech:
                     if (++unanswered >= MaximumUnanswered)
                     {
-                        throw new WakeEnrollmentException($"{source.Name}: nobody said the phrase after {unanswered} prompts in a row ({clips.Count} of {count} recordings made)");
+                        throw new WakeEnrollmentException($"{source.Name}: nobody said {Saying} after {unanswered} prompts in a row ({clips.Count} of {count} recordings made)");
                     }
 
                     retry = NothingHeard;
@@ -116,6 +122,6 @@ public sealed class EnrollmentRecorder(VadOptions vad)
         }
 
         cancellationToken.ThrowIfCancellationRequested(); // a microphone ends its stream when stopped
-        throw new WakeEnrollmentException($"{source.Name}: the input ended after {clips.Count} of {count} recordings of the phrase");
+        throw new WakeEnrollmentException($"{source.Name}: the input ended after {clips.Count} of {count} recordings of {Saying}");
     }
 }

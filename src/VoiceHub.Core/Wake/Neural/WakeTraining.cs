@@ -17,11 +17,15 @@ public sealed record EnrollmentClip(string Name, float[] Samples)
     /// <summary>How the problem of a clip with only a syllable or two of sound begins (after the clip's name and a colon).</summary>
     public const string TooLittleSpeech = "too little speech";
 
+    /// <summary>The most sound a wake phrase takes.</summary>
+    public static readonly TimeSpan LongestPhrase = TimeSpan.FromSeconds(2.5);
+
     /// <summary>
     /// Where the speech is (10 ms frames above the clip's noise floor by 15 dB and above an absolute
-    /// floor), or a one-line problem naming the clip.
+    /// floor), or a one-line problem naming the clip. Sound from first to last frame may take up to
+    /// <paramref name="longest"/> (default <see cref="LongestPhrase"/>).
     /// </summary>
-    public (int StartSample, int EndSample) FindSpeech()
+    public (int StartSample, int EndSample) FindSpeech(TimeSpan? longest = null)
     {
         var frames = Samples.Length / FrameSamples;
         if (frames < 30)
@@ -56,9 +60,12 @@ public sealed record EnrollmentClip(string Name, float[] Samples)
             throw new WakeEnrollmentException($"{Name}: {TooLittleSpeech} ({voiced.Count * 10} ms); say the whole phrase");
         }
 
-        if (duration > 2.5)
+        var most = longest ?? LongestPhrase;
+        if (duration > most.TotalSeconds)
         {
-            throw new WakeEnrollmentException($"{Name}: {duration:0.0} s of sound; a wake phrase takes under 2.5 s (record only the phrase)");
+            throw new WakeEnrollmentException(longest is null
+                ? $"{Name}: {duration:0.0} s of sound; a wake phrase takes under {most.TotalSeconds:0.#} s (record only the phrase)"
+                : $"{Name}: {duration:0.0} s of sound, over {most.TotalSeconds:0.#} s (record only what was asked for)");
         }
 
         return (voiced[0] * FrameSamples, (voiced[^1] + 1) * FrameSamples);
