@@ -49,7 +49,7 @@ public static class MqttCommandBuilder
             intent = (state?.State ?? entity.State) is "on" or "open" or "unlocked" or "playing" ? IntentNames.TurnOff : IntentNames.TurnOn;
         }
 
-        var retain = mqtt.Get("retain") == "true";
+        var retain = string.Equals(mqtt.Get("retain"), "true", StringComparison.OrdinalIgnoreCase); // "True" from discovery, "true" from a devices file
         return component switch
         {
             "light" when mqtt.Get("schema") == "json" => JsonLight(intent, result, entity, mqtt, retain),

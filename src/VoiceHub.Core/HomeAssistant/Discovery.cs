@@ -212,7 +212,9 @@ public static class DiscoveryParser
                     settings[key] = text;
                     break;
                 case JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False:
-                    settings[key] = value.ValueKind == JsonValueKind.Number ? value.GetRawText() : value.ValueKind == JsonValueKind.True ? "true" : "false";
+                    // As Home Assistant reads a boolean into a string setting (Python's str): zigbee2mqtt's
+                    // "payload_on": false must equal what "{{ value_json.contact }}" prints, "False".
+                    settings[key] = value.ValueKind == JsonValueKind.Number ? value.GetRawText() : value.ValueKind == JsonValueKind.True ? "True" : "False";
                     break;
                 case JsonValueKind.Array when key is "supported_color_modes" or "modes" or "options" or "effect_list" or "preset_modes":
                     attributes[key] = value.EnumerateArray().Select(v => (object?)v.ToString()).ToList();
@@ -281,7 +283,7 @@ public static class DiscoveryParser
         {
             attributes["supported_color_modes"] = settings.ContainsKey("rgb_command_topic") || settings.ContainsKey("hs_command_topic")
                 ? new List<object?> { "rgb" }
-                : settings.ContainsKey("brightness_command_topic") || settings.GetValueOrDefault("brightness") == "true"
+                : settings.ContainsKey("brightness_command_topic") || string.Equals(settings.GetValueOrDefault("brightness"), "true", StringComparison.OrdinalIgnoreCase)
                     ? new List<object?> { "brightness" }
                     : new List<object?> { "onoff" };
         }

@@ -120,6 +120,21 @@ public sealed class CommandAndStateTests
     }
 
     [Fact]
+    public void A_zigbee2mqtt_contact_sensor_with_boolean_payloads_reports_open_and_closed()
+    {
+        var registry = Discovered(Z2mContact("0xa9", "Front door", "front_door"));
+        var states = new EntityStateStore(new RecordingLogger());
+        states.Bind(registry);
+
+        states.Handle("zigbee2mqtt/Front door", """{"contact":false,"battery":90}"""u8);
+        var open = states.Find("binary_sensor.front_door")?.State;
+        states.Handle("zigbee2mqtt/Front door", """{"contact":true,"battery":90}"""u8);
+
+        Assert.Equal("on", open); // a door's "on" is open
+        Assert.Equal("off", states.Find("binary_sensor.front_door")?.State);
+    }
+
+    [Fact]
     public void Thermostat_and_availability_topics_feed_attributes_and_unavailability()
     {
         var registry = Discovered(Z2mThermostat("0xa3", "Office radiator", "office_radiator"), TasmotaDimmer("A1B2C3", "Bedroom lamp"));

@@ -31,6 +31,11 @@ public static class DiscoveryPayloads
         $"homeassistant/climate/{ieee}/climate/config",
         $$$"""{"availability":{{{Z2mAvailability}}},"current_temperature_template":"{{ value_json.local_temperature }}","current_temperature_topic":"zigbee2mqtt/{{{name}}}","device":{{{Z2mDevice(ieee, name, "Thermostatic radiator valve", area)}}},"max_temp":"30","min_temp":"5","mode_command_topic":"zigbee2mqtt/{{{name}}}/set/system_mode","mode_state_template":"{{ value_json.system_mode }}","mode_state_topic":"zigbee2mqtt/{{{name}}}","modes":["off","heat","auto"],"name":null,"object_id":"{{{objectId}}}","temp_step":0.5,"temperature_command_topic":"zigbee2mqtt/{{{name}}}/set/current_heating_setpoint","temperature_state_template":"{{ value_json.current_heating_setpoint }}","temperature_state_topic":"zigbee2mqtt/{{{name}}}","temperature_unit":"C","unique_id":"{{{ieee}}}_climate_zigbee2mqtt"}""");
 
+    /// <summary>zigbee2mqtt's door contact: JSON booleans as payloads (the contact is false while the door is open).</summary>
+    public static (string Topic, string Payload) Z2mContact(string ieee, string name, string objectId, string? area = null) => (
+        $"homeassistant/binary_sensor/{ieee}/contact/config",
+        $$$"""{"availability":{{{Z2mAvailability}}},"device":{{{Z2mDevice(ieee, name, "Door sensor", area)}}},"device_class":"door","name":null,"object_id":"{{{objectId}}}","payload_off":true,"payload_on":false,"state_topic":"zigbee2mqtt/{{{name}}}","unique_id":"{{{ieee}}}_contact_zigbee2mqtt","value_template":"{{ value_json.contact }}"}""");
+
     public static (string Topic, string Payload) Z2mLock(string ieee, string name, string objectId, string? area = null) => (
         $"homeassistant/lock/{ieee}/lock/config",
         $$$"""{"availability":{{{Z2mAvailability}}},"command_topic":"zigbee2mqtt/{{{name}}}/set","device":{{{Z2mDevice(ieee, name, "Smart lock", area)}}},"name":null,"object_id":"{{{objectId}}}","payload_lock":"LOCK","payload_unlock":"UNLOCK","state_locked":"LOCK","state_topic":"zigbee2mqtt/{{{name}}}","state_unlocked":"UNLOCK","unique_id":"{{{ieee}}}_lock_zigbee2mqtt","value_template":"{{ value_json.state }}"}""");
