@@ -120,7 +120,7 @@ public static partial class HubComposition
         services.AddScoped(sp => new ThermalScheduler(Get<SchedulerOptions>(sp), sp.GetRequiredService<ModelSets>(), sp.GetRequiredService<HubStatus>(), Logger(sp, "VoiceHub")));
         services.AddScoped(sp => new HomeFilesReloader(sp.GetRequiredService<HubFiles>(), Get<HubOptions>(sp).ReloadCheckInterval, sp.GetRequiredService<Home>(), sp.GetRequiredService<ModelSets>(), Logger(sp, "VoiceHub")));
         services.AddScoped(sp => new WakeStage(Get<PipelineOptions>(sp).WakeRequired, Get<WakeOptions>(sp), Get<ModelsOptions>(sp), Logger(sp, "VoiceHub.Wake"),
-            sp.GetRequiredService<HubFiles>().StateDirectory, sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping));
+            sp.GetRequiredService<HubFiles>().StateDirectory, sp.GetRequiredService<SystemdNotifier>(), sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping));
 
         // Dialog, actuation, feedback.
         services.AddScoped(sp =>

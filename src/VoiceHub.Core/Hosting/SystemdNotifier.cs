@@ -47,6 +47,19 @@ public sealed class SystemdNotifier : IDisposable
 
     public void Stopping() => Notify("STOPPING=1\nSTATUS=stopping");
 
+    /// <summary>
+    /// Asks systemd for more start-up time (EXTEND_TIMEOUT_USEC) now and every <paramref name="every"/>
+    /// until disposed: work before READY=1 that may outlast the unit's TimeoutStartSec on a slow board
+    /// (a wake phrase's model trained on first start takes minutes on a Pi) is not killed and restarted
+    /// from nothing. Each request covers three intervals, so one lost datagram does no harm.
+    /// </summary>
+    public IDisposable KeepStarting(string status, TimeSpan? every = null)
+    {
+        var interval = every ?? TimeSpan.FromSeconds(30);
+        var message = $"EXTEND_TIMEOUT_USEC={(long)(3 * interval).TotalMicroseconds}\nSTATUS={status}";
+        return new Timer(_ => Notify(message), null, TimeSpan.Zero, interval);
+    }
+
     public void Notify(string state)
     {
         if (_socket is null)

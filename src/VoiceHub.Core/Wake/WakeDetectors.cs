@@ -103,8 +103,9 @@ public sealed partial class WakeStage : IDisposable
     private IWakeDetector? _detector;
 
     /// <param name="stateDirectory">Where a model the hub learned from its users is kept (<see cref="HubWakeEnrollment"/>): without a configured model, it is listened with.</param>
+    /// <param name="startup">Told while a phrase's model trains before the hub is ready (systemd's start timeout is extended meanwhile).</param>
     /// <param name="stopping">The hub is stopping: a phrase's model in training (about a minute) is given up.</param>
-    public WakeStage(bool required, WakeOptions wake, ModelsOptions models, ILogger logger, string? stateDirectory = null, CancellationToken stopping = default)
+    public WakeStage(bool required, WakeOptions wake, ModelsOptions models, ILogger logger, string? stateDirectory = null, Hosting.SystemdNotifier? startup = null, CancellationToken stopping = default)
     {
         ArgumentNullException.ThrowIfNull(wake);
         var options = wake.Clone();
@@ -115,7 +116,7 @@ public sealed partial class WakeStage : IDisposable
             options.Model = learned;
         }
 
-        _detector = required ? CreateWithFallback(options, models, logger, stopping) : null;
+        _detector = required ? CreateWithFallback(options, models, logger, startup, stopping) : null;
     }
 
     /// <summary>The detector made at start (null once retired, or when no wake word is required).</summary>
@@ -138,25 +139,39 @@ public sealed partial class WakeStage : IDisposable
     public void Dispose() => Interlocked.Exchange(ref _detector, null)?.Dispose();
 
     /// <param name="options">A copy: falling back must not change the options anything else reads.</param>
-    private static IWakeDetector CreateWithFallback(WakeOptions options, ModelsOptions models, ILogger logger, CancellationToken stopping)
+    private static IWakeDetector CreateWithFallback(WakeOptions options, ModelsOptions models, ILogger logger, Hosting.SystemdNotifier? startup, CancellationToken stopping)
     {
-        while (true)
+        IDisposable? keepStarting = null;
+        void Training(string line)
         {
-            try
+            LogWakeTraining(logger, line);
+            keepStarting ??= startup?.KeepStarting("training the wake phrase's model (once)");
+        }
+
+        try
+        {
+            while (true)
             {
-                return WakeDetectors.Create(options, models, line => LogWakeTraining(logger, line), line => LogWakePhraseAdvice(logger, line), stopping);
+                try
+                {
+                    return WakeDetectors.Create(options, models, Training, line => LogWakePhraseAdvice(logger, line), stopping);
+                }
+                catch (Exception e) when (IsSetupFailure(e) && options.Model is not null)
+                {
+                    LogWakeModelUnusable(logger, e.Message);
+                    options.Model = null;
+                    options.ModelThreshold = null;
+                }
+                catch (Exception e) when (IsSetupFailure(e) && options.Neural)
+                {
+                    LogNeuralWakeUnusable(logger, e.Message);
+                    options.Neural = false;
+                }
             }
-            catch (Exception e) when (IsSetupFailure(e) && options.Model is not null)
-            {
-                LogWakeModelUnusable(logger, e.Message);
-                options.Model = null;
-                options.ModelThreshold = null;
-            }
-            catch (Exception e) when (IsSetupFailure(e) && options.Neural)
-            {
-                LogNeuralWakeUnusable(logger, e.Message);
-                options.Neural = false;
-            }
+        }
+        finally
+        {
+            keepStarting?.Dispose();
         }
     }
 

@@ -84,6 +84,45 @@ public sealed class SystemdTests : IDisposable
     }
 
     [Fact]
+    public void Work_before_ready_asks_systemd_for_more_start_time_again_and_again_until_it_is_done()
+    {
+        var path = _dir.File("notify");
+        using var systemd = NotifySocket(path);
+        using var notifier = new SystemdNotifier(path);
+
+        using (notifier.KeepStarting("training", TimeSpan.FromMilliseconds(100)))
+        {
+            Assert.Equal("EXTEND_TIMEOUT_USEC=300000\nSTATUS=training", Receive(systemd));
+            Assert.Equal("EXTEND_TIMEOUT_USEC=300000\nSTATUS=training", Receive(systemd));
+        }
+
+        Thread.Sleep(300); // a request already on its way when it was done
+        while (systemd.Available > 0)
+        {
+            _ = Receive(systemd);
+        }
+
+        systemd.ReceiveTimeout = 500;
+        Assert.Throws<SocketException>(() => Receive(systemd));
+    }
+
+    [Fact]
+    public void Training_a_phrases_model_at_start_asks_systemd_for_more_start_time()
+    {
+        var path = _dir.File("notify");
+        using var systemd = NotifySocket(path);
+        using var notifier = new SystemdNotifier(path);
+        using var stopped = new CancellationTokenSource();
+        stopped.Cancel(); // the training is told, then given up at once
+        var models = new VoiceHub.Core.Models.ModelsOptions { Directory = _dir.Path };
+
+        Assert.ThrowsAny<OperationCanceledException>(() => new VoiceHub.Core.Wake.WakeStage(true, new VoiceHub.Core.Wake.WakeOptions { Phrases = [new VoiceHub.Core.Wake.WakePhrase { Phrase = "hey pantry" }] },
+            models, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, startup: notifier, stopping: stopped.Token));
+
+        Assert.StartsWith("EXTEND_TIMEOUT_USEC=90000000\nSTATUS=training", Receive(systemd));
+    }
+
+    [Fact]
     public void An_abstract_notify_socket_is_reached_by_its_at_sign_name()
     {
         var name = $"voicehub-test-{Guid.NewGuid():N}";
