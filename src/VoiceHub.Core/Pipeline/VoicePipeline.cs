@@ -201,6 +201,9 @@ public sealed partial class VoicePipeline : IDisposable
     /// <summary>Says <paramref name="text"/> when the hub is next between utterances and not talking.</summary>
     public void Announce(string text) => _announcements.Enqueue(text);
 
+    /// <summary>Why a recording of the wake phrase was refused while the hub is muted.</summary>
+    public const string MicrophoneMuted = "the microphone is muted";
+
     /// <summary>
     /// Records <paramref name="count"/> sayings of the wake phrase from the hub's microphone: from the
     /// next moment between utterances, the hub asks for the phrase (aloud) and what people say, never
@@ -212,7 +215,7 @@ public sealed partial class VoicePipeline : IDisposable
     {
         if (_status.Muted)
         {
-            throw new WakeEnrollmentException("the microphone is muted");
+            throw new WakeEnrollmentException(MicrophoneMuted);
         }
 
         using var lent = new LentMicrophone();

@@ -15,6 +15,9 @@ namespace VoiceHub.Core.Wake;
 /// </summary>
 public sealed partial class HubWakeEnrollment : IDisposable
 {
+    /// <summary>How the reason begins when the sayings (some refused: too loud, cut short) took longer than the time allowed.</summary>
+    private const string NotAllSaidInTime = "not all sayings";
+
     /// <summary>espeak-ng renderings of the phrase learned from besides the recordings (as <c>wake enroll</c> does by default).</summary>
     private const int Renderings = 40;
 
@@ -122,7 +125,7 @@ public sealed partial class HubWakeEnrollment : IDisposable
             }
             catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
             {
-                throw new WakeEnrollmentException($"not enough sayings of \"{phrase}\" were heard within {20 * _wake.EnrollmentSayings} s (is the microphone muted?)");
+                throw new WakeEnrollmentException($"{NotAllSaidInTime} of \"{phrase}\" were heard within {20 * _wake.EnrollmentSayings} s");
             }
 
             _pipeline.Announce($"Thank you. I am learning {phrase} now; that takes a minute or two.");
@@ -143,7 +146,8 @@ public sealed partial class HubWakeEnrollment : IDisposable
             LogFailed(_logger, phrase, e.Message);
             _pipeline.Announce(e.Message switch
             {
-                _ when e.Message.Contains("muted", StringComparison.Ordinal) => "My microphone is muted. Unmute it, then ask me again.",
+                VoicePipeline.MicrophoneMuted => "My microphone is muted. Unmute it, then ask me again.",
+                _ when e.Message.StartsWith(NotAllSaidInTime, StringComparison.Ordinal) => "I did not hear all the sayings in time. Ask me again when you are ready.",
                 _ when e.Message.StartsWith(VoicePipeline.NoSoundFromMicrophone, StringComparison.Ordinal) => "I hear nothing from my microphone. Check it, then ask me again.",
                 _ => $"Sorry, I could not learn {phrase}. I keep listening as before.",
             });

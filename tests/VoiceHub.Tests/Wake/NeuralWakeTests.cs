@@ -176,6 +176,18 @@ public sealed class NeuralWakeTests
     }
 
     [Fact]
+    public void A_wake_head_with_open_sizes_that_cannot_score_our_window_is_refused_when_it_loads()
+    {
+        using var directory = new TempDirectory();
+        OnnxModelWriter.WriteHead(directory.File("hey_pantry.onnx"), 28, 96); // made for 28 embeddings, not 16
+
+        var error = Assert.Throws<WakeModelException>(() => OnnxWakeHead.Load(directory.File("hey_pantry.onnx")));
+
+        Assert.True(error.Message.StartsWith(directory.File("hey_pantry.onnx") + ": cannot score a window of 16 embeddings (", StringComparison.Ordinal), error.Message);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
     public void A_broken_wake_model_is_one_line_naming_it_not_an_onnxruntime_crash()
     {
         using var directory = new TempDirectory();

@@ -66,7 +66,19 @@ public sealed class OnnxWakeHead : IWakeScorer
                 throw new WakeModelException($"{path}: output is {WakeFeatureModels.Describe(output)}, expected one float score");
             }
 
-            return new OnnxWakeHead(session, PhraseFromFileName(path));
+            var head = new OnnxWakeHead(session, PhraseFromFileName(path));
+            try
+            {
+                // Sizes left open (-1) pass the shape check; a head that cannot score our window
+                // must fail here, where the phrase can take over, not on the audio loop.
+                _ = head.Score(new float[WakeFeatureModels.WindowEmbeddings * WakeFeatureModels.EmbeddingSize]);
+            }
+            catch (OnnxRuntimeException e)
+            {
+                throw new WakeModelException($"{path}: cannot score a window of {WakeFeatureModels.WindowEmbeddings} embeddings ({e.Message.Split('\n')[0]})");
+            }
+
+            return head;
         }
         catch
         {
