@@ -171,6 +171,11 @@ public static class DiscoveryParser
             }
 
             var own = Expand(component.Value, s_abbreviations);
+            if (own.Keys.All(k => k == "platform"))
+            {
+                continue; // Home Assistant's way to remove one component of a device
+            }
+
             var merged = new Dictionary<string, JsonElement>(shared, StringComparer.Ordinal);
             foreach (var (key, value) in own)
             {
@@ -178,6 +183,11 @@ public static class DiscoveryParser
             }
 
             var platform = merged.TryGetValue("platform", out var p) ? p.GetString() ?? string.Empty : string.Empty;
+            if (Ignored.Contains(platform))
+            {
+                continue; // a plug's firmware update beside its relay: the relay still counts
+            }
+
             if (!Components.Contains(platform))
             {
                 throw new DiscoveryException(topic, $"component '{component.Name}' has unknown platform '{platform}'");

@@ -112,6 +112,23 @@ public sealed class DiscoveryTests
     }
 
     [Fact]
+    public void A_device_keeps_its_components_beside_ones_the_hub_ignores_or_one_being_removed()
+    {
+        var (home, log) = NewHome();
+        const string payload = """
+            {"dev":{"ids":"plug1","name":"Plug"},
+             "cmps":{"relay":{"p":"switch","cmd_t":"plug1/set","stat_t":"plug1/state","uniq_id":"plug1_relay"},
+                     "fw":{"p":"update","stat_t":"plug1/fw","uniq_id":"plug1_fw"},
+                     "power":{"p":"sensor"}}}
+            """;
+
+        Assert.True(home.ApplyDiscovery("homeassistant/device/plug1/config", Encoding.UTF8.GetBytes(payload)));
+
+        Assert.Equal("plug1/set", Assert.Single(home.Current.Entities, e => e.Source == "mqtt").Mqtt!.Get("command_topic"));
+        Assert.Empty(log.Warnings);
+    }
+
+    [Fact]
     public void An_empty_retained_config_removes_the_entity()
     {
         var (home, _) = NewHome();
