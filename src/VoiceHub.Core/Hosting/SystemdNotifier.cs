@@ -75,6 +75,10 @@ public sealed class SystemdNotifier : IDisposable
         {
             // systemd went away (a shutdown in progress) or is not reading: the next message tells again
         }
+        catch (ObjectDisposedException)
+        {
+            // the hub is stopping: a timer's last request (KeepStarting) came after the socket closed
+        }
     }
 
     public void Dispose() => _socket?.Dispose();
