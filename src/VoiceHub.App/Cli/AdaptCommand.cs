@@ -49,6 +49,11 @@ public static class AdaptCommand
                 throw new InputException("no recordings: give WAVs of commands, or --record N to say N commands into the microphone");
             }
 
+            if (parse.GetValue(record) <= 0 && (parse.GetValue(input) is not null || parse.GetValue(keep) is not null))
+            {
+                throw new InputException("--input and --keep go with --record N (the commands to record)");
+            }
+
             if (parse.GetValue(noise) is null && parse.GetResult(snrs) is { Implicit: false })
             {
                 throw new InputException("--snr without --noise: the noise to mix in at those levels is missing");
@@ -69,9 +74,6 @@ public static class AdaptCommand
                 throw new InputException($"--noise {parse.GetValue(noise)}: {noiseAudio.Length} samples, too little noise to mix in (a tenth of a second at least)");
             }
 
-            var recorded = parse.GetValue(record) > 0
-                ? await RecordAsync(io, engine, parse.GetValue(record), configuration.Get<AudioOptions>(), parse.GetValue(input), parse.GetValue(keep), cancellationToken).ConfigureAwait(false)
-                : [];
             var utterances = new List<AdaptationUtterance>();
             var recordings = 0;
             void Add(AdaptationUtterance utterance)
@@ -88,7 +90,6 @@ public static class AdaptCommand
                 }
             }
 
-            recorded.ForEach(Add);
             foreach (var file in parse.GetValue(files)!)
             {
                 float[] audio;
@@ -120,6 +121,12 @@ public static class AdaptCommand
                 }
 
                 Add(new AdaptationUtterance(file, audio, words));
+            }
+
+            // After the files: a mistyped one is told before anyone says a word.
+            if (parse.GetValue(record) > 0)
+            {
+                (await RecordAsync(io, engine, parse.GetValue(record), configuration.Get<AudioOptions>(), parse.GetValue(input), parse.GetValue(keep), cancellationToken).ConfigureAwait(false)).ForEach(Add);
             }
 
             if (recordings == 0)

@@ -56,8 +56,45 @@ public sealed class SystemdNotifier : IDisposable
     public IDisposable KeepStarting(string status, TimeSpan? every = null)
     {
         var interval = every ?? TimeSpan.FromSeconds(30);
-        var message = $"EXTEND_TIMEOUT_USEC={(long)(3 * interval).TotalMicroseconds}\nSTATUS={status}";
-        return new Timer(_ => Notify(message), null, TimeSpan.Zero, interval);
+        return new StartupExtension(this, $"EXTEND_TIMEOUT_USEC={(long)(3 * interval).TotalMicroseconds}\nSTATUS={status}", interval);
+    }
+
+    /// <summary>The requests of <see cref="KeepStarting"/>: none once disposed, not even one a timer had already queued (it would follow READY=1 and show a stale status).</summary>
+    private sealed class StartupExtension : IDisposable
+    {
+        private readonly Lock _lock = new();
+        private readonly SystemdNotifier _notifier;
+        private readonly string _message;
+        private readonly Timer _timer;
+        private bool _done;
+
+        public StartupExtension(SystemdNotifier notifier, string message, TimeSpan interval)
+        {
+            (_notifier, _message) = (notifier, message);
+            notifier.Notify(message); // at once: the work may be over before a pool thread runs the timer
+            _timer = new Timer(_ => Request(), null, interval, interval);
+        }
+
+        public void Dispose()
+        {
+            lock (_lock)
+            {
+                _done = true;
+            }
+
+            _timer.Dispose();
+        }
+
+        private void Request()
+        {
+            lock (_lock)
+            {
+                if (!_done)
+                {
+                    _notifier.Notify(_message);
+                }
+            }
+        }
     }
 
     public void Notify(string state)

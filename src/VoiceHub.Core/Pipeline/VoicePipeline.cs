@@ -66,7 +66,7 @@ public sealed partial class VoicePipeline : IDisposable
     private TimeSpan _ignoreUntil;
     private readonly EchoFrontEnd? _echo;
     private readonly Diagnostics.DebugRecorder? _recorder;
-    private Task _answer = Task.CompletedTask;
+    private Task<bool> _answer = Task.FromResult(false); // true: it overran its time (the sound card may be stuck)
     private CancellationTokenSource _answerCancel = new();
     private bool _heardOverAnswer;
     private float[] _silence = [];
@@ -80,7 +80,6 @@ public sealed partial class VoicePipeline : IDisposable
         _wake = options.WakeRequired ? wake ?? throw new ArgumentException("a wake word detector is needed when the wake word is required", nameof(wake)) : null;
         _vad = VoiceActivityDetector.Create(vad, problem => LogSileroUnavailable(logger, problem));
         _vadOptions = vad;
-        _voice = VoiceMeter.Create(vad, problem => LogVoiceCheckUnavailable(logger, problem), _vad); // with Silero endpointing, one network judges both
         _models = models;
         _actuator = actuator;
         _speaker = speaker;
@@ -90,6 +89,9 @@ public sealed partial class VoicePipeline : IDisposable
         _ring = new AudioRingBuffer(vad.MaximumUtterance + TimeSpan.FromSeconds(4));
         _dialog = new DialogPolicy(options, timers, logger, _clock);
         _echo = CreateEchoFrontEnd(echo, speaker.Feed, logger);
+        // With Silero endpointing one network judges both, unless a canceller may hand the endpointing
+        // silence for blocks it gives to the hub's own voice: the voice check counts the real ones.
+        _voice = VoiceMeter.Create(vad, problem => LogVoiceCheckUnavailable(logger, problem), _echo is null ? _vad : null);
         _recorder = recorder is { Enabled: true } ? recorder : null;
     }
 
@@ -839,7 +841,7 @@ public sealed partial class VoicePipeline : IDisposable
         else
         {
             // Not for good: an alarm that gives up (nobody home) must not leave the hub taking commands without the wake word.
-            Enter(_dialog.AlarmRinging ? Phase.FollowUp : Phase.Listening, _streamNow + AlarmFollowUp);
+            Enter(_dialog.AlarmRinging ? Phase.FollowUp : Phase.Listening, Max(_streamNow, _ignoreUntil) + AlarmFollowUp);
         }
     }
 
@@ -907,24 +909,30 @@ public sealed partial class VoicePipeline : IDisposable
         }
     }
 
-    private async Task SpeakInBackgroundAsync(Task previous, string text, CancellationTokenSource cancel)
+    /// <returns>Whether the answer overran its time (the sound card may be stuck).</returns>
+    private async Task<bool> SpeakInBackgroundAsync(Task<bool> previous, string text, CancellationTokenSource cancel)
     {
         // A sound card that stops taking samples must not keep the hub "talking" (and deaf to
         // commands) for good: an answer gets a generous time for its length, then is given up. The
-        // time starts once the answer before it is over: an alarm queued behind a long answer waits its turn.
+        // time starts once the answer before it is over (an alarm queued behind a long answer waits
+        // its turn), unless that one overran: then it counts from the queueing, so repeated alarms
+        // on a stuck card do not pile up.
+        var limit = TimeSpan.FromSeconds(5 + (text.Length / 8.0));
+        var queued = Stopwatch.GetTimestamp();
         using var deadline = new CancellationTokenSource();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel.Token, deadline.Token);
         using (cancel)
         {
             try
             {
-                await previous.ConfigureAwait(false);
-                deadline.CancelAfter(TimeSpan.FromSeconds(5 + (text.Length / 8.0)));
+                var stuck = await previous.ConfigureAwait(false);
+                deadline.CancelAfter(stuck ? Max(limit - Stopwatch.GetElapsedTime(queued), TimeSpan.Zero) : limit);
                 await _speaker.SayAsync(text, stop.Token).WaitAsync(stop.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancel.IsCancellationRequested)
             {
                 LogAnswerOverran(_logger, text.Length);
+                return true;
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -935,6 +943,8 @@ public sealed partial class VoicePipeline : IDisposable
                 LogStageFailed(_logger, "answer", _utterances, e); // the answer is lost, the conversation is not
             }
         }
+
+        return false;
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;

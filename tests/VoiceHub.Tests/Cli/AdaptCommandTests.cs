@@ -85,6 +85,10 @@ public sealed class AdaptCommandTests : IDisposable
         (code, _, error) = await CliTests.Run("adapt", "--out", _dir.File("out.mllr"));
         Assert.Equal(2, code);
         Assert.Equal("voicehub adapt: no recordings: give WAVs of commands, or --record N to say N commands into the microphone", error.Trim());
+
+        (code, _, error) = await CliTests.Run("adapt", "--out", _dir.File("out.mllr"), "--keep", _dir.File("kept"), TestPaths.Fixture("coffee-iced-mocha.wav"));
+        Assert.Equal(2, code);
+        Assert.Equal("voicehub adapt: --input and --keep go with --record N (the commands to record)", error.Trim());
     }
 
     [Fact]

@@ -73,7 +73,7 @@ public sealed class OnnxWakeHead : IWakeScorer
                 // must fail here, where the phrase can take over, not on the audio loop.
                 _ = head.Score(new float[WakeFeatureModels.WindowEmbeddings * WakeFeatureModels.EmbeddingSize]);
             }
-            catch (OnnxRuntimeException e)
+            catch (Exception e) when (e is OnnxRuntimeException or InvalidOperationException) // InvalidOperation: no score in its output
             {
                 throw new WakeModelException($"{path}: cannot score a window of {WakeFeatureModels.WindowEmbeddings} embeddings ({e.Message.Split('\n')[0]})");
             }
