@@ -25,6 +25,7 @@ public sealed partial class Home : IDisposable
     // Indexes over _discovered, so a flood of configs costs O(1) each rather than a scan of the home.
     private readonly Dictionary<string, List<string>> _keysByTopic = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _keyByEntityId = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _digestByTopic = new(StringComparer.Ordinal); // of the config each topic's entities came from
     private DeviceRegistry _file;
     private DeviceRegistry _current;
     private bool _dirty;
@@ -127,6 +128,14 @@ public sealed partial class Home : IDisposable
             }
             else
             {
+                // Every reconnect makes the broker send every retained config again: one unchanged is
+                // no change (else each Wi-Fi blip would rebuild the speech models).
+                var digest = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(payload));
+                if (previous.Count > 0 && _digestByTopic.GetValueOrDefault(topic) == digest)
+                {
+                    return true;
+                }
+
                 IReadOnlyList<DiscoveredEntity> entities;
                 try
                 {
@@ -171,6 +180,7 @@ public sealed partial class Home : IDisposable
                 }
 
                 _keysByTopic[topic] = [.. entities.Select(e => e.DiscoveryTopic)];
+                _digestByTopic[topic] = digest;
             }
 
             _dirty = true;
@@ -213,6 +223,7 @@ public sealed partial class Home : IDisposable
 
     private void RemoveTopic(string topic)
     {
+        _digestByTopic.Remove(topic);
         if (!_keysByTopic.Remove(topic, out var keys))
         {
             return;

@@ -129,6 +129,25 @@ public sealed class DiscoveryTests
     }
 
     [Fact]
+    public void A_retained_config_sent_again_unchanged_on_reconnect_changes_nothing()
+    {
+        var (home, _) = NewHome();
+        var changes = 0;
+        home.Changed += _ => changes++;
+        var config = Z2mCover("0xa2", "Garage door", "garage_door");
+
+        Assert.True(Apply(home, config));
+        home.FlushChanges();
+        Assert.True(Apply(home, config)); // the broker re-sends it after a reconnect
+        home.FlushChanges();
+        Assert.True(Apply(home, (config.Topic, config.Payload.Replace("Garage door opener", "Garage door motor", StringComparison.Ordinal))));
+        home.FlushChanges();
+
+        Assert.Equal(2, changes); // the first and the changed one
+        Assert.NotNull(home.Current.FindEntity("cover.garage_door"));
+    }
+
+    [Fact]
     public void An_empty_retained_config_removes_the_entity()
     {
         var (home, _) = NewHome();
